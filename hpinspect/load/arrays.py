@@ -1,0 +1,143 @@
+"""Streaming statistics for numpy arrays: shape, dtype, min/max/mean/std, zero and NaN counts.
+
+Statistics are accumulated chunk by chunk (Chan et al.'s parallel variance update) so an array
+can be summarised while it streams out of a compressed file, without ever holding it whole.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CHUNK_ELEMENTS = 1 << 20
+
+
+@dataclass(frozen=True)
+class ArrayStats:
+    """Summary statistics of one numeric array (or one field of a structured array)."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    nbytes: int
+    count: int
+    """Number of elements."""
+    nans: int = 0
+    zeros: int = 0
+    negatives: int = 0
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    fields: dict[str, ArrayStats] = field(default_factory=dict)
+    """Per-field statistics for structured dtypes (e.g. tree node arrays)."""
+
+    @property
+    def numeric(self) -> bool:
+        """Whether min/max/mean were computed."""
+        return self.min is not None
+
+
+def _is_numeric(dtype: np.dtype[Any]) -> bool:
+    return dtype.kind in "biuf" and dtype.shape == ()
+
+
+class StatsAccumulator:
+    """Accumulates :class:`ArrayStats` over successive 1-D chunks of one array."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+        self.shape = shape
+        self.dtype = dtype
+        self.count = 0
+        self.numeric = _is_numeric(dtype)
+        self.n = 0  # non-NaN values seen
+        self.mean = 0.0
+        self.m2 = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+        self.nans = 0
+        self.zeros = 0
+        self.negatives = 0
+        self.fields: dict[str, StatsAccumulator] = {}
+        if dtype.names:
+            for name in dtype.names:
+                sub = dtype.fields[name][0] if dtype.fields else None
+                if sub is not None and _is_numeric(sub):
+                    self.fields[name] = StatsAccumulator((), sub)
+
+    def update(self, chunk: np.ndarray[Any, Any]) -> None:
+        """Add a 1-D chunk of elements."""
+        self.count += int(chunk.size)
+        for name, acc in self.fields.items():
+            acc.update(chunk[name])
+        if not self.numeric or chunk.size == 0:
+            return
+        values = chunk
+        if chunk.dtype.kind == "b":
+            values = chunk.view(np.uint8)
+        if values.dtype.kind == "f":
+            nan_mask = np.isnan(values)
+            nans = int(np.count_nonzero(nan_mask))
+            if nans:
+                self.nans += nans
+                values = values[~nan_mask]
+        if values.size == 0:
+            return
+        n = int(values.size)
+        self.zeros += n - int(np.count_nonzero(values))
+        if values.dtype.kind in "if":
+            self.negatives += int(np.count_nonzero(values < 0))
+        cmin = float(values.min())
+        cmax = float(values.max())
+        self.min = min(self.min, cmin)
+        self.max = max(self.max, cmax)
+        with np.errstate(all="ignore"):
+            cmean = float(values.mean(dtype=np.float64))
+            cm2 = float(values.var(dtype=np.float64)) * n
+        if self.n == 0:
+            self.n, self.mean, self.m2 = n, cmean, cm2
+            return
+        total = self.n + n
+        delta = cmean - self.mean
+        with np.errstate(all="ignore"):
+            self.mean += delta * n / total
+            self.m2 += cm2 + delta * delta * self.n * n / total
+        self.n = total
+
+    def result(self) -> ArrayStats:
+        """The accumulated statistics."""
+        nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize if self.shape \
+            else self.dtype.itemsize
+        fields = {name: acc.result() for name, acc in self.fields.items()}
+        base = ArrayStats(
+            shape=self.shape,
+            dtype=str(self.dtype),
+            nbytes=nbytes,
+            count=self.count,
+            nans=self.nans,
+            zeros=self.zeros,
+            negatives=self.negatives,
+            fields=fields,
+        )
+        if not self.numeric or self.n == 0:
+            return base
+        std = math.sqrt(self.m2 / self.n) if self.m2 >= 0 else float("nan")
+        return ArrayStats(
+            shape=base.shape, dtype=base.dtype, nbytes=base.nbytes, count=base.count,
+            nans=base.nans, zeros=base.zeros, negatives=base.negatives,
+            min=self.min, max=self.max, mean=self.mean, std=std, fields=fields,
+        )
+
+
+def compute_stats(array: np.ndarray[Any, Any]) -> ArrayStats:
+    """Statistics of an in-memory array, computed in bounded chunks."""
+    acc = StatsAccumulator(tuple(int(d) for d in array.shape), array.dtype)
+    if array.dtype.hasobject:
+        acc.count = int(array.size)
+        return acc.result()
+    flat = array.reshape(-1, order="K") if array.flags.forc else array.ravel()
+    for start in range(0, flat.size, CHUNK_ELEMENTS):
+        acc.update(flat[start : start + CHUNK_ELEMENTS])
+    return acc.result()

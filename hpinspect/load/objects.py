@@ -1,0 +1,82 @@
+"""Inert stand-ins for everything a pickle names but hpinspect refuses to import or call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hpinspect.load.arrays import ArrayStats
+
+
+class GlobalRef:
+    """A global (``module.name``) the file refers to; never imported."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    @property
+    def dotted(self) -> str:
+        """``module.name``."""
+        return f"{self.module}.{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<global {self.dotted}>"
+
+
+class Stub:
+    """An object a real load would have created by calling or instantiating ``factory``.
+
+    ``args``/``kwargs`` are what the factory would have been called with, ``state`` what
+    BUILD would have passed to ``__setstate__`` (for scikit-learn estimators: the whole
+    ``__dict__``), ``list_items``/``dict_items`` what APPEND(S)/SETITEM(S) would have added.
+    """
+
+    __slots__ = ("args", "dict_items", "factory", "how", "kwargs", "list_items", "state")
+
+    def __init__(self, factory: GlobalRef | Stub, args: tuple[Any, ...], how: str) -> None:
+        self.factory = factory
+        self.args = args
+        self.kwargs: dict[str, Any] = {}
+        self.how = how
+        self.state: Any = None
+        self.list_items: list[Any] = []
+        self.dict_items: list[tuple[Any, Any]] = []
+
+    @property
+    def dotted(self) -> str:
+        """Dotted name of the class or callable that made this object."""
+        if isinstance(self.factory, GlobalRef):
+            return self.factory.dotted
+        return f"{self.factory.dotted}(...)"
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The instance ``__dict__`` a real load would have set (empty when unknown)."""
+        state = self.state
+        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], dict):
+            # (state, slotstate) from objects with __slots__
+            merged = dict(state[0]) if isinstance(state[0], dict) else {}
+            merged.update(state[1])
+            return merged
+        return state if isinstance(state, dict) else {}
+
+    def __repr__(self) -> str:
+        return f"<{self.dotted} (not constructed)>"
+
+
+@dataclass(frozen=True)
+class ArrayStub:
+    """A numpy array too large to keep: its layout and streaming statistics only."""
+
+    shape: tuple[int, ...]
+    dtype: Any  # numpy.dtype; typed loosely so this module does not import numpy
+    fortran_order: bool
+    stats: ArrayStats
+
+    @property
+    def nbytes(self) -> int:
+        """Size of the array data in bytes."""
+        return self.stats.nbytes

@@ -1,0 +1,132 @@
+"""Which globals are dangerous, which are inert data constructors, which are known classes.
+
+The severity of a global depends on its name and on how a real load would use it: merely
+referenced (imported), instantiated without its constructor (NEWOBJ with no arguments,
+``copyreg._reconstructor``), or called (REDUCE, INST, OBJ, NEWOBJ with arguments).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+from hpinspect.report import Severity
+
+Use = Literal["referenced", "instantiated", "called"]
+
+# Modules where every name is a code-execution, process, file or network primitive.
+DANGEROUS_MODULES: frozenset[str] = frozenset({
+    "os", "posix", "nt", "posixpath", "ntpath", "subprocess", "sys", "importlib", "imp",
+    "runpy", "marshal", "types", "pydoc", "pkgutil", "timeit", "cProfile", "profile",
+    "pdb", "bdb", "trace", "code", "codeop", "ctypes", "_ctypes", "socket", "_socket",
+    "http", "urllib", "urllib2", "httplib", "requests", "ftplib", "smtplib", "telnetlib",
+    "poplib", "imaplib", "nntplib", "ssl", "shutil", "tempfile", "webbrowser",
+    "multiprocessing", "_posixsubprocess", "asyncio", "pty", "signal", "threading", "_thread",
+    "concurrent", "zipimport", "ensurepip", "venv", "site", "distutils", "setuptools", "pip",
+    "io", "_io", "fileinput", "pathlib", "glob", "zipfile", "tarfile", "sqlite3", "mmap",
+    "gc", "inspect", "dill", "cloudpickle", "numpy.f2py", "numpy.testing", "numpy.distutils",
+    "numpy.ctypeslib", "torch.jit", "torch.hub", "torch.package", "torch.serialization",
+    "idlelib", "lib2to3", "commands", "platform", "pickle", "_pickle", "cPickle", "copyreg",
+    "copy_reg", "__main__",
+})
+
+# Dangerous names inside otherwise harmless modules.
+DANGEROUS_NAMES: frozenset[str] = frozenset({
+    *(f"{mod}.{name}" for mod in ("builtins", "__builtin__") for name in (
+        "eval", "exec", "execfile", "compile", "open", "getattr", "setattr", "delattr",
+        "__import__", "breakpoint", "input", "globals", "locals", "vars", "type", "apply",
+        "reload", "file", "exit", "quit", "help", "memoryview", "super", "classmethod",
+        "staticmethod", "property", "__build_class__", "print", "dir",
+    )),
+    "operator.attrgetter", "operator.methodcaller", "operator.itemgetter", "operator.call",
+    "_operator.attrgetter", "_operator.methodcaller", "_operator.itemgetter", "_operator.call",
+    "functools.partial", "functools.reduce", "functools.partialmethod", "_functools.partial",
+    "_functools.reduce", "joblib.load", "joblib.numpy_pickle.load", "joblib.dump",
+    "numpy.load", "numpy.save", "numpy.savez", "numpy.loadtxt", "numpy.savetxt",
+    "numpy.fromfile", "numpy.memmap", "numpy.genfromtxt", "numpy.lib.npyio.load",
+    "numpy.lib._npyio_impl.load", "numpy.lib.format.open_memmap", "numpy.core.memmap.memmap",
+    "numpy._core.memmap.memmap", "torch.load", "torch.save", "codecs.open",
+    "_codecs.lookup", "codecs.lookup", "sklearn.utils._testing.TempMemmap",
+})
+
+# Allowed only with the exact use the unpickler evaluates (hpinspect.load.unpickler).
+INERT_CONSTRUCTORS: frozenset[str] = frozenset({
+    "builtins.set", "builtins.frozenset", "builtins.bytearray", "builtins.bytes",
+    "builtins.slice", "builtins.complex", "builtins.list", "builtins.tuple", "builtins.dict",
+    "builtins.int", "builtins.float", "builtins.bool", "builtins.str", "builtins.range",
+    "builtins.object", "collections.OrderedDict", "copyreg._reconstructor", "_codecs.encode",
+    "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
+    "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
+    "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer", "numpy.dtype",
+    "numpy.ndarray", "joblib.numpy_pickle.NumpyArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+})
+
+# Classes/functions a real load may construct or call that only build inert state.
+KNOWN_CALLABLES: frozenset[str] = frozenset({
+    "numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__generator_ctor",
+    "numpy.random._pickle.__bit_generator_ctor", "numpy.random.__RandomState_ctor",
+    "numpy.random.mtrand.RandomState", "numpy.random._generator.Generator",
+    "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64",
+    "numpy.random._pcg64.PCG64DXSM", "numpy.random._philox.Philox",
+    "numpy.random._sfc64.SFC64", "numpy.random.bit_generator.SeedSequence",
+    "numpy.random._bit_generator.SeedSequence",
+    "joblib.numpy_pickle_compat.NDArrayWrapper", "joblib.numpy_pickle_compat.ZNDArrayWrapper",
+    "joblib.memory.Memory", "datetime.datetime", "datetime.date", "datetime.time",
+    "datetime.timedelta", "datetime.timezone", "decimal.Decimal", "fractions.Fraction",
+    "uuid.UUID", "collections.Counter", "numpy.ma.core._mareconstruct",
+    "numpy.ma.core.MaskedArray",
+})
+
+_SPARSE = re.compile(r"^scipy\.sparse\.(?:_?\w+\.)*(?:csr|csc|coo|bsr|dia|dok|lil)_(?:matrix|array)$")
+_HARMLESS_REFERENCE_ROOTS = ("numpy.", "builtins.", "math.", "sklearn.", "scipy.")
+
+
+def is_dangerous(dotted: str) -> bool:
+    """Whether ``dotted`` names a known code-execution or I/O primitive."""
+    if dotted in DANGEROUS_NAMES:
+        return True
+    if dotted in INERT_CONSTRUCTORS:
+        return False
+    module = dotted.rsplit(".", 1)[0]
+    parts = module.split(".")
+    return any(".".join(parts[:i]) in DANGEROUS_MODULES for i in range(1, len(parts) + 1))
+
+
+@lru_cache(maxsize=None)
+def _known_sklearn() -> tuple[frozenset[str], frozenset[str]]:
+    from hpinspect.classify.kb import knowledge_base
+
+    kb = knowledge_base()
+    return kb.known_classes, kb.known_functions
+
+
+def severity_of(dotted: str, uses: set[Use]) -> tuple[Severity, str]:
+    """Severity and one-line detail for a global given every way the stream used it."""
+    called = "called" in uses
+    instantiated = "instantiated" in uses
+    if is_dangerous(dotted):
+        verb = "called" if called else "instantiated" if instantiated else "referenced"
+        return "dangerous", f"code-execution, process, file or network primitive ({verb})"
+    if dotted in INERT_CONSTRUCTORS:
+        return "known", "inert data constructor, evaluated by hpinspect's restricted reader"
+    classes, functions = _known_sklearn()
+    if dotted in classes:
+        return "known", "scikit-learn class in the knowledge base"
+    if dotted.startswith("sklearn.") and dotted.rsplit(".", 1)[-1].startswith("__pyx_unpickle_"):
+        return "known", "scikit-learn Cython unpickle helper (rebuilds an extension type)"
+    if dotted in KNOWN_CALLABLES or _SPARSE.match(dotted):
+        return "known", "known data class (numpy random state, scipy sparse, stdlib value)"
+    if dotted.startswith("sklearn.") and not called:
+        return "known", "scikit-learn name not in the installed knowledge base (other version)"
+    if dotted in functions and not called:
+        return "known", "scikit-learn function, referenced as a value"
+    if not called and not instantiated and dotted.startswith(_HARMLESS_REFERENCE_ROOTS):
+        return "known", "referenced as a value, never called"
+    module = dotted.rsplit(".", 1)[0]
+    if called:
+        return "unknown call", f"a real load would call {dotted}, which is not known to be inert"
+    if instantiated:
+        return "unknown class", f"a real load imports {module} and instantiates this class"
+    return "unknown class", f"a real load imports {module} to resolve this name"
