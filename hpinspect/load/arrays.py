@@ -137,7 +137,7 @@ def compute_stats(array: np.ndarray[Any, Any]) -> ArrayStats:
     if array.dtype.hasobject:
         acc.count = int(array.size)
         return acc.result()
-    flat = array.reshape(-1, order="K") if array.flags.forc else array.ravel()
+    flat = array.ravel(order="K")
     for start in range(0, flat.size, CHUNK_ELEMENTS):
         acc.update(flat[start : start + CHUNK_ELEMENTS])
     return acc.result()

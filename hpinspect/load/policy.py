@@ -8,7 +8,7 @@ referenced (imported), instantiated without its constructor (NEWOBJ with no argu
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 from hpinspect.report import Severity
@@ -94,7 +94,7 @@ def is_dangerous(dotted: str) -> bool:
     return any(".".join(parts[:i]) in DANGEROUS_MODULES for i in range(1, len(parts) + 1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_sklearn() -> tuple[frozenset[str], frozenset[str]]:
     from hpinspect.classify.kb import knowledge_base
 

@@ -1,0 +1,5 @@
+"""``python -m hpinspect`` runs the command line."""
+
+from hpinspect.cli import main
+
+main()

@@ -1,0 +1,360 @@
+"""Object graph -> estimator tree with every attribute classified (scikit-learn and fallback).
+
+Classes are recognised by dotted name through the knowledge base; a class it does not know
+(a custom estimator, or one another scikit-learn version kept elsewhere) is classified by
+scikit-learn's naming convention and says so in every reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hpinspect.classify import rules
+from hpinspect.classify.config import Overrides
+from hpinspect.classify.kb import (
+    REQUIRED,
+    DefaultRef,
+    DefaultRepr,
+    EstimatorInfo,
+    KnowledgeBase,
+    knowledge_base,
+)
+from hpinspect.classify.values import Described, describe, to_json_value, tree_facts, values_equal
+from hpinspect.classify.versions import marker_versions
+from hpinspect.load.objects import GlobalRef, Stub
+from hpinspect.report import Attribute, Category, Group, Node
+
+GROUP_THRESHOLD = 10
+"""Member lists longer than this are shown as one group (all members with --all)."""
+
+# Template hyperparameter -> the attribute holding its fitted counterpart.
+FITTED_COUNTERPART: dict[str, str] = {
+    "transformers": "transformers_",
+    "estimators": "estimators_",
+    "final_estimator": "final_estimator_",
+    "transformer": "transformer_",
+    "regressor": "regressor_",
+}
+_VALUE_CLASSES = ("._tree.Tree", "TreePredictor", "._bunch.Bunch")
+_DATA_CLASSES = ("._tree.Tree", "TreePredictor", "Booster", "KDTree", "BallTree", "_BinMapper")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Category, role and reason for one attribute."""
+
+    category: Category
+    role: str
+    reason: str
+
+
+def classify_name(name: str, value: Any, info: EstimatorInfo | None, short: str,
+                  overrides: Overrides) -> Decision:
+    """Apply the rule table to one attribute name (see :mod:`hpinspect.classify.rules`)."""
+    moved = overrides.moves.get(name)
+    if moved is not None:
+        return Decision(moved, "user override", f"moved to {moved} by {overrides.source}")
+    if name in rules.AUXILIARY_PARAMS and (info is None or name in info.params
+                                           or not name.endswith("_")):
+        role = rules.AUXILIARY_PARAMS[name]
+        return Decision("auxiliary", role, f"known auxiliary parameter: {role} only")
+    if info is not None and name in info.params:
+        role = "structure" if name in rules.STRUCTURE_PARAMS and _holds_estimators(value) \
+            else "configuration"
+        return Decision("hyperparameter", role, f"in {info.name}.__init__ signature")
+    if name in rules.SELECTED_ANYWHERE or (short.endswith("CV") and name in
+                                           rules.SELECTED_ON_CV):
+        return Decision("hyperparameter", "selected during fit",
+                        "hyperparameter value chosen or resolved by fit")
+    if name in rules.AUXILIARY_FITTED:
+        role = rules.AUXILIARY_FITTED[name]
+        return Decision("auxiliary", role, f"known {role} attribute, not used to predict")
+    if name in rules.PRIVATE_LEARNED:
+        role = rules.PRIVATE_LEARNED[name]
+        return Decision("learned", role, "private prediction state set by fit")
+    unknown = "" if info is not None else " (class not in knowledge base)"
+    if name.endswith("_") and not name.startswith("__"):
+        if name.startswith("_"):
+            return _private(name, value, unknown)
+        role = rules.LEARNED_ROLES.get(name, "fitted state")
+        return Decision("learned", role, f"trailing underscore: set by fit{unknown}")
+    if name.startswith("_"):
+        return _private(name, value, unknown)
+    if info is None:
+        return Decision("hyperparameter", "configuration",
+                        "by naming convention (class not in knowledge base)")
+    return Decision("auxiliary", "extra attribute",
+                    f"public attribute outside {info.name}.__init__ signature")
+
+
+def _private(name: str, value: Any, unknown: str) -> Decision:
+    """Private attributes: classified by what they hold, not by the underscore."""
+    if _holds_data(value):
+        return Decision("learned", "private state",
+                        f"private attribute holding fitted data{unknown}")
+    return Decision("auxiliary", "bookkeeping", f"private scalar attribute{unknown}")
+
+
+def _holds_data(value: Any) -> bool:
+    from hpinspect.load.objects import ArrayStub
+
+    if isinstance(value, (np.ndarray, ArrayStub)):
+        return True
+    if isinstance(value, Stub):
+        dotted = value.dotted
+        return "_sklearn_version" in value.attrs or dotted.endswith(_DATA_CLASSES) or \
+            dotted.startswith("scipy.sparse.")
+    if isinstance(value, (list, tuple)) and value:
+        return any(_holds_data(v) for v in value[:8])
+    return False
+
+
+def _holds_estimators(value: Any) -> bool:
+    if isinstance(value, Stub):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, Stub) or (isinstance(v, tuple) and len(v) >= 2 and
+                                            isinstance(v[1], Stub)) for v in value[:50])
+    return False
+
+
+class TreeBuilder:
+    """Builds the :class:`Node` tree of one loaded object graph."""
+
+    def __init__(self, overrides: Overrides, expand_members: bool = False,
+                 kb: KnowledgeBase | None = None) -> None:
+        self.overrides = overrides
+        self.expand = expand_members
+        self.kb = kb or knowledge_base()
+        self.saved_versions: dict[str, str] = {}
+        self._active: set[int] = set()
+
+    # ------------------------------------------------------------------ recognition
+    def is_estimator(self, value: Any) -> bool:
+        """Whether ``value`` is an estimator node rather than a plain value."""
+        if not isinstance(value, Stub) or not isinstance(value.factory, GlobalRef):
+            return False
+        dotted = value.dotted
+        if self.kb.estimator(dotted)[0] is not None:
+            return True
+        state = value.attrs
+        if "_sklearn_version" in state:
+            return True
+        if dotted.endswith(_VALUE_CLASSES) or dotted in self.kb.known_classes:
+            return False
+        if dotted.startswith(("numpy.", "scipy.", "builtins.", "collections.", "datetime.")):
+            return False
+        return value.how in ("newobj", "reconstructor") and isinstance(value.state, dict)
+
+    # ------------------------------------------------------------------ entry point
+    def build(self, root: Any) -> Node:
+        """The root node: an estimator, a bundle of estimators, or a plain value."""
+        if self.is_estimator(root):
+            return self.node(root, "", "", "")
+        if isinstance(root, (dict, list, tuple)):
+            return self.bundle(root)
+        desc = describe(root)
+        cls = root.dotted if isinstance(root, Stub) else f"builtins.{type(root).__name__}"
+        attr = Attribute("value", "auxiliary", "content", "the file holds no estimator",
+                         desc.kind, desc.value, desc.summary, desc.stats, data=root)
+        return Node("", "", cls, False, False, (attr,))
+
+    def bundle(self, root: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> Node:
+        """A top-level dict/list/tuple: estimators become children, the rest metadata."""
+        items = list(root.items()) if isinstance(root, dict) else list(enumerate(root))
+        attributes: list[Attribute] = []
+        children: list[Node] = []
+        for key, value in items:
+            path = f"[{key!r}]"
+            if self.is_estimator(value):
+                children.append(self.node(value, path, f"{key}__", str(key)))
+                continue
+            desc = describe(value)
+            attributes.append(Attribute(str(key), "auxiliary", "bundle metadata",
+                                        "entry of a top-level bundle, not an estimator",
+                                        desc.kind, desc.value, desc.summary, desc.stats,
+                                        data=value))
+        cls = f"builtins.{type(root).__name__}"
+        return Node("", "", cls, False, any(c.fitted for c in children), tuple(attributes),
+                    tuple(children), label="bundle")
+
+    # ------------------------------------------------------------------ estimators
+    def node(self, stub: Stub, path: str, prefix: str, label: str) -> Node:
+        """Classify one estimator and, recursively, the estimators inside it."""
+        if id(stub) in self._active:  # a cycle in the object graph
+            return Node(path, prefix, stub.dotted, False, False, (), label=label)
+        self._active.add(id(stub))
+        try:
+            return self._node(stub, path, prefix, label)
+        finally:
+            self._active.discard(id(stub))
+
+    def _node(self, stub: Stub, path: str, prefix: str, label: str) -> Node:
+        info, _how = self.kb.estimator(stub.dotted)
+        short = stub.dotted.rsplit(".", 1)[-1]
+        state = stub.attrs
+        marker_versions(state, self.saved_versions)
+        attributes: list[Attribute] = []
+        children: list[Node] = []
+        groups: list[Group] = []
+        names = list(state)
+        if info is not None:  # hyperparameters in signature order, then the rest
+            order = {p: i for i, p in enumerate(info.params)}
+            names.sort(key=lambda n: (order.get(n, len(order)),))
+        template_names = self._template_names(state)
+        for name in names:
+            value = state[name]
+            decision = classify_name(name, value, info, short, self.overrides)
+            in_params = info is not None and name in info.params
+            counterpart = FITTED_COUNTERPART.get(name)
+            summarize_only = counterpart is not None and counterpart in state and in_params
+            nested = None if summarize_only else self.nested(
+                name, value, path, prefix, in_params, template_names.get(name))
+            if nested is not None:
+                kids, group, desc = nested
+                children.extend(kids)
+                if group is not None:
+                    groups.append(group)
+            else:
+                desc = self.describe_value(value)
+            attributes.append(self.attribute(name, value, decision, desc, info, in_params))
+        fitted = any(a.category == "learned" or (a.name.endswith("_") and not
+                                                  a.name.startswith("_"))
+                     for a in attributes)
+        if not fitted and "steps" in state and children:
+            fitted = all(c.fitted for c in children)
+        return Node(path, prefix, stub.dotted, info is not None, fitted, tuple(attributes),
+                    tuple(children), tuple(groups), label=label)
+
+    def _template_names(self, state: dict[str, Any]) -> dict[str, list[str]]:
+        """Names of the templates a fitted list pairs with (Voting/Stacking estimators_)."""
+        out: dict[str, list[str]] = {}
+        for template, fitted in FITTED_COUNTERPART.items():
+            value = state.get(template)
+            if fitted in state and isinstance(value, list):
+                names = [v[0] for v in value if isinstance(v, tuple) and len(v) >= 2
+                         and isinstance(v[0], str) and v[1] not in ("drop", None)]
+                if names:
+                    out[fitted] = names
+            elif fitted in state and isinstance(value, Stub):
+                out[fitted] = [template]
+        return out
+
+    def describe_value(self, value: Any) -> Described:
+        """Describe a non-nested value, naming estimators hidden inside it."""
+        if self.is_estimator(value):
+            return Described("estimator", value.dotted, f"{value.dotted.rsplit('.', 1)[-1]}")
+        return describe(value)
+
+    def attribute(self, name: str, value: Any, decision: Decision, desc: Described,
+                  info: EstimatorInfo | None, in_params: bool) -> Attribute:
+        """Build the Attribute, with the class default and ``changed`` for parameters."""
+        default: Any = None
+        has_default = False
+        changed: bool | None = None
+        if info is not None and in_params:
+            raw_default = info.defaults.get(name, REQUIRED)
+            if raw_default is not REQUIRED:
+                has_default = True
+                default, changed = self._default(value, raw_default)
+        return Attribute(name, decision.category, decision.role, decision.reason, desc.kind,
+                         desc.value, desc.summary, desc.stats, default, has_default, changed,
+                         data=value)
+
+    def _default(self, value: Any, default: Any) -> tuple[Any, bool | None]:
+        if isinstance(default, DefaultRef):
+            dotted = value.dotted if isinstance(value, (GlobalRef, Stub)) else None
+            same = dotted is not None and (dotted == default.dotted or dotted.rsplit(".", 1)[-1]
+                                           == default.dotted.rsplit(".", 1)[-1])
+            return default.dotted, not same
+        if isinstance(default, DefaultRepr):
+            same_class = isinstance(value, Stub) and value.dotted.rsplit(".", 1)[-1] == \
+                default.class_name.rsplit(".", 1)[-1]
+            return default.text, None if same_class else True
+        json_default, _ = to_json_value(default)
+        if isinstance(value, Stub) or (isinstance(value, list) and default is None):
+            return json_default, value is not None
+        return json_default, not values_equal(value, default)
+
+    # ------------------------------------------------------------------ nesting
+    def nested(self, name: str, value: Any, path: str, prefix: str, in_params: bool,
+               template_names: list[str] | None
+               ) -> tuple[list[Node], Group | None, Described] | None:
+        """Children (or a group) for an attribute that holds estimators, else None."""
+        here = f"{path}.{name}" if path else name
+        if self.is_estimator(value):
+            sep = "__" if in_params or template_names else "."
+            child_prefix = prefix + (f"{template_names[0]}__" if template_names else
+                                     f"{name}{sep}")
+            child = self.node(value, here, child_prefix, name)
+            state = "fitted" if child.fitted else "unfitted"
+            return [child], None, Described("estimator", value.dotted,
+                                            f"{child.short_class} ({state})")
+        if isinstance(value, np.ndarray) and value.dtype.hasobject:
+            members = [(f"{here}[{', '.join(map(str, idx))}]", v)
+                       for idx, v in np.ndenumerate(value)]
+        elif isinstance(value, (list, tuple)):
+            members = [(f"{here}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            return None
+        named = [(p, v) for p, v in members if isinstance(v, tuple) and len(v) >= 2
+                 and isinstance(v[0], str) and self.is_estimator(v[1])]
+        if named:
+            return self._named_members(named, prefix)
+        estimators = [(p, v) for p, v in members if self.is_estimator(v)]
+        if not estimators:
+            return None
+        if template_names and len(template_names) == len(estimators):
+            kids = [self.node(v, p, f"{prefix}{n}__", n)
+                    for (p, v), n in zip(estimators, template_names, strict=True)]
+            return kids, None, Described("estimators", None, self._list_text(kids))
+        if len(estimators) > GROUP_THRESHOLD and not self.expand:
+            group = self.group(name, [v for _, v in estimators])
+            text = ", ".join(f"{n} × {c.rsplit('.', 1)[-1]}" for c, n in group.classes.items())
+            return [], group, Described("estimators", None, text)
+        kids = [self.node(v, p, f"{prefix}{p[len(path) + 1 if path else 0:]}.",
+                          p.rsplit(".", 1)[-1]) for p, v in estimators]
+        group = self.group(name, [v for _, v in estimators]) if len(estimators) > \
+            GROUP_THRESHOLD else None
+        return kids, group, Described("estimators", None, self._list_text(kids))
+
+    def _named_members(self, named: list[tuple[str, Any]], prefix: str
+                       ) -> tuple[list[Node], Group | None, Described]:
+        kids = []
+        for p, (step, est, *_rest) in named:
+            kids.append(self.node(est, p, f"{prefix}{step}__", step))
+        return kids, None, Described("estimators", [[k.label, k.short_class] for k in kids],
+                                     self._list_text(kids))
+
+    @staticmethod
+    def _list_text(kids: Iterable[Node]) -> str:
+        return " → ".join(f"{k.label}: {k.short_class}" if k.label else k.short_class
+                          for k in kids)
+
+    def group(self, name: str, members: list[Stub]) -> Group:
+        """Aggregate statistics of many fitted members (trees: depth, node count, leaves)."""
+        classes: dict[str, int] = {}
+        depths: list[int] = []
+        nodes: list[int] = []
+        leaves: list[int] = []
+        for member in members:
+            classes[member.dotted] = classes.get(member.dotted, 0) + 1
+            tree = member.attrs.get("tree_")
+            facts = tree_facts(tree) if isinstance(tree, Stub) else None
+            if facts is not None:
+                if facts["max_depth"] is not None:
+                    depths.append(facts["max_depth"])
+                nodes.append(facts["node_count"])
+                if facts["leaves"] is not None:
+                    leaves.append(facts["leaves"])
+            marker_versions(member.attrs, self.saved_versions)
+        stats: dict[str, Any] = {}
+        for label, values in (("depth", depths), ("node_count", nodes), ("leaves", leaves)):
+            if values:
+                stats[label] = {"min": min(values), "mean": round(sum(values) / len(values), 2),
+                                "max": max(values), "total": sum(values)}
+        return Group(name, len(members), classes, stats)

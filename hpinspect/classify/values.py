@@ -1,0 +1,313 @@
+"""Short, JSON-safe descriptions of attribute values: arrays, trees, sparse matrices, states.
+
+:func:`describe` never recurses deeper than a few levels and never walks more than a few dozen
+items, so a pathological value (a list nested 900 levels deep, a 10-million-item vocabulary)
+costs the same as a small one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hpinspect.load.arrays import ArrayStats, compute_stats
+from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
+
+MAX_ITEMS = 12
+MAX_DEPTH = 3
+MAX_STR = 200
+SMALL_ARRAY = 16
+
+
+@dataclass(frozen=True)
+class Described:
+    """What a renderer needs to show one value."""
+
+    kind: str
+    value: Any
+    """JSON-safe value, or None when a summary is all that makes sense."""
+    summary: str
+    stats: dict[str, Any] | None = None
+
+
+def _fmt(x: float | int | None) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, int):
+        return str(x)
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.4g}"
+
+
+def stats_dict(stats: ArrayStats) -> dict[str, Any]:
+    """JSON-safe mapping of array statistics (non-finite floats left for the JSON layer)."""
+    out: dict[str, Any] = {
+        "shape": list(stats.shape), "dtype": stats.dtype, "nbytes": stats.nbytes,
+    }
+    if stats.numeric:
+        out.update(min=stats.min, max=stats.max, mean=stats.mean, std=stats.std,
+                   zeros=stats.zeros, nans=stats.nans)
+    if stats.fields:
+        out["fields"] = sorted(stats.fields)
+    return out
+
+
+def array_stats(value: np.ndarray[Any, Any] | ArrayStub) -> ArrayStats:
+    """Statistics of a kept array or of a summarised one."""
+    if isinstance(value, ArrayStub):
+        return value.stats
+    return compute_stats(value)
+
+
+def _array_summary(stats: ArrayStats) -> str:
+    shape = "×".join(str(d) for d in stats.shape) or "scalar"
+    text = f"{stats.dtype} ({shape})"
+    if stats.numeric:
+        text += f" min={_fmt(stats.min)} max={_fmt(stats.max)} mean={_fmt(stats.mean)}"
+        if stats.nans:
+            text += f" nans={stats.nans}"
+    elif stats.fields:
+        text += f" fields: {', '.join(list(stats.fields)[:4])}"
+    return text
+
+
+def to_json_value(value: Any, depth: int = 0) -> tuple[Any, bool]:
+    """(JSON-safe rendering, complete?) of small plain values; big ones come back elided."""
+    if value is None or isinstance(value, (bool, int, str)):
+        if isinstance(value, str) and len(value) > MAX_STR:
+            return value[:MAX_STR] + "…", False
+        return value, True
+    if isinstance(value, float):
+        return value, True
+    if isinstance(value, np.generic):
+        return to_json_value(value.item(), depth)
+    if isinstance(value, GlobalRef):
+        return value.dotted, True
+    if depth >= MAX_DEPTH:
+        return None, False
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)[:MAX_ITEMS] if not isinstance(value, (set, frozenset)) else \
+            sorted(value, key=repr)[:MAX_ITEMS]
+        out = []
+        complete = len(value) <= MAX_ITEMS
+        for item in items:
+            v, ok = to_json_value(item, depth + 1)
+            out.append(v)
+            complete = complete and ok
+        return out, complete
+    if isinstance(value, dict):
+        out_d: dict[str, Any] = {}
+        complete = len(value) <= MAX_ITEMS
+        for k, v in list(value.items())[:MAX_ITEMS]:
+            jv, ok = to_json_value(v, depth + 1)
+            out_d[str(k)] = jv
+            complete = complete and ok
+        return out_d, complete
+    if isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY and not value.dtype.names:
+        return to_json_value(value.tolist() if not value.dtype.hasobject else
+                             list(value.ravel()), depth)
+    return None, False
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text(value: Any, depth: int = 0) -> str:
+    """Compact human text of a value, bounded in size and depth."""
+    if isinstance(value, str):
+        return repr(_short(value, 60))
+    if isinstance(value, float):
+        return _fmt(value)
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, np.generic):
+        return _text(value.item(), depth)
+    if isinstance(value, GlobalRef):
+        return value.dotted
+    if isinstance(value, Stub):
+        return stub_text(value)
+    if isinstance(value, (np.ndarray, ArrayStub)):
+        return _array_summary(array_stats(value))
+    if depth >= MAX_DEPTH:
+        return "…"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        open_, close = {list: "[]", tuple: "()"}.get(type(value), "{}")
+        items = list(value)
+        parts = [_text(v, depth + 1) for v in items[:6]]
+        if len(items) > 6:
+            parts.append(f"… {len(items)} items")
+        return _short(open_[0] + ", ".join(parts) + close[-1] if close else "", 120)
+    if isinstance(value, dict):
+        parts = [f"{_text(k, depth + 1)}: {_text(v, depth + 1)}" for k, v in
+                 list(value.items())[:4]]
+        if len(value) > 4:
+            parts.append(f"… {len(value)} keys")
+        return _short("{" + ", ".join(parts) + "}", 120)
+    if isinstance(value, (bytes, bytearray)):
+        return f"{type(value).__name__}[{len(value)}]"
+    return _short(repr(value), 80)
+
+
+def stub_text(stub: Stub) -> str:
+    """How an object the loader did not construct is shown: its class, plus a hint."""
+    dotted = stub.dotted
+    name = dotted.rsplit(".", 1)[-1]
+    if "randomstate" in dotted.lower() or "generator_ctor" in dotted:
+        bitgen = _bit_generator(stub)
+        kind = "Generator" if "generator_ctor" in dotted else "RandomState"
+        return f"{kind}({bitgen})"
+    return f"{name} (not constructed)" if stub.how == "reduce" else name
+
+
+def _bit_generator(stub: Stub) -> str:
+    for arg in stub.args:
+        if isinstance(arg, str):
+            return arg
+        if isinstance(arg, GlobalRef):
+            return arg.name
+        if isinstance(arg, Stub):
+            inner = arg.dotted.rsplit(".", 1)[-1]
+            return inner if not inner.startswith("__") else _bit_generator(arg)
+    return "?"
+
+
+def tree_facts(stub: Stub) -> dict[str, Any] | None:
+    """Node count, depth and leaves of a scikit-learn ``Tree`` or HistGB ``TreePredictor``."""
+    state = stub.attrs
+    nodes = state.get("nodes")
+    if nodes is None:
+        return None
+    leaves: int | None = None
+    depth = state.get("max_depth")
+    if isinstance(nodes, np.ndarray) and nodes.dtype.names:
+        if "left_child" in nodes.dtype.names and "is_leaf" not in nodes.dtype.names:
+            leaves = int(np.count_nonzero(nodes["left_child"] == -1))
+        if "is_leaf" in nodes.dtype.names:
+            leaves = int(np.count_nonzero(nodes["is_leaf"]))
+        if depth is None and "depth" in nodes.dtype.names and nodes.size:
+            depth = int(nodes["depth"].max())
+        count = int(nodes.shape[0]) if nodes.ndim else 0
+    elif isinstance(nodes, ArrayStub):
+        fields = nodes.stats.fields
+        if "is_leaf" in fields:
+            leaves = int(round((fields["is_leaf"].mean or 0) * fields["is_leaf"].count))
+        elif "left_child" in fields:
+            leaves = fields["left_child"].negatives
+        if depth is None and "depth" in fields and fields["depth"].max is not None:
+            depth = int(fields["depth"].max)
+        count = nodes.shape[0] if nodes.shape else 0
+    else:
+        return None
+    node_count = state.get("node_count", count)
+    return {
+        "node_count": int(node_count) if isinstance(node_count, (int, np.integer)) else count,
+        "max_depth": int(depth) if isinstance(depth, (int, np.integer)) else None,
+        "leaves": leaves,
+    }
+
+
+def sparse_facts(stub: Stub) -> dict[str, Any] | None:
+    """Shape, nnz and density of a scipy sparse matrix or array."""
+    state = stub.attrs
+    shape = state.get("_shape")
+    data = state.get("data")
+    if not isinstance(shape, tuple) or data is None:
+        return None
+    if isinstance(data, np.ndarray):
+        nnz = int(data.size)
+    elif isinstance(data, ArrayStub):
+        nnz = data.stats.count
+    else:
+        return None
+    cells = 1
+    for d in shape:
+        cells *= int(d)
+    return {"shape": [int(d) for d in shape], "nnz": nnz,
+            "density": (nnz / cells) if cells else 0.0}
+
+
+def describe(value: Any) -> Described:
+    """Kind, JSON value, summary and statistics of one attribute value."""
+    if value is None:
+        return Described("none", None, "None")
+    if isinstance(value, (np.ndarray, ArrayStub)) and not (
+            isinstance(value, np.ndarray) and value.dtype.hasobject):
+        stats = array_stats(value)
+        json_value, complete = to_json_value(value) if isinstance(value, np.ndarray) else \
+            (None, False)
+        return Described("array", json_value if complete else None, _array_summary(stats),
+                         stats_dict(stats))
+    if isinstance(value, np.ndarray):  # object dtype
+        json_value, complete = to_json_value(value)
+        shape = "×".join(str(d) for d in value.shape)
+        return Described("array", json_value if complete else None,
+                         f"object ({shape}) {_text(list(value.ravel()[:6]))}",
+                         {"shape": list(value.shape), "dtype": "object",
+                          "nbytes": int(value.nbytes)})
+    if isinstance(value, Stub):
+        dotted = value.dotted
+        tree = tree_facts(value) if dotted.endswith(("._tree.Tree", "TreePredictor")) else None
+        if tree is not None:
+            return Described("tree", tree, f"{tree['node_count']} nodes, depth "
+                             f"{tree['max_depth']}, {tree['leaves']} leaves")
+        if dotted.startswith("scipy.sparse."):
+            facts = sparse_facts(value)
+            if facts is not None:
+                shape = "×".join(str(d) for d in facts["shape"])
+                return Described("sparse", facts, f"{dotted.rsplit('.', 1)[-1]} ({shape}) "
+                                 f"nnz={facts['nnz']} density={facts['density']:.3g}")
+        text = stub_text(value)
+        kind = "random_state" if text.startswith(("RandomState(", "Generator(")) else "object"
+        return Described(kind, text if kind == "random_state" else dotted, text)
+    if isinstance(value, GlobalRef):
+        return Described("callable", value.dotted, value.dotted)
+    if isinstance(value, (bool, np.bool_)):
+        return Described("scalar", bool(value), repr(bool(value)))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        py = value.item() if isinstance(value, np.generic) else value
+        return Described("scalar", py, _fmt(py))
+    if isinstance(value, str):
+        json_value, _ = to_json_value(value)
+        return Described("string", json_value, _text(value))
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        json_value, complete = to_json_value(value)
+        kind = "dict" if isinstance(value, dict) else "list"
+        return Described(kind, json_value if complete else None, _text(value))
+    return Described("object", None, _text(value))
+
+
+def values_equal(a: Any, b: Any, depth: int = 0) -> bool:
+    """Equality as scikit-learn's ``print_changed_only``: NaN equals NaN, arrays by value."""
+    if depth > 20:
+        return False
+    if isinstance(a, np.generic):
+        a = a.item()
+    if isinstance(b, np.generic):
+        b = b.item()
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(values_equal(x, y, depth + 1) for x, y in
+                                        zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(values_equal(a[k], b[k], depth + 1) for k in a)
+    try:
+        return bool(a == b)
+    except Exception:
+        return False

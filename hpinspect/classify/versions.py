@@ -1,0 +1,72 @@
+"""Saved-with versions from markers in the file, installed versions from package metadata.
+
+Installed versions come from :mod:`importlib.metadata`: nothing is imported.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from typing import Any
+
+from hpinspect.report import Skew, Versions
+
+# State keys that record the version of the library an object was saved with.
+MARKERS: dict[str, str] = {
+    "_sklearn_version": "scikit-learn",
+    "_xgboost_version": "xgboost",
+    "_lightgbm_version": "lightgbm",
+    "_imblearn_version": "imbalanced-learn",
+}
+
+
+def parse(version: str) -> tuple[int, int, int] | None:
+    """(major, minor, patch) of a version string, ignoring pre-release suffixes."""
+    match = re.match(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", version)
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2) or 0), int(match.group(3) or 0)
+
+
+def skew(saved: str, installed: str | None) -> Skew:
+    """How far apart two versions are."""
+    if installed is None:
+        return "unknown"
+    a, b = parse(saved), parse(installed)
+    if a is None or b is None:
+        return "unknown"
+    if a[0] != b[0]:
+        return "major"
+    if a[1] != b[1]:
+        return "minor"
+    if a[2] != b[2]:
+        return "patch"
+    return "none"
+
+
+def installed_version(dist: str) -> str | None:
+    """Installed version of a distribution, or None."""
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def build_versions(saved: dict[str, str]) -> Versions:
+    """Versions record for the libraries the file names."""
+    installed: dict[str, str] = {}
+    skews: dict[str, Skew] = {}
+    for lib, version in sorted(saved.items()):
+        here = installed_version(lib)
+        if here is not None:
+            installed[lib] = here
+        skews[lib] = skew(version, here)
+    return Versions(saved_with=dict(sorted(saved.items())), installed=installed, skew=skews)
+
+
+def marker_versions(state: dict[str, Any], into: dict[str, str]) -> None:
+    """Record version markers found in one object's state (first one wins)."""
+    for key, lib in MARKERS.items():
+        value = state.get(key)
+        if isinstance(value, str) and lib not in into:
+            into[lib] = value

@@ -1,0 +1,503 @@
+"""Compare two :class:`~hpinspect.report.Report` objects: ``hpinspect diff A B``.
+
+Nodes are matched by :attr:`Node.path`, attributes by name. Hyperparameters and auxiliary
+attributes compare their JSON-safe values (NaN equals NaN, floats exactly); learned attributes
+compare array layout first and then the loaded values kept in :attr:`Attribute.data`, reporting
+the largest absolute and relative difference. Nothing here prints; renderers live in
+:mod:`hpinspect.render.diff_render`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
+from hpinspect.report import Attribute, Category, Node, Report
+
+__all__ = ["DiffResult", "DiffRow", "DiffStatus", "RowCategory", "diff_reports"]
+
+DiffStatus = Literal["changed", "added", "removed", "equal"]
+RowCategory = Literal["hyperparameter", "learned", "auxiliary", "structure", "version", "safety"]
+
+# Bounds on the recursive comparison of loaded values: a hostile or huge object graph must cost
+# no more than a bounded walk (the loader already capped its size).
+_MAX_DEPTH = 24
+_MAX_ITEMS = 100_000
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One compared item: an attribute, a node, a library version or the safety verdict."""
+
+    path: str
+    """Node path (``""`` for the root, ``steps[1]`` …); ``""`` for version and safety rows."""
+    name: str
+    """Attribute name; ``""`` for node rows; the library for version rows; ``verdict`` or
+    ``findings`` for safety rows."""
+    category: RowCategory
+    """Attribute category, or structure / version / safety."""
+    a: str
+    """Short text of the item in the first file (``""`` when absent)."""
+    b: str
+    """Short text of the item in the second file (``""`` when absent)."""
+    status: DiffStatus
+    """changed, added (only in B), removed (only in A) or equal."""
+    detail: str = ""
+    """What differs, e.g. ``shape (3,) → (4,)`` or ``values differ: max abs diff 0.5 …``."""
+
+    @property
+    def location(self) -> str:
+        """``path.name`` as one label (``C``, ``steps[1].coef_``, ``steps[1]``)."""
+        if self.path and self.name:
+            return f"{self.path}.{self.name}"
+        return self.path or self.name or "(root)"
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """Every row of a comparison between two reports."""
+
+    a_path: str
+    """Path of the first file, as given."""
+    b_path: str
+    """Path of the second file, as given."""
+    rows: tuple[DiffRow, ...]
+    """Differences (and equal rows when asked for), in model order."""
+    ignored: tuple[Category, ...] = ()
+    """Categories left out of the comparison."""
+
+    @property
+    def has_differences(self) -> bool:
+        """True when any row is not ``equal``."""
+        return any(row.status != "equal" for row in self.rows)
+
+    @property
+    def differences(self) -> tuple[DiffRow, ...]:
+        """The rows that are not ``equal``."""
+        return tuple(row for row in self.rows if row.status != "equal")
+
+
+# --------------------------------------------------------------------------- JSON-safe values
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def json_equal(a: Any, b: Any, depth: int = 0) -> bool:
+    """Exact equality of JSON-safe values; NaN equals NaN; ``1 == 1.0``; ``True != 1``."""
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if _is_number(a) and _is_number(b):
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+            return True
+        return bool(a == b)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(
+            json_equal(x, y, depth + 1) for x, y in zip(a, b, strict=True)
+        )
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k], depth + 1) for k in a)
+    return type(a) is type(b) and bool(a == b)
+
+
+# --------------------------------------------------------------------------- loaded values
+
+
+class _Compare:
+    """Accumulates how two loaded values differ while walking them together."""
+
+    def __init__(self) -> None:
+        self.max_abs = 0.0
+        self.max_rel = 0.0
+        self.numeric_diff = False
+        self.nan_mismatch = False
+        self.other_diff = False
+        self.undetermined = False
+        self.items = 0
+
+    @property
+    def equal(self) -> bool:
+        return not (self.numeric_diff or self.nan_mismatch or self.other_diff)
+
+    def detail(self) -> str:
+        parts: list[str] = []
+        if self.numeric_diff:
+            parts.append(
+                f"values differ: max abs diff {_num(self.max_abs)}, "
+                f"max rel diff {_num(self.max_rel)}"
+            )
+        if self.nan_mismatch:
+            parts.append("NaN positions differ")
+        if self.other_diff:
+            parts.append("values differ" if not parts else "other values differ")
+        return "; ".join(parts)
+
+    def walk(self, a: Any, b: Any, depth: int = 0) -> None:
+        self.items += 1
+        if depth > _MAX_DEPTH or self.items > _MAX_ITEMS:
+            self.undetermined = True
+            return
+        if isinstance(a, np.generic):
+            a = a.item()
+        if isinstance(b, np.generic):
+            b = b.item()
+        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+            self._arrays(a, b)
+        elif isinstance(a, ArrayStub) or isinstance(b, ArrayStub):
+            self._stubs(a, b)
+        elif _is_number(a) and _is_number(b):
+            self._scalars(float(a), float(b))
+        elif isinstance(a, Stub) and isinstance(b, Stub):
+            if a.dotted != b.dotted:
+                self.other_diff = True
+                return
+            self.walk(a.args, b.args, depth + 1)
+            self.walk(a.kwargs, b.kwargs, depth + 1)
+            self.walk(a.state, b.state, depth + 1)
+            self.walk(a.list_items, b.list_items, depth + 1)
+            self.walk(a.dict_items, b.dict_items, depth + 1)
+        elif isinstance(a, GlobalRef) and isinstance(b, GlobalRef):
+            if a.dotted != b.dotted:
+                self.other_diff = True
+        elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            if type(a) is not type(b) or len(a) != len(b):
+                self.other_diff = True
+                return
+            for x, y in zip(a, b, strict=True):
+                self.walk(x, y, depth + 1)
+        elif isinstance(a, dict) and isinstance(b, dict):
+            if a.keys() != b.keys():
+                self.other_diff = True
+                return
+            for key in a:
+                self.walk(a[key], b[key], depth + 1)
+        else:
+            try:
+                same = type(a) is type(b) and bool(a == b)
+            except Exception:
+                same = False
+            if not same:
+                self.other_diff = True
+
+    def _scalars(self, a: float, b: float) -> None:
+        a_nan, b_nan = math.isnan(a), math.isnan(b)
+        if a_nan or b_nan:
+            if a_nan != b_nan:
+                self.nan_mismatch = True
+            return
+        if a == b:
+            return
+        self._record(abs(a - b), max(abs(a), abs(b)))
+
+    def _record(self, abs_diff: float, scale: float) -> None:
+        self.numeric_diff = True
+        self.max_abs = max(self.max_abs, abs_diff)
+        rel = abs_diff / scale if scale > 0 else (math.inf if abs_diff else 0.0)
+        self.max_rel = max(self.max_rel, rel)
+
+    def _stubs(self, a: Any, b: Any) -> None:
+        # Only statistics were kept for at least one side: equal statistics cannot prove
+        # equal values, so the verdict is "equal as far as we can tell".
+        a_stats = a.stats if isinstance(a, ArrayStub) else None
+        b_stats = b.stats if isinstance(b, ArrayStub) else None
+        if a_stats is None or b_stats is None:
+            if not (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)):
+                self.other_diff = True
+                return
+            self.undetermined = True
+            return
+        if a.shape != b.shape or str(a.dtype) != str(b.dtype) or not _stats_equal(
+            _as_mapping(a_stats), _as_mapping(b_stats)
+        ):
+            self.other_diff = True
+        else:
+            self.undetermined = True
+
+    def _arrays(self, a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> None:
+        if a.shape != b.shape or a.dtype != b.dtype:
+            self.other_diff = True
+            return
+        if a.dtype.names:
+            for name in a.dtype.names:
+                self._arrays(a[name], b[name])
+            return
+        kind = a.dtype.kind
+        if kind in "biuf":
+            if kind == "b":
+                if not np.array_equal(a, b):
+                    self.other_diff = True
+                return
+            af = a.astype(np.float64, copy=False)
+            bf = b.astype(np.float64, copy=False)
+            a_nan, b_nan = np.isnan(af), np.isnan(bf)
+            if not np.array_equal(a_nan, b_nan):
+                self.nan_mismatch = True
+            both = ~(a_nan | b_nan)
+            if not both.any():
+                return
+            av, bv = af[both], bf[both]
+            with np.errstate(invalid="ignore", over="ignore"):
+                diff = np.abs(av - bv)
+            if not diff.any():
+                return
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                scale = np.maximum(np.abs(av), np.abs(bv))
+                rel = np.where(scale > 0, diff / np.where(scale > 0, scale, 1.0), 0.0)
+            self.numeric_diff = True
+            self.max_abs = max(self.max_abs, float(np.nanmax(diff)))
+            self.max_rel = max(self.max_rel, float(np.nanmax(rel)))
+            return
+        if kind == "c":
+            with np.errstate(invalid="ignore"):
+                if not np.array_equal(a, b, equal_nan=True):
+                    diff = np.abs(a - b)
+                    self._record(float(np.nanmax(diff)), float(np.nanmax(np.abs(a))) or 1.0)
+            return
+        if kind == "O":
+            for x, y in zip(a.ravel(), b.ravel(), strict=True):
+                self.walk(x, y, 1)
+            return
+        if not np.array_equal(a, b):
+            self.other_diff = True
+
+
+def _as_mapping(stats: Any) -> Mapping[str, Any]:
+    if isinstance(stats, Mapping):
+        return stats
+    fields = getattr(stats, "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: getattr(stats, name) for name in fields}
+    return {"repr": repr(stats)}
+
+
+def _stats_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return a.keys() == b.keys() and all(_loose_equal(a[k], b[k]) for k in a)
+
+
+def _loose_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return _stats_equal(a, b)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_loose_equal(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _num(x: float) -> str:
+    if math.isinf(x) or math.isnan(x):
+        return str(x)
+    return f"{x:.6g}"
+
+
+def _shape_text(shape: Any) -> str:
+    if isinstance(shape, (list, tuple)):
+        dims = [str(d) for d in shape]
+        return "(" + dims[0] + ",)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"
+    return str(shape)
+
+
+# --------------------------------------------------------------------------- attribute rows
+
+
+def _compare_value(a: Attribute, b: Attribute) -> tuple[bool, str]:
+    """(equal?, detail) for hyperparameters and auxiliary attributes."""
+    if a.value is None and b.value is None:
+        if a.kind != b.kind:
+            return False, f"kind {a.kind} → {b.kind}"
+        if a.summary == b.summary:
+            return True, ""
+        return False, ""
+    if json_equal(a.value, b.value):
+        return True, ""
+    return False, ""
+
+
+def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
+    """(equal?, detail) for learned attributes: layout, then loaded values, then statistics."""
+    if a.stats is not None and b.stats is not None:
+        changes: list[str] = []
+        if not _loose_equal(a.stats.get("shape"), b.stats.get("shape")):
+            changes.append(
+                f"shape {_shape_text(a.stats.get('shape'))} → {_shape_text(b.stats.get('shape'))}"
+            )
+        if a.stats.get("dtype") != b.stats.get("dtype"):
+            changes.append(f"dtype {a.stats.get('dtype')} → {b.stats.get('dtype')}")
+        if changes:
+            return False, ", ".join(changes)
+    elif (a.stats is None) != (b.stats is None):
+        return False, f"kind {a.kind} → {b.kind}" if a.kind != b.kind else "values differ"
+
+    if a.data is not None and b.data is not None:
+        cmp = _Compare()
+        cmp.walk(a.data, b.data)
+        if not cmp.equal:
+            return False, cmp.detail()
+        if not cmp.undetermined:
+            return True, ""
+        # Part of the value was kept as statistics only: fall through to what the report has.
+
+    if a.stats is not None and b.stats is not None:
+        if _stats_equal(a.stats, b.stats):
+            return True, ""
+        differing = sorted(k for k in a.stats.keys() | b.stats.keys()
+                           if not _loose_equal(a.stats.get(k), b.stats.get(k)))
+        return False, f"statistics differ ({', '.join(differing)})"
+    return _compare_value(a, b)
+
+
+def _attribute_row(node_path: str, a: Attribute, b: Attribute) -> DiffRow:
+    category: Category = b.category
+    if a.category == "learned" or b.category == "learned":
+        equal, detail = _compare_learned(a, b)
+        category = "learned"
+    else:
+        equal, detail = _compare_value(a, b)
+    if a.category != b.category:
+        move = f"category {a.category} → {b.category}"
+        detail = f"{move}; {detail}" if detail else move
+    return DiffRow(node_path, a.name, category, a.summary, b.summary,
+                   "equal" if equal else "changed", detail)
+
+
+def _node_rows(a: Node, b: Node, ignore: frozenset[Category]) -> list[DiffRow]:
+    rows: list[DiffRow] = []
+    if a.class_name != b.class_name:
+        rows.append(DiffRow(a.path, "", "structure", a.short_class, b.short_class, "changed",
+                            f"class {a.class_name} → {b.class_name}"))
+    elif a.fitted != b.fitted:
+        rows.append(DiffRow(a.path, "", "structure", _fitted(a), _fitted(b), "changed",
+                            "fitted state changed"))
+    else:
+        rows.append(DiffRow(a.path, "", "structure", a.short_class, b.short_class, "equal"))
+    b_attrs = {attr.name: attr for attr in b.attributes}
+    a_names = {attr.name for attr in a.attributes}
+    for attr in a.attributes:
+        other = b_attrs.get(attr.name)
+        if other is None:
+            if attr.category not in ignore:
+                rows.append(DiffRow(a.path, attr.name, attr.category, attr.summary, "",
+                                    "removed"))
+        elif attr.category not in ignore or other.category not in ignore:
+            rows.append(_attribute_row(a.path, attr, other))
+    for attr in b.attributes:
+        if attr.name not in a_names and attr.category not in ignore:
+            rows.append(DiffRow(b.path, attr.name, attr.category, "", attr.summary, "added"))
+    return rows
+
+
+def _fitted(node: Node) -> str:
+    return f"{node.short_class} ({'fitted' if node.fitted else 'not fitted'})"
+
+
+# --------------------------------------------------------------------------- report rows
+
+
+def _version_rows(a: Report, b: Report) -> list[DiffRow]:
+    rows: list[DiffRow] = []
+    a_saved, b_saved = a.versions.saved_with, b.versions.saved_with
+    for lib in sorted(a_saved.keys() | b_saved.keys()):
+        va, vb = a_saved.get(lib, ""), b_saved.get(lib, "")
+        if not va:
+            status: DiffStatus = "added"
+        elif not vb:
+            status = "removed"
+        else:
+            status = "equal" if va == vb else "changed"
+        detail = "" if status == "equal" else "saved with"
+        rows.append(DiffRow("", lib, "version", va, vb, status, detail))
+    return rows
+
+
+def _finding_names(report: Report) -> set[str]:
+    return {f"{f.global_name} ({f.severity})" for f in report.safety.findings
+            if f.severity != "known"}
+
+
+def _safety_rows(a: Report, b: Report) -> list[DiffRow]:
+    va, vb = a.safety.verdict, b.safety.verdict
+    rows = [DiffRow("", "verdict", "safety", va, vb, "equal" if va == vb else "changed")]
+    fa, fb = _finding_names(a), _finding_names(b)
+    if fa != fb:
+        parts: list[str] = []
+        if fb - fa:
+            parts.append("only in B: " + ", ".join(sorted(fb - fa)))
+        if fa - fb:
+            parts.append("only in A: " + ", ".join(sorted(fa - fb)))
+        rows.append(DiffRow("", "findings", "safety", _join(fa), _join(fb), "changed",
+                            "; ".join(parts)))
+    else:
+        rows.append(DiffRow("", "findings", "safety", _join(fa), _join(fb), "equal"))
+    return rows
+
+
+def _join(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names)) or "none"
+
+
+def _index(nodes: Iterable[Node]) -> dict[str, Node]:
+    index: dict[str, Node] = {}
+    for node in nodes:
+        index.setdefault(node.path, node)
+    return index
+
+
+def _ordered_paths(a: Sequence[Node], b: Sequence[Node]) -> list[str]:
+    """Paths of both trees, in A's order with B-only paths after their nearest A neighbour."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for node in a:
+        if node.path not in seen:
+            seen.add(node.path)
+            order.append(node.path)
+    position = -1
+    for node in b:
+        if node.path in seen:
+            position = order.index(node.path)
+            continue
+        seen.add(node.path)
+        position += 1
+        order.insert(position, node.path)
+    return order
+
+
+def diff_reports(a: Report, b: Report, ignore: frozenset[Category] = frozenset(),
+                 include_equal: bool = False) -> DiffResult:
+    """Compare two reports node by node and attribute by attribute.
+
+    ``ignore`` leaves out attribute categories (``{"learned", "auxiliary"}`` asks "did the
+    configuration change?"); ignoring ``auxiliary`` also leaves out saved-with versions, which
+    are provenance. Structure (nodes added, removed or of another class) and safety are always
+    compared. ``include_equal`` keeps the rows that did not change.
+    """
+    a_nodes, b_nodes = list(a.nodes()), list(b.nodes())
+    a_index, b_index = _index(a_nodes), _index(b_nodes)
+    rows: list[DiffRow] = []
+    for path in _ordered_paths(a_nodes, b_nodes):
+        na, nb = a_index.get(path), b_index.get(path)
+        if na is not None and nb is not None:
+            rows.extend(_node_rows(na, nb, ignore))
+        elif na is not None:
+            rows.append(DiffRow(path, "", "structure", na.short_class, "", "removed",
+                                f"node {na.class_name} only in A"))
+        elif nb is not None:
+            rows.append(DiffRow(path, "", "structure", "", nb.short_class, "added",
+                                f"node {nb.class_name} only in B"))
+    if "auxiliary" not in ignore:
+        rows.extend(_version_rows(a, b))
+    rows.extend(_safety_rows(a, b))
+    if not include_equal:
+        rows = [row for row in rows if row.status != "equal"]
+    ignored = tuple(c for c in ("hyperparameter", "learned", "auxiliary") if c in ignore)
+    return DiffResult(a.file.path, b.file.path, tuple(rows), ignored)
