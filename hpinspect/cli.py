@@ -49,6 +49,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     rich_markup_mode=None,
+    pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -288,3 +289,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         fail("interrupted")
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        fail(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        sys.exit(EXIT_ERROR)
