@@ -250,7 +250,7 @@ def inspect(
     reports, code = load_reports(models, limits, overrides, expand_members=show_all)
     if reports:
         options = RenderOptions(
-            only=only.value if only is not None else None,  # type: ignore[arg-type]
+            only=only.value if only is not None else None,
             explain=explain, show_all=show_all, color=use_color(no_color, output),
             width=terminal_width(width))
         emit(get_renderer(fmt).render(reports, options), output)
@@ -289,6 +289,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         fail("interrupted")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+    except Exception as exc:  # the promise is one line, never a traceback
         fail(f"internal error ({type(exc).__name__}: {exc}); please report it")
         sys.exit(EXIT_ERROR)

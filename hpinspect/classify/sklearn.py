@@ -318,9 +318,9 @@ class TreeBuilder:
             return [], group, Described("estimators", None, text)
         kids = [self.node(v, p, f"{prefix}{p[len(path) + 1 if path else 0:]}.",
                           p.rsplit(".", 1)[-1]) for p, v in estimators]
-        group = self.group(name, [v for _, v in estimators]) if len(estimators) > \
+        big = self.group(name, [v for _, v in estimators]) if len(estimators) > \
             GROUP_THRESHOLD else None
-        return kids, group, Described("estimators", None, self._list_text(kids))
+        return kids, big, Described("estimators", None, self._list_text(kids))
 
     def _named_members(self, named: list[tuple[str, Any]], prefix: str
                        ) -> tuple[list[Node], Group | None, Described]:

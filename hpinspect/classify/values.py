@@ -40,9 +40,10 @@ def _fmt(x: float | int | None) -> str:
         return str(x)
     if math.isnan(x) or math.isinf(x):
         return str(x)
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    return f"{x:.4g}"
+    text = f"{x:.4g}"
+    if not any(c in text for c in ".en"):
+        text += ".0"  # keep 1.0 visibly a float
+    return text
 
 
 def stats_dict(stats: ArrayStats) -> dict[str, Any]:
@@ -138,12 +139,12 @@ def _text(value: Any, depth: int = 0) -> str:
     if depth >= MAX_DEPTH:
         return "…"
     if isinstance(value, (list, tuple, set, frozenset)):
-        open_, close = {list: "[]", tuple: "()"}.get(type(value), "{}")
+        brackets = {list: "[]", tuple: "()"}.get(type(value), "{}")
         items = list(value)
         parts = [_text(v, depth + 1) for v in items[:6]]
         if len(items) > 6:
             parts.append(f"… {len(items)} items")
-        return _short(open_[0] + ", ".join(parts) + close[-1] if close else "", 120)
+        return _short(brackets[0] + ", ".join(parts) + brackets[1], 120)
     if isinstance(value, dict):
         parts = [f"{_text(k, depth + 1)}: {_text(v, depth + 1)}" for k, v in
                  list(value.items())[:4]]
@@ -197,7 +198,7 @@ def tree_facts(stub: Stub) -> dict[str, Any] | None:
     elif isinstance(nodes, ArrayStub):
         fields = nodes.stats.fields
         if "is_leaf" in fields:
-            leaves = int(round((fields["is_leaf"].mean or 0) * fields["is_leaf"].count))
+            leaves = round((fields["is_leaf"].mean or 0) * fields["is_leaf"].count)
         elif "left_child" in fields:
             leaves = fields["left_child"].negatives
         if depth is None and "depth" in fields and fields["depth"].max is not None:

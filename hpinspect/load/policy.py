@@ -79,7 +79,8 @@ KNOWN_CALLABLES: frozenset[str] = frozenset({
     "numpy.ma.core.MaskedArray",
 })
 
-_SPARSE = re.compile(r"^scipy\.sparse\.(?:_?\w+\.)*(?:csr|csc|coo|bsr|dia|dok|lil)_(?:matrix|array)$")
+_SPARSE = re.compile(
+    r"^scipy\.sparse\.(?:_?\w+\.)*(?:csr|csc|coo|bsr|dia|dok|lil)_(?:matrix|array)$")
 _HARMLESS_REFERENCE_ROOTS = ("numpy.", "builtins.", "math.", "sklearn.", "scipy.")
 
 

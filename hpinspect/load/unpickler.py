@@ -261,7 +261,7 @@ class RestrictedUnpickler:
         if isinstance(obj, np.dtype):
             if not isinstance(state, tuple):
                 raise self.s.error("malformed numpy dtype state")
-            obj.__setstate__(state)
+            obj.__setstate__(state)  # type: ignore[attr-defined]
             return obj
         raise self.s.error(f"BUILD on a {type(obj).__name__} value")
 
@@ -498,12 +498,12 @@ def build_ndarray(u: RestrictedUnpickler, state: Any) -> Any:
             array[i] = item
         if _nbytes(shape, dtype) // max(dtype.itemsize, 1) != len(raw):
             raise u.s.error("object array state does not match its shape")
-        return array.reshape(shape, order=order)
+        return array.reshape(shape, order=order)  # type: ignore[call-overload]
     if isinstance(raw, str):
         raw = raw.encode("latin-1")  # Python 2 pickles
     if not isinstance(raw, (bytes, bytearray)) or len(raw) != _nbytes(shape, dtype):
         raise u.s.error("numpy array data does not match its shape and dtype")
-    array = np.frombuffer(raw, dtype=dtype).reshape(shape, order=order)
+    array = np.frombuffer(raw, dtype=dtype).reshape(shape, order=order)  # type: ignore[call-overload]
     return finish_array(u, array)
 
 
