@@ -273,6 +273,255 @@ def schema() -> None:
 # ---------------------------------------------------------------------------- diff and check
 # (commands added below this line)
 
+if TYPE_CHECKING:
+    from hpinspect.check import CheckResult, Rules
+
+
+class DiffOutput(str, Enum):
+    """Output formats of ``hpinspect diff``."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class CheckOutput(str, Enum):
+    """Output formats of ``hpinspect check``."""
+
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+class SkewLevel(str, Enum):
+    """Values of ``--max-skew``."""
+
+    none = "none"
+    patch = "patch"
+    minor = "minor"
+    major = "major"
+
+
+OutputOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Write to FILE instead of stdout.", show_default=False)]
+NoColorOpt = Annotated[bool, typer.Option(
+    "--no-color", help="No colours (NO_COLOR is respected too).")]
+WidthOpt = Annotated[int | None, typer.Option(
+    "--width", help="Layout width for tables [default: terminal width].", show_default=False)]
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def diff(
+    model_a: Annotated[Path, typer.Argument(metavar="A", help="The first (older) model file.",
+                                            show_default=False)],
+    model_b: Annotated[Path, typer.Argument(metavar="B", help="The second (newer) model file.",
+                                            show_default=False)],
+    fmt: Annotated[DiffOutput, typer.Option("--format", "-f", help="Output format.")
+                   ] = DiffOutput.table,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every compared row, not only "
+                                           "the differences.")] = False,
+    ignore: Annotated[list[Only] | None, typer.Option(
+        "--ignore", help="Leave a category out (repeatable); --ignore learned --ignore "
+        "auxiliary compares configuration only.", show_default=False)] = None,
+    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the files "
+                                            "differ, 0 when they do not (like git diff).")
+                         ] = False,
+    output: OutputOpt = None,
+    no_color: NoColorOpt = False,
+    width: WidthOpt = None,
+    config: ConfigOpt = None,
+    max_bytes: MaxBytes = None,
+    max_opcodes: MaxOpcodes = None,
+    max_depth: MaxDepth = None,
+) -> None:
+    """Compare two model files estimator by estimator: hyperparameters, learned parameters
+    (shape, dtype, largest value difference), auxiliary attributes, structure, versions and
+    safety.
+
+    Example: hpinspect diff --ignore learned --ignore auxiliary --exit-code old.joblib new.joblib
+    """
+    from hpinspect.diff import diff_reports
+    from hpinspect.render.diff_render import DiffFormat, render_diff
+
+    overrides = load_overrides_or_exit(config)
+    limits = make_limits(max_bytes, max_opcodes, max_depth)
+    reports, code = load_reports([model_a, model_b], limits, overrides)
+    if len(reports) < 2:
+        raise typer.Exit(EXIT_ERROR)
+    ignored = frozenset(category.value for category in ignore or ())
+    result = diff_reports(reports[0], reports[1], ignore=ignored,  # type: ignore[arg-type]
+                          include_equal=show_all)
+    emit(render_diff(result, DiffFormat(fmt.value), color=use_color(no_color, output),
+                     width=terminal_width(width)), output)
+    if exit_code and result.has_differences:
+        code = max(code, EXIT_FAILED)
+    raise typer.Exit(code)
+
+
+def _check_rules_or_exit(expect: list[str], ranges: list[str], require_fitted: bool,
+                         max_skew: SkewLevel | None, strict: bool, max_size: int | None,
+                         rules_file: Path | None) -> Rules:
+    """Command-line rules over ``--rules FILE`` (or pyproject.toml); exit 2 when bad."""
+    from types import MappingProxyType
+
+    from hpinspect.check import (
+        Rules,
+        find_pyproject_rules,
+        load_rules_file,
+        merge_rules,
+        parse_expect,
+        parse_range,
+    )
+
+    try:
+        base = (load_rules_file(rules_file) if rules_file is not None
+                else find_pyproject_rules(Path.cwd()))
+        given = Rules(
+            expect=MappingProxyType(dict(parse_expect(item) for item in expect)),
+            ranges=MappingProxyType(dict(parse_range(item) for item in ranges)),
+            require_fitted=require_fitted,
+            max_skew=max_skew.value if max_skew is not None else None,
+            strict=strict,
+            max_size=max_size,
+            source="command line" if (expect or ranges or require_fitted or max_skew
+                                      or strict or max_size is not None) else "",
+        )
+    except HpinspectError as exc:
+        fail(str(exc))
+        raise typer.Exit(EXIT_ERROR) from exc
+    return merge_rules(base, given)
+
+
+def _annotate(lines: list[str], to_stdout: bool) -> None:
+    """GitHub Actions workflow commands; on stderr when stdout carries a JSON/SARIF document."""
+    stream = sys.stdout if to_stdout else sys.stderr
+    for line in lines:
+        stream.write(line + "\n")
+    stream.flush()
+
+
+def _check_json(reports: list[Report], results: list[CheckResult], unsafe: bool) -> str:
+    import json
+
+    files: list[dict[str, Any]] = []
+    by_file = {result.file: result for result in results}
+    for report in reports:
+        entry: dict[str, Any] = {"file": report.file.path, "unsafe": report.safety.unsafe}
+        result = by_file.get(report.file.path)
+        if report.safety.unsafe:
+            entry["ok"] = False
+            entry["findings"] = [
+                {"global": f.global_name, "severity": f.severity, "detail": f.detail,
+                 "path": f.path}
+                for f in report.safety.findings if f.severity in ("dangerous", "unknown call")]
+        elif result is not None:
+            entry["ok"] = result.ok
+            entry["failures"] = [
+                {"rule": f.rule, "subject": f.subject, "expected": f.expected,
+                 "actual": f.actual, "message": f.message, "hint": f.hint}
+                for f in result.failures]
+            entry["passed"] = list(result.passed)
+            entry["notes"] = list(result.notes)
+        files.append(entry)
+    document = {"schema_version": "1", "ok": not unsafe and all(r.ok for r in results),
+                "files": files}
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _check_text(reports: list[Report], results: list[CheckResult]) -> str:
+    lines: list[str] = []
+    by_file = {result.file: result for result in results}
+    for report in reports:
+        path = report.file.path
+        if report.safety.unsafe:
+            for finding in report.safety.findings:
+                if finding.severity in ("dangerous", "unknown call"):
+                    where = f" at {finding.path}" if finding.path else ""
+                    lines.append(f"{path}: UNSAFE {finding.global_name} ({finding.severity})"
+                                 f"{where}: {finding.detail}")
+            lines.append(f"{path}: unsafe content; no rule was checked and nothing was run")
+            continue
+        result = by_file.get(path)
+        if result is None:
+            continue
+        lines.extend(f"{path}: note: {note}" for note in result.notes)
+        lines.extend(f"FAIL {failure.line}" for failure in result.failures)
+        if result.ok:
+            count = len(result.passed)
+            lines.append(f"{path}: ok ({count} rule{'s' if count != 1 else ''} passed)"
+                         if count else f"{path}: ok (safe; no rules given)")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def check(
+    models: ModelsArg,
+    expect: Annotated[list[str] | None, typer.Option(
+        "--expect", metavar="PATH=VALUE", help="A hyperparameter must have this value "
+        "(repeatable). PATH is get_params style: C, clf__n_estimators, prep__num__with_mean; "
+        "VALUE is JSON or a Python literal, else a string. Floats compare with a small "
+        "tolerance.", show_default=False)] = None,
+    ranges: Annotated[list[str] | None, typer.Option(
+        "--range", metavar="PATH=LOW:HIGH", help="A numeric hyperparameter must lie in "
+        "[LOW, HIGH] (repeatable).", show_default=False)] = None,
+    require_fitted: Annotated[bool, typer.Option(
+        "--require-fitted", help="Fail when the estimator was never fitted.")] = False,
+    max_skew: Annotated[SkewLevel | None, typer.Option(
+        "--max-skew", help="Largest allowed distance between the library versions the file "
+        "was saved with and the installed ones.", show_default=False)] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Classes hpinspect does not know (custom estimators) fail too.")
+    ] = False,
+    max_size: Annotated[int | None, typer.Option(
+        "--max-size", metavar="BYTES", help="Largest allowed file size.", show_default=False)
+    ] = None,
+    rules: Annotated[Path | None, typer.Option(
+        "--rules", metavar="FILE.toml", help="The same rules in TOML (require_fitted, "
+        "max_skew, strict, max_size, [expect], [range]); default: [tool.hpinspect.check] in "
+        "the nearest pyproject.toml.", show_default=False)] = None,
+    fmt: Annotated[CheckOutput, typer.Option("--format", "-f", help="Output format.")
+                   ] = CheckOutput.table,
+    output: OutputOpt = None,
+    config: ConfigOpt = None,
+    max_bytes: MaxBytes = None,
+    max_opcodes: MaxOpcodes = None,
+    max_depth: MaxDepth = None,
+) -> None:
+    """Check MODEL… against rules, for CI: unsafe content first (exit 3), then every rule
+    (exit 1 with one line per failure: file, rule, expected, actual). With GITHUB_ACTIONS=true,
+    also prints ::error annotations.
+
+    Example: hpinspect check model.joblib --expect C=0.5 --expect clf__n_estimators=30 --require-fitted --max-skew minor
+    """  # noqa: E501
+    from hpinspect.check import github_annotations, is_unsafe, run_check, unsafe_annotations
+    from hpinspect.render.sarif import sarif_for_check
+
+    merged = _check_rules_or_exit(expect or [], ranges or [], require_fitted, max_skew, strict,
+                                  max_size, rules)
+    overrides = load_overrides_or_exit(config)
+    limits = make_limits(max_bytes, max_opcodes, max_depth)
+    reports, code = load_reports(models, limits, overrides)
+    unsafe = [report for report in reports if is_unsafe(report)]
+    # Safety comes before every rule: an unsafe file is refused whatever the rules say.
+    results = [] if unsafe else [run_check(report, merged) for report in reports]
+    if fmt is CheckOutput.sarif:
+        text = sarif_for_check(reports, results)
+    elif fmt is CheckOutput.json:
+        text = _check_json(reports, results, bool(unsafe))
+    else:
+        text = _check_text(reports, results)
+    emit(text, output)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        lines = [line for report in unsafe for line in unsafe_annotations(report)]
+        lines += github_annotations(results)
+        _annotate(lines, to_stdout=fmt is CheckOutput.table or output is not None)
+    if unsafe:
+        raise typer.Exit(EXIT_UNSAFE)
+    if any(not result.ok for result in results):
+        code = max(code, EXIT_FAILED)
+    raise typer.Exit(code)
+
+
 
 # ---------------------------------------------------------------------------- entry point
 COMMANDS = ("inspect", "schema", "diff", "check")

@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from hpinspect.classify.versions import MARKERS
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
-from hpinspect.report import Attribute, Category, Node, Report
+from hpinspect.report import CATEGORIES, Attribute, Category, Node, Report
 
 __all__ = ["DiffResult", "DiffRow", "DiffStatus", "RowCategory", "diff_reports"]
 
@@ -161,7 +162,7 @@ class _Compare:
                 return
             self.walk(a.args, b.args, depth + 1)
             self.walk(a.kwargs, b.kwargs, depth + 1)
-            self.walk(a.state, b.state, depth + 1)
+            self.walk(_fitted_state(a.state), _fitted_state(b.state), depth + 1)
             self.walk(a.list_items, b.list_items, depth + 1)
             self.walk(a.dict_items, b.dict_items, depth + 1)
         elif isinstance(a, GlobalRef) and isinstance(b, GlobalRef):
@@ -265,8 +266,25 @@ class _Compare:
             for x, y in zip(a.ravel(), b.ravel(), strict=True):
                 self.walk(x, y, 1)
             return
-        if not np.array_equal(a, b):
+        try:
+            same = bool(np.array_equal(a, b))
+        except (TypeError, ValueError):  # exotic dtypes: fall back to the raw bytes
+            same = a.tobytes() == b.tobytes()
+        if not same:
             self.other_diff = True
+
+
+def _fitted_state(state: Any) -> Any:
+    """For a nested estimator, only what ``fit`` set (trailing underscore) is a learned value.
+
+    Its configuration and provenance are compared in the nested node's own rows (or, for
+    members shown as a group, through the parent's hyperparameters); walking them here would
+    report a changed seed or ``_sklearn_version`` as "learned values differ".
+    """
+    if isinstance(state, dict) and any(key in state for key in MARKERS):
+        return {key: value for key, value in state.items()
+                if isinstance(key, str) and key.endswith("_") and key not in MARKERS}
+    return state
 
 
 def _as_mapping(stats: Any) -> Mapping[str, Any]:
@@ -499,5 +517,5 @@ def diff_reports(a: Report, b: Report, ignore: frozenset[Category] = frozenset()
     rows.extend(_safety_rows(a, b))
     if not include_equal:
         rows = [row for row in rows if row.status != "equal"]
-    ignored = tuple(c for c in ("hyperparameter", "learned", "auxiliary") if c in ignore)
+    ignored = tuple(c for c in CATEGORIES if c in ignore)
     return DiffResult(a.file.path, b.file.path, tuple(rows), ignored)

@@ -193,7 +193,8 @@ def locate(root: Any, max_depth: int, spath: str) -> dict[int, str]:
 def _findings(session: Session, paths: dict[int, str]) -> tuple[Finding, ...]:
     out = []
     for use in session.globals.values():
-        severity, detail = severity_of(use.dotted, use.uses)
+        severity, detail = severity_of(use.dotted, use.uses, use.traversal,
+                                       use.result_called)
         where = next((paths[id(o)] for o in use.objects if id(o) in paths), None)
         if where is None:
             where = "(consumed while loading)"

