@@ -14,7 +14,7 @@ import difflib
 import json
 import math
 import os
-import sys
+import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +23,6 @@ from typing import Any, Literal, cast
 
 from hpinspect.errors import UsageError
 from hpinspect.report import Node, Report
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 needs the tomli backport
-    import tomli as tomllib
 
 __all__ = [
     "SKEW_LEVELS",

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+
 @pytest.fixture(scope="session")
 def xy() -> tuple[Any, Any]:
     """A small deterministic classification data set."""

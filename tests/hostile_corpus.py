@@ -39,7 +39,6 @@ import runpy
 import shlex
 import struct
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -416,27 +415,26 @@ def build_opcode_newobj_marshal_function(directory: Path, canary: Path) -> Path:
 
 
 def _codetype_args(code: Any) -> tuple[object, ...]:
-    if sys.version_info >= (3, 11):
-        return (
-            code.co_argcount,
-            code.co_posonlyargcount,
-            code.co_kwonlyargcount,
-            code.co_nlocals,
-            code.co_stacksize,
-            code.co_flags,
-            code.co_code,
-            code.co_consts,
-            code.co_names,
-            code.co_varnames,
-            code.co_filename,
-            code.co_name,
-            code.co_qualname,
-            code.co_firstlineno,
-            code.co_linetable,
-            code.co_exceptiontable,
-            code.co_freevars,
-            code.co_cellvars,
-        )
+    return (
+        code.co_argcount,
+        code.co_posonlyargcount,
+        code.co_kwonlyargcount,
+        code.co_nlocals,
+        code.co_stacksize,
+        code.co_flags,
+        code.co_code,
+        code.co_consts,
+        code.co_names,
+        code.co_varnames,
+        code.co_filename,
+        code.co_name,
+        code.co_qualname,
+        code.co_firstlineno,
+        code.co_linetable,
+        code.co_exceptiontable,
+        code.co_freevars,
+        code.co_cellvars,
+    )
     return (  # pragma: no cover - Python 3.10
         code.co_argcount,
         code.co_posonlyargcount,

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from helpers import REPO, SAMPLES, run_cli
 from typer.testing import CliRunner
 
 from hpinspect.cli import app
 from hpinspect.render import Format
-
-from helpers import REPO, SAMPLES, run_cli
 
 SCHEMA = json.loads(resources.files("hpinspect").joinpath("schema/report.schema.json")
                     .read_text(encoding="utf-8"))

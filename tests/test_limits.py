@@ -12,13 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_cli
 from joblib.numpy_pickle import NumpyArrayWrapper
 
 from hpinspect import inspect_file
 from hpinspect.errors import CorruptFileError, LimitExceededError
 from hpinspect.load import ArrayStub, read_model
-
-from helpers import run_cli
 
 
 def nested_list_pickle(depth: int) -> bytes:

@@ -10,6 +10,7 @@ from typing import Any
 
 import joblib
 import pytest
+from helpers import run_cli
 
 from hpinspect.errors import (
     CorruptFileError,
@@ -19,8 +20,6 @@ from hpinspect.errors import (
     UnsupportedFormatError,
 )
 from hpinspect.load import read_model
-
-from helpers import run_cli
 
 
 def _model_bytes(model: Any, tmp_path: Path) -> bytes:

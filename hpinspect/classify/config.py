@@ -11,11 +11,10 @@ From ``[tool.hpinspect.classify]`` in the nearest ``pyproject.toml`` or a TOML f
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from hpinspect.errors import UsageError
 from hpinspect.report import CATEGORIES, Category

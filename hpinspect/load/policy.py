@@ -27,7 +27,8 @@ DANGEROUS_MODULES: frozenset[str] = frozenset({
     "concurrent", "zipimport", "ensurepip", "venv", "site", "distutils", "setuptools", "pip",
     "io", "_io", "fileinput", "pathlib", "glob", "zipfile", "tarfile", "sqlite3", "mmap",
     "gc", "inspect", "dill", "dbm", "shelve", "logging", "sklearn.utils._testing",
-    "sklearn.datasets", "sklearn.utils._mocking", "cloudpickle", "numpy.f2py", "numpy.testing", "numpy.distutils",
+    "sklearn.datasets", "sklearn.utils._mocking", "cloudpickle", "numpy.f2py", "numpy.testing",
+    "numpy.distutils",
     "numpy.ctypeslib", "torch.jit", "torch.hub", "torch.package", "torch.serialization",
     "idlelib", "lib2to3", "commands", "platform", "pickle", "_pickle", "cPickle", "copyreg",
     "copy_reg", "__main__",
@@ -85,7 +86,9 @@ KNOWN_CALLABLES: frozenset[str] = frozenset({
 SKLEARN_REDUCE_SUFFIXES: tuple[str, ...] = (
     "._tree.Tree", ".KDTree", ".BallTree", ".newObj", "._quad_tree._QuadTree",
 )
-SKLEARN_REDUCE_MODULES: tuple[str, ...] = ("sklearn._loss._loss.", "sklearn.linear_model._sgd_fast.")
+SKLEARN_REDUCE_MODULES: tuple[str, ...] = (
+    "sklearn._loss._loss.", "sklearn.linear_model._sgd_fast.",
+)
 
 
 def _sklearn_call_ok(dotted: str) -> bool:
