@@ -415,6 +415,7 @@ def build_opcode_newobj_marshal_function(directory: Path, canary: Path) -> Path:
 
 
 def _codetype_args(code: Any) -> tuple[object, ...]:
+    """Positional arguments of ``types.CodeType`` (Python 3.11+) that rebuild ``code``."""
     return (
         code.co_argcount,
         code.co_posonlyargcount,
@@ -432,24 +433,6 @@ def _codetype_args(code: Any) -> tuple[object, ...]:
         code.co_firstlineno,
         code.co_linetable,
         code.co_exceptiontable,
-        code.co_freevars,
-        code.co_cellvars,
-    )
-    return (  # pragma: no cover - Python 3.10
-        code.co_argcount,
-        code.co_posonlyargcount,
-        code.co_kwonlyargcount,
-        code.co_nlocals,
-        code.co_stacksize,
-        code.co_flags,
-        code.co_code,
-        code.co_consts,
-        code.co_names,
-        code.co_varnames,
-        code.co_filename,
-        code.co_name,
-        code.co_firstlineno,
-        code.co_linetable,
         code.co_freevars,
         code.co_cellvars,
     )

@@ -369,8 +369,7 @@ def test_github_annotations_escape() -> None:
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    joblib = pytest.importorskip("joblib")
-    pytest.importorskip("sklearn")
+    import joblib
     from sklearn.datasets import make_classification
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
@@ -515,7 +514,6 @@ def test_cli_check_github_annotations(models: dict[str, Path], isolated: Path) -
 
 @pytest.fixture
 def hostile(tmp_path: Path) -> tuple[Path, Path]:
-    pytest.importorskip("sklearn")
     from hostile_corpus import build_proto0_os_system
 
     canary = tmp_path / "canary"

@@ -303,8 +303,7 @@ def test_render_no_differences() -> None:
 
 @pytest.fixture(scope="module")
 def model_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    joblib = pytest.importorskip("joblib")
-    pytest.importorskip("sklearn")
+    import joblib
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 

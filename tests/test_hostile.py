@@ -142,16 +142,23 @@ def test_hpinspect_flags_without_executing(built: Built) -> None:
     )
     details = _describe(result)
     assert not _payload_fired(built), f"hpinspect EXECUTED the payload!\n{details}"
-    if built.technique.effect == "delete":
+    if technique.effect == "delete":
         assert (built.canary / PRECIOUS).exists(), f"hpinspect deleted files!\n{details}"
     assert _sha256(built.path) == digest_before, "hpinspect modified the inspected file"
-    assert result.returncode == EXIT_DANGEROUS, details
 
     try:
         doc: Any = json.loads(result.stdout)
     except json.JSONDecodeError as exc:
         pytest.fail(f"stdout is not JSON ({exc})\n{details}")
-    assert doc["safety"]["verdict"] == "unsafe", details
+    # On failure show what matters: exit code, the file and safety sections, stderr.
+    summary = (
+        f"{technique.name} ({technique.description})\nexit code: {result.returncode}\n"
+        f"file: {json.dumps(doc.get('file'))}\n"
+        f"safety: {json.dumps(doc.get('safety'), indent=1)}\n"
+        f"--- stderr ---\n{_tail(result.stderr)}"
+    )
+    assert result.returncode == EXIT_DANGEROUS, summary
+    assert doc["safety"]["verdict"] == "unsafe", summary
 
     findings: list[dict[str, Any]] = doc["safety"]["findings"]
     hits = [
@@ -161,9 +168,9 @@ def test_hpinspect_flags_without_executing(built: Built) -> None:
         and f.get("severity") in technique.severities
     ]
     assert hits, (
-        f"{technique.name}: no {'/'.join(technique.severities)} finding for any of "
-        f"{technique.expected_globals}\nfindings: {json.dumps(findings, indent=1)}"
+        f"no {'/'.join(technique.severities)} finding for any of "
+        f"{technique.expected_globals}\n{summary}"
     )
 
     if technique.compression is not None:
-        assert doc["file"]["compression"] == technique.compression, details
+        assert doc["file"]["compression"] == technique.compression, summary

@@ -144,7 +144,6 @@ def test_artifact_uri(tmp_path: Path) -> None:
 
 @pytest.fixture
 def hostile(tmp_path: Path) -> tuple[Path, Path]:
-    pytest.importorskip("sklearn")
     from hostile_corpus import build_proto0_os_system
 
     canary = tmp_path / "canary"
@@ -177,8 +176,7 @@ def test_hostile_file_sarif(validator: jsonschema.protocols.Validator,
 
 def test_check_sarif_on_real_file(validator: jsonschema.protocols.Validator, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    joblib = pytest.importorskip("joblib")
-    pytest.importorskip("sklearn")
+    import joblib
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 

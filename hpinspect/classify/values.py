@@ -70,7 +70,10 @@ def _array_summary(stats: ArrayStats) -> str:
     shape = "×".join(str(d) for d in stats.shape) or "scalar"
     text = f"{stats.dtype} ({shape})"
     if stats.numeric:
-        text += f" min={_fmt(stats.min)} max={_fmt(stats.max)} mean={_fmt(stats.mean)}"
+        as_int = stats.dtype.lstrip("<>=|")[:1] in ("i", "u", "b") and stats.min is not None
+        low = _fmt(int(stats.min)) if as_int and stats.min is not None else _fmt(stats.min)
+        high = _fmt(int(stats.max)) if as_int and stats.max is not None else _fmt(stats.max)
+        text += f" min={low} max={high} mean={_fmt(stats.mean)}"
         if stats.nans:
             text += f" nans={stats.nans}"
     elif stats.fields:

@@ -98,6 +98,12 @@ def _sklearn_call_ok(dotted: str) -> bool:
 
 _SPARSE = re.compile(
     r"^scipy\.sparse\.(?:_?\w+\.)*(?:csr|csc|coo|bsr|dia|dok|lil)_(?:matrix|array)$")
+# Libraries that hold no custom estimators: an unlisted class of theirs is never "a custom
+# estimator to review" but an unknown callable (e.g. numpy DataSource.__del__ runs rmtree).
+LIBRARY_ROOTS: frozenset[str] = frozenset({
+    "numpy", "scipy", "joblib", "pandas", "matplotlib", "torch", "threadpoolctl", "requests",
+    "urllib3", "yaml", "setuptools", "pkg_resources", "IPython", "jinja2", "dill",
+})
 _HARMLESS_REFERENCE_ROOTS = ("numpy.", "builtins.", "math.", "sklearn.", "scipy.")
 
 
@@ -162,9 +168,10 @@ def severity_of(dotted: str, uses: set[Use], traversal: str | None = None,
     if not called and not instantiated and dotted.startswith(_HARMLESS_REFERENCE_ROOTS):
         return "known", "referenced as a value, never called"
     module = dotted.rsplit(".", 1)[0]
-    if module.split(".")[0] in sys.stdlib_module_names and (called or instantiated):
-        return "unknown call", (f"standard-library object {dotted} is no model component; "
-                                "its __setstate__/__del__ would run on load")
+    root = module.split(".")[0]
+    if (root in sys.stdlib_module_names or root in LIBRARY_ROOTS) and (called or instantiated):
+        return "unknown call", (f"{dotted} is not a known model component; a load would run "
+                                "its constructor, __setstate__ or __del__")
     if called:
         return "unknown call", f"a real load would call {dotted}, which is not known to be inert"
     if instantiated:

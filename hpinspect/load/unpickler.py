@@ -61,6 +61,10 @@ class GlobalUse:
     """The GlobalRefs and Stubs for it (to locate it in the object graph)."""
 
 
+NESTED_LOADS = frozenset({"pickle.loads", "_pickle.loads", "cPickle.loads", "dill.loads",
+                          "cloudpickle.loads", "pickle._loads"})
+
+
 class _Mark:
     """Sentinel for the MARK opcode on the stack."""
 
@@ -235,6 +239,8 @@ class RestrictedUnpickler:
                     return value
             use: Use = "instantiated" if how == "newobj" and not args and not kwargs \
                 else "called"
+            if dotted in NESTED_LOADS and args and isinstance(args[0], (bytes, bytearray)):
+                self.scan_nested(bytes(args[0]))
             stub = Stub(func, args, how)
             if kwargs:
                 stub.kwargs = kwargs
@@ -250,6 +256,15 @@ class RestrictedUnpickler:
             self.s.globals[root.dotted].result_called = True
             return stub
         raise self.s.error(f"pickle calls a non-callable {type(func).__name__} value")
+
+    def scan_nested(self, data: bytes) -> None:
+        """Read a pickle embedded as bytes (``pickle.loads(b"...")``) to name its globals."""
+        import io
+
+        try:
+            RestrictedUnpickler(io.BytesIO(data), self.s).load()
+        except CorruptFileError:
+            pass  # a broken inner pickle: the outer call is already reported as dangerous
 
     def build(self, obj: Any, state: Any) -> Any:
         """Apply BUILD; returns the object that replaces ``obj`` on the stack."""

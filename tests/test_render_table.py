@@ -1,0 +1,740 @@
+"""The rich table renderer: header panel, safety placement, tree overview, table layout.
+
+Reports are built by hand here (``sample_*`` builders, also used by the Markdown renderer's
+tests) so the renderer is tested independently of the loader and the classifier; the real-file
+tests and golden files live at the end of this module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpinspect.render import Format, RenderOptions, get_renderer
+from hpinspect.render.table import (
+    TableRenderer,
+    classes_text,
+    format_default,
+    format_stats,
+    human_size,
+)
+from hpinspect.report import (
+    Attribute,
+    Category,
+    FileInfo,
+    Finding,
+    Group,
+    Node,
+    Report,
+    Safety,
+    Versions,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
+SHA = "0123456789abcdef" * 4
+
+# ------------------------------------------------------------------------------- sample reports
+
+
+def attr(
+    name: str,
+    category: Category,
+    summary: str,
+    *,
+    role: str = "",
+    reason: str = "",
+    kind: str = "scalar",
+    value: Any = None,
+    stats: dict[str, Any] | None = None,
+    default: Any = None,
+    has_default: bool = False,
+    changed: bool | None = None,
+) -> Attribute:
+    """An :class:`Attribute` with sensible placeholders for what a test does not care about."""
+    return Attribute(
+        name=name,
+        category=category,
+        role=role or {"hyperparameter": "model", "learned": "weights"}.get(category, "other"),
+        reason=reason or f"rule for {name}",
+        kind=kind,
+        value=value,
+        summary=summary,
+        stats=stats,
+        default=default,
+        has_default=has_default,
+        changed=changed,
+    )
+
+
+def logreg_node(path: str = "", label: str = "") -> Node:
+    """A fitted LogisticRegression: C changed from its default, max_iter unchanged."""
+    return Node(
+        path=path,
+        param_prefix="",
+        class_name="sklearn.linear_model._logistic.LogisticRegression",
+        known=True,
+        fitted=True,
+        label=label,
+        attributes=(
+            attr("C", "hyperparameter", "0.5", value=0.5, default=1.0, has_default=True,
+                 changed=True, reason="in LogisticRegression.__init__ signature"),
+            attr("max_iter", "hyperparameter", "100", value=100, default=100, has_default=True,
+                 changed=False, reason="in LogisticRegression.__init__ signature"),
+            attr("solver", "hyperparameter", "'lbfgs'", kind="string", value="lbfgs",
+                 default="lbfgs", has_default=True, changed=False),
+            attr("coef_", "learned", "float64 (1×4) min=-0.8 max=1.2 mean=0.1", kind="array",
+                 stats={"shape": [1, 4], "dtype": "float64", "nbytes": 32, "min": -0.8,
+                        "max": 1.2, "mean": 0.1, "std": 0.7, "zeros": 0, "nans": 0},
+                 reason="trailing underscore: set by fit"),
+            attr("intercept_", "learned", "float64 (1) min=0.3 max=0.3 mean=0.3",
+                 kind="array"),
+            attr("random_state", "auxiliary", "42", role="randomness", value=42,
+                 reason="known auxiliary: seeds randomness only"),
+            attr("n_jobs", "auxiliary", "None", role="parallelism", kind="none"),
+            attr("_sklearn_version", "auxiliary", "'1.3.2'", role="provenance",
+                 kind="string", value="1.3.2"),
+        ),
+    )
+
+
+def scaler_node() -> Node:
+    """A fitted StandardScaler (pipeline step ``scaler``)."""
+    return Node(
+        path="steps[0]",
+        param_prefix="scaler__",
+        class_name="sklearn.preprocessing._data.StandardScaler",
+        known=True,
+        fitted=True,
+        label="scaler",
+        attributes=(
+            attr("with_mean", "hyperparameter", "True", value=True, default=True,
+                 has_default=True, changed=False),
+            attr("mean_", "learned", "float64 (4) min=-1 max=2 mean=0.4", kind="array"),
+            attr("n_features_in_", "auxiliary", "4", role="input schema", value=4),
+        ),
+    )
+
+
+def pipeline_node() -> Node:
+    """A Pipeline with two children: a scaler and a LogisticRegression."""
+    return Node(
+        path="",
+        param_prefix="",
+        class_name="sklearn.pipeline.Pipeline",
+        known=True,
+        fitted=True,
+        attributes=(
+            attr("steps", "hyperparameter", "[('scaler', StandardScaler), ('clf', "
+                 "LogisticRegression)]", kind="list"),
+            attr("memory", "auxiliary", "None", role="caching", kind="none"),
+        ),
+        children=(scaler_node(), logreg_node(path="steps[1]", label="clf")),
+    )
+
+
+def forest_node() -> Node:
+    """A RandomForestClassifier whose 100 trees are summarised as a :class:`Group`."""
+    return Node(
+        path="",
+        param_prefix="",
+        class_name="sklearn.ensemble._forest.RandomForestClassifier",
+        known=True,
+        fitted=True,
+        attributes=(
+            attr("n_estimators", "hyperparameter", "100", value=100, default=100,
+                 has_default=True, changed=False),
+            attr("max_depth", "hyperparameter", "5", value=5, default=None, has_default=True,
+                 changed=True),
+            attr("estimators_", "learned", "100 × DecisionTreeClassifier", kind="estimators"),
+            attr("oob_score", "auxiliary", "False", role="diagnostics", value=False),
+        ),
+        groups=(
+            Group(
+                attribute="estimators_",
+                count=100,
+                classes={"sklearn.tree._classes.DecisionTreeClassifier": 100},
+                stats={"max_depth": {"min": 3, "mean": 4.5, "max": 5},
+                       "node_count": {"min": 9, "mean": 17.25, "max": 31}},
+            ),
+        ),
+    )
+
+
+def lasso_cv_node() -> Node:
+    """A LassoCV whose ``alpha_`` is a hyperparameter value selected during fit."""
+    return Node(
+        path="",
+        param_prefix="",
+        class_name="sklearn.linear_model._coordinate_descent.LassoCV",
+        known=True,
+        fitted=True,
+        attributes=(
+            attr("cv", "hyperparameter", "5", value=5, default=None, has_default=True,
+                 changed=True),
+            attr("alpha_", "hyperparameter", "0.01", role="selected during fit", value=0.01,
+                 reason="selected during fit: chosen by cross-validation"),
+            attr("coef_", "learned", "float64 (4) min=0 max=1 mean=0.5", kind="array"),
+        ),
+    )
+
+
+def make_report(
+    model: Node,
+    *,
+    path: str = "models/model.joblib",
+    verdict: str = "safe",
+    findings: tuple[Finding, ...] = (),
+    saved: dict[str, str] | None = None,
+    installed: dict[str, str] | None = None,
+    skew: dict[str, Any] | None = None,
+    size: int = 2150,
+) -> Report:
+    """A :class:`Report` around ``model`` with stable file facts."""
+    return Report(
+        file=FileInfo(path=path, size_bytes=size, sha256=SHA, format="joblib",
+                      compression="zlib", pickle_protocol=4),
+        versions=Versions(
+            saved_with=saved if saved is not None else {"scikit-learn": "1.3.2"},
+            installed=installed if installed is not None else {"scikit-learn": "1.9.1"},
+            skew=skew if skew is not None else {"scikit-learn": "minor"},
+        ),
+        safety=Safety(verdict=verdict, findings=findings),  # type: ignore[arg-type]
+        model=model,
+    )
+
+
+def logreg_report(**kwargs: Any) -> Report:
+    return make_report(logreg_node(), **kwargs)
+
+
+def pipeline_report(**kwargs: Any) -> Report:
+    return make_report(pipeline_node(), **kwargs)
+
+
+def forest_report(**kwargs: Any) -> Report:
+    return make_report(forest_node(), **kwargs)
+
+
+DANGEROUS = Finding(global_name="posix.system", severity="dangerous",
+                    detail="runs a shell command", path="steps[1][1].notes_", called=True)
+UNKNOWN_CLASS = Finding(global_name="mylib.models.CustomEstimator", severity="unknown class",
+                        detail="class not in the knowledge base", path="steps[1]", called=False)
+KNOWN = Finding(global_name="sklearn.pipeline.Pipeline", severity="known",
+                detail="known estimator class", path="", called=False)
+
+
+def unsafe_report() -> Report:
+    return pipeline_report(verdict="unsafe", findings=(DANGEROUS, UNKNOWN_CLASS, KNOWN))
+
+
+def review_report() -> Report:
+    return pipeline_report(verdict="review", findings=(UNKNOWN_CLASS, KNOWN))
+
+
+# --------------------------------------------------------------------------------- test helpers
+
+
+def render(report: Report | list[Report], **options: Any) -> str:
+    reports = report if isinstance(report, list) else [report]
+    return TableRenderer().render(reports, RenderOptions(color=False, **options))
+
+
+def line_of(text: str, needle: str) -> int:
+    """Index of the first line containing ``needle`` (fails the test when there is none)."""
+    for index, line in enumerate(text.splitlines()):
+        if needle in line:
+            return index
+    raise AssertionError(f"{needle!r} not in output:\n{text}")
+
+
+def lines_with(text: str, needle: str) -> list[str]:
+    return [line for line in text.splitlines() if needle in line]
+
+
+# ----------------------------------------------------------------------------------- the header
+
+
+def test_get_renderer_returns_table_renderer() -> None:
+    assert isinstance(get_renderer(Format.table), TableRenderer)
+
+
+def test_header_shows_file_facts() -> None:
+    out = render(logreg_report(), width=120)
+    assert "models/model.joblib" in out
+    assert "2.1 KiB" in out
+    assert "joblib" in lines_with(out, "format")[0]
+    assert "zlib" in lines_with(out, "compression")[0]
+    assert lines_with(out, "protocol")[0].split("protocol")[1].split()[0] == "4"
+    assert SHA[:12] in out
+    assert SHA[:13] not in out  # the short digest only
+
+
+def test_versions_show_saved_installed_and_skew() -> None:
+    out = render(logreg_report(), width=120)
+    line = lines_with(out, "scikit-learn")[0]
+    assert "1.3.2" in line
+    assert "1.9.1" in line
+    assert "minor skew" in line
+
+
+def test_missing_version_marker_is_said() -> None:
+    out = render(logreg_report(saved={}, installed={}, skew={}), width=120)
+    assert "no version marker" in out
+
+
+@pytest.mark.parametrize(("skew", "code"), [("major", "\x1b[1;31m"), ("minor", "\x1b[33m"),
+                                            ("patch", "\x1b[33m")])
+def test_skew_is_coloured(skew: str, code: str) -> None:
+    report = logreg_report(skew={"scikit-learn": skew})
+    out = TableRenderer().render([report], RenderOptions(color=True, width=120))
+    assert f"{code}  ({skew} skew)" in out
+
+
+def test_no_color_has_no_ansi_codes() -> None:
+    assert "\x1b[" not in render(unsafe_report(), width=120)
+
+
+@pytest.mark.parametrize(("verdict", "code"), [("safe", "\x1b[1;32m"), ("review", "\x1b[1;33m"),
+                                               ("unsafe", "\x1b[1;31m")])
+def test_verdict_is_coloured(verdict: str, code: str) -> None:
+    findings = {"safe": (), "review": (UNKNOWN_CLASS,), "unsafe": (DANGEROUS,)}[verdict]
+    report = pipeline_report(verdict=verdict, findings=findings)
+    out = TableRenderer().render([report], RenderOptions(color=True, width=120))
+    assert f"{code}{verdict}" in out
+
+
+def test_safe_report_has_no_findings_section() -> None:
+    out = render(logreg_report(findings=(KNOWN,)), width=120)
+    assert "safe" in lines_with(out, "safety")[0]
+    assert "UNSAFE" not in out and "REVIEW" not in out
+    assert KNOWN.global_name not in out
+
+
+def test_unsafe_findings_come_before_file_info() -> None:
+    out = render(unsafe_report(), width=120)
+    banner = line_of(out, "UNSAFE")
+    assert banner < line_of(out, "posix.system") < line_of(out, "compression")
+    assert line_of(out, "mylib.models.CustomEstimator") < line_of(out, "sha256")
+    row = lines_with(out, "posix.system")[0]
+    assert "dangerous" in row and "steps[1][1].notes_" in row and "runs a shell command" in row
+    # known findings are not listed
+    assert "known estimator class" not in out
+
+
+def test_review_lists_unknown_class_findings_after_file_info() -> None:
+    out = render(review_report(), width=120)
+    assert line_of(out, "sha256") < line_of(out, "REVIEW") < line_of(out, "CustomEstimator")
+    row = lines_with(out, "mylib.models.CustomEstimator")[0]
+    assert "unknown class" in row and "steps[1]" in row
+    assert "known estimator class" not in out
+
+
+def test_findings_are_not_elided_even_when_narrow() -> None:
+    long_global = "evil.package." + "very_long_module_name." * 4 + "run"
+    finding = Finding(global_name=long_global, severity="unknown call", detail="would be called",
+                      path="x", called=True)
+    out = render(pipeline_report(verdict="unsafe", findings=(finding,)), width=80)
+    lines = out.splitlines()
+    header = line_of(out, "severity")
+    start, stop = lines[header].index("global"), lines[header].index("severity")
+    column = [line[start:stop].strip() for line in lines[header + 2:header + 8]]
+    assert long_global in "".join(column)
+
+
+# ------------------------------------------------------------------------------------- the tree
+
+
+def test_tree_overview_for_nested_models() -> None:
+    out = render(pipeline_report(), width=120)
+    root = line_of(out, "Pipeline")
+    scaler = lines_with(out, "scaler  StandardScaler")
+    clf = lines_with(out, "clf  LogisticRegression")
+    assert scaler and clf
+    assert scaler[0].lstrip().startswith(("├", "└"))
+    assert "steps[0]" in scaler[0] and "steps[1]" in clf[0]
+    assert root < line_of(out, "scaler  StandardScaler") < line_of(out, "clf  LogisticRegression")
+
+
+def test_tree_shows_groups() -> None:
+    forest = replace(forest_node(), path="steps[0]", label="rf")
+    model = replace(pipeline_node(), children=(forest,))
+    out = render(make_report(model), width=120)
+    group_line = lines_with(out, "estimators_: 100 × DecisionTreeClassifier")
+    assert len(group_line) == 1
+    assert line_of(out, "rf  RandomForestClassifier") < line_of(out, "estimators_: 100 ×")
+    # nested one level below the forest
+    assert group_line[0].index("└") > lines_with(out, "rf  RandomForest")[0].index("└")
+
+
+def test_no_tree_for_a_single_estimator() -> None:
+    out = render(logreg_report(), width=120)
+    assert not re.search("[├└]── ", out)
+    assert re.search("[├└]── ", render(pipeline_report(), width=120))
+
+
+# ------------------------------------------------------------------------------ the node tables
+
+TITLES = ("Hyperparameters", "Learned parameters", "Auxiliary")
+
+
+@pytest.mark.parametrize("width", [120, 200])
+def test_tables_side_by_side_when_wide(width: int) -> None:
+    out = render(logreg_report(), width=width)
+    title_lines = {line_of(out, title) for title in TITLES}
+    assert len(title_lines) == 1
+    assert max(len(line) for line in out.splitlines()) <= width
+    # every attribute is on one row, next to the others
+    assert line_of(out, "C ") == line_of(out, "coef_") == line_of(out, "random_state")
+
+
+@pytest.mark.parametrize("width", [60, 80, 119])
+def test_tables_stacked_when_narrow(width: int) -> None:
+    out = render(logreg_report(), width=width)
+    hyper, learned, aux = (line_of(out, title) for title in TITLES)
+    assert hyper < line_of(out, "max_iter") < learned < line_of(out, "coef_") < aux
+    assert aux < line_of(out, "_sklearn_version")
+    assert max(len(line) for line in out.splitlines()) <= width
+
+
+def test_changed_default_is_shown_unchanged_is_not() -> None:
+    out = render(logreg_report(), width=120)
+    header = lines_with(out, "default")[0]
+    c_row = lines_with(out, "│ C ")[0]
+    cells = [cell.strip() for cell in c_row.split("│")]
+    assert cells[1:4] == ["C", "0.5", "1.0"]
+    assert "default" in header
+    max_iter_cells = [cell.strip() for cell in lines_with(out, "max_iter")[0].split("│")]
+    assert max_iter_cells[1:4] == ["max_iter", "100", ""]
+
+
+def test_changed_default_is_highlighted() -> None:
+    out = TableRenderer().render([logreg_report()], RenderOptions(color=True, width=120))
+    assert re.search(r"\x1b\[1;33m1\.0 *\x1b\[0m", out)
+
+
+def test_selected_during_fit_is_marked() -> None:
+    out = render(make_report(lasso_cv_node()), width=120)
+    assert "alpha_ (fit)" in out
+    assert "cv (fit)" not in out
+
+
+def test_title_line_names_path_label_and_class() -> None:
+    out = render(pipeline_report(), width=120)
+    assert lines_with(out, "(root)  Pipeline")
+    assert lines_with(out, "steps[0] (scaler)  StandardScaler")
+    assert lines_with(out, "steps[1] (clf)  LogisticRegression")
+    assert line_of(out, "(root)  Pipeline") < line_of(out, "steps[0] (scaler)") < line_of(
+        out, "steps[1] (clf)")
+
+
+def test_nodes_without_attributes_are_skipped() -> None:
+    empty = Node(path="steps[2]", param_prefix="", class_name="x.Passthrough", known=False,
+                 fitted=False, attributes=(), label="noop")
+    model = pipeline_node()
+    model = replace(model, children=(*model.children, empty))
+    out = render(make_report(model), width=120)
+    assert lines_with(out, "noop  Passthrough")  # in the tree
+    assert not lines_with(out, "steps[2] (noop)")  # but no section
+
+
+def test_empty_category_shows_none_row() -> None:
+    out = render(pipeline_report(), width=200)
+    pipeline_tables = out[out.index("(root)  Pipeline"):out.index("steps[0] (scaler)")]
+    assert "Learned parameters" in pipeline_tables
+    assert "none" in pipeline_tables
+
+
+def test_explain_adds_reason_column() -> None:
+    plain = render(logreg_report(), width=200)
+    explained = render(logreg_report(), width=200, explain=True)
+    assert "reason" not in plain
+    assert "known auxiliary" in explained
+    assert "trailing undersc" in explained
+    assert line_of(explained, "reason") == line_of(explained, "summary")
+    assert len({line_of(explained, title) for title in TITLES}) == 1
+
+
+def test_explain_stacks_when_side_by_side_would_be_unreadable() -> None:
+    out = render(logreg_report(), width=120, explain=True)
+    assert len({line_of(out, title) for title in TITLES}) == 3
+    assert "known auxiliary: seeds randomness only" in out
+    assert "in LogisticRegression.__init__ signature" in out
+
+
+@pytest.mark.parametrize("only", ["hyperparameter", "learned", "auxiliary"])
+def test_only_shows_one_category(only: Category) -> None:
+    out = render(logreg_report(), width=200, only=only)
+    shown = {"hyperparameter": "Hyperparameters", "learned": "Learned parameters",
+             "auxiliary": "Auxiliary"}[only]
+    for title in TITLES:
+        assert (title in out) == (title == shown)
+
+
+def test_only_skips_nodes_without_that_category() -> None:
+    out = render(pipeline_report(), width=200, only="learned")
+    assert not lines_with(out, "(root)  Pipeline")
+    assert lines_with(out, "steps[1] (clf)  LogisticRegression")
+
+
+def test_groups_are_listed_under_the_node() -> None:
+    out = render(forest_report(), width=120)
+    row = lines_with(out, "│ estimators_")[-1]
+    assert "100" in row
+    assert "100 × DecisionTreeClassifier" in row
+    assert "max_depth 3–5 (mean 4.5)" in row
+    assert "node_count 9–31 (mean 17.25)" in row
+    assert line_of(out, "Members") > line_of(out, "Auxiliary")
+
+
+def test_groups_hidden_with_only_hyperparameter() -> None:
+    assert "Members" not in render(forest_report(), width=120, only="hyperparameter")
+
+
+def test_long_values_are_elided_and_never_wrap() -> None:
+    long_value = "[" + ", ".join(f"'feature_{i}'" for i in range(60)) + "]"
+    node = logreg_node()
+    node = replace(node, attributes=(
+        *node.attributes,
+        attr("feature_names_in_", "auxiliary", long_value, role="input schema"),
+        attr("classes_", "learned", long_value, kind="array"),
+    ))
+    for width in (80, 120, 200):
+        out = render(make_report(node), width=width)
+        assert "…" in out
+        assert long_value not in out
+        assert len(lines_with(out, "feature_names_in_")) == 1
+        assert len(lines_with(out, "['feat")) == 2  # one row each, no wrapped tails
+        assert not lines_with(out, "'feature_59'")
+        assert max(len(line) for line in out.splitlines()) <= width
+    wider = render(make_report(node), width=200, show_all=True)
+    compact = render(make_report(node), width=200)
+    assert len(lines_with(wider, "classes_")[0].rstrip()) > len(
+        lines_with(compact, "classes_")[0].rstrip())
+
+
+def test_several_reports_are_separated_by_a_rule() -> None:
+    out = render([logreg_report(path="a.joblib"), forest_report(path="b.joblib")], width=100)
+    rule = [i for i, line in enumerate(out.splitlines()) if line and set(line) == {"─"}]
+    assert len(rule) == 1
+    assert line_of(out, "a.joblib") < rule[0] < line_of(out, "b.joblib")
+
+
+def test_markup_in_values_is_not_interpreted() -> None:
+    node = logreg_node()
+    node = replace(node, attributes=(
+        attr("class_weight", "hyperparameter", "{'[bold]x[/bold]': 1}"),
+    ))
+    out = render(make_report(node, path="weird[red]/m.pkl"), width=120)
+    assert "{'[bold]x[/bold]': 1}" in out
+    assert "weird[red]/m.pkl" in out
+
+
+# --------------------------------------------------------------------------------- the helpers
+
+
+@pytest.mark.parametrize(("size", "text"), [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"),
+                                            (2150, "2.1 KiB"), (5 * 1024**2, "5.0 MiB"),
+                                            (3 * 1024**4, "3.0 TiB")])
+def test_human_size(size: int, text: str) -> None:
+    assert human_size(size) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [(1.0, "1.0"), (0.0001, "0.0001"), (2, "2"),
+                                             (1e20, "1e+20"), (float("nan"), "nan"), (None, "None"),
+                                             ("lbfgs", "'lbfgs'"), (True, "True"),
+                                             ([1, "a"], "[1, 'a']"), ({"a": 2.5}, "{'a': 2.5}")])
+def test_format_default(value: Any, text: str) -> None:
+    assert format_default(value) == text
+
+
+def test_classes_text_mixed() -> None:
+    group = Group(attribute="estimators_", count=3, classes={"a.X": 2, "b.Y": 1}, stats={})
+    assert classes_text(group) == "3 members: 2 × X, 1 × Y"
+
+
+def test_format_stats() -> None:
+    stats = {"depth": {"min": 3, "mean": 3.0, "max": 3}, "leaves": {"min": 4, "mean": 4.5,
+                                                                      "max": 7}, "n": 2}
+    assert format_stats(stats) == "depth 3; leaves 4–7 (mean 4.5); n 2"
+
+
+# ----------------------------------------------------------------------------------- golden files
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare ``text`` with ``tests/golden/<name>``; ``UPDATE_GOLDEN=1`` rewrites the file."""
+    path = GOLDEN / name
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    assert path.exists(), f"{path} is missing; run the tests with UPDATE_GOLDEN=1 to write it"
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, f"{name} differs; if the change is intended, UPDATE_GOLDEN=1"
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_golden_sample_unsafe_pipeline(width: int) -> None:
+    report = pipeline_report(verdict="unsafe", findings=(DANGEROUS, UNKNOWN_CLASS, KNOWN))
+    check_golden(f"sample_unsafe_pipeline.w{width}.txt", render(report, width=width))
+
+
+def test_golden_sample_forest_explain() -> None:
+    check_golden("sample_forest_explain.w200.txt", render(forest_report(), width=200,
+                                                          explain=True))
+
+
+# ------------------------------------------------------------------------------------ real files
+
+GOLDEN_LIBRARIES = ("scikit-learn", "numpy", "scipy")
+"""The fitted coefficients in the real-file goldens depend on these exact versions."""
+
+
+class _Payload:
+    """Pickles as a call to ``os.system`` (never unpickled here: hpinspect reads statically)."""
+
+    def __reduce__(self) -> tuple[Callable[[str], int], tuple[str]]:
+        return (os.system, ("echo pwned",))
+
+
+def fit_and_dump(directory: Path) -> dict[str, Path]:
+    """Fit small real estimators on fixed data and save them; returns name -> file."""
+    import pickle
+
+    import joblib
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    features, target = make_classification(n_samples=60, n_features=4, random_state=0)
+    models: dict[str, Any] = {
+        "logreg": LogisticRegression(C=0.5, random_state=0),
+        "pipeline": make_pipeline(StandardScaler(), LogisticRegression()),
+        "forest": RandomForestClassifier(n_estimators=12, max_depth=3, random_state=0),
+        "search": GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=3),
+    }
+    paths: dict[str, Path] = {}
+    for name, model in models.items():
+        model.fit(features, target)
+        paths[name] = directory / f"{name}.joblib"
+        joblib.dump(model, paths[name])
+    unsafe = LogisticRegression().fit(features, target)
+    unsafe.notes_ = _Payload()
+    paths["unsafe"] = directory / "unsafe.pkl"
+    paths["unsafe"].write_bytes(pickle.dumps(unsafe, protocol=4))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def real_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return fit_and_dump(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="module")
+def real_reports(real_files: dict[str, Path]) -> dict[str, Report]:
+    from hpinspect import inspect_file
+
+    return {name: inspect_file(path) for name, path in real_files.items()}
+
+
+def stable(report: Report) -> Report:
+    """``report`` with what differs between runs (path, size, digest) set to fixed values."""
+    name = Path(report.file.path).name
+    return replace(report, file=replace(report.file, path=name, size_bytes=1234,
+                                        sha256="5" * 64))
+
+
+def require_golden_versions() -> None:
+    """Real-file goldens depend on fitted values: the test extras pin the libraries."""
+    import json
+    from importlib.metadata import version
+
+    installed = {library: version(library) for library in GOLDEN_LIBRARIES}
+    record = GOLDEN / "versions.json"
+    if UPDATE_GOLDEN:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(installed, indent=2) + "\n", encoding="utf-8")
+        return
+    recorded = json.loads(record.read_text(encoding="utf-8"))
+    assert recorded == installed, (
+        f"goldens written with {recorded}, installed {installed}: install the pinned test "
+        "extras or rerun with UPDATE_GOLDEN=1 to rewrite them")
+
+
+@pytest.mark.parametrize("width", [120, 200])
+def test_golden_real_logreg(real_reports: dict[str, Report], width: int) -> None:
+    require_golden_versions()
+    check_golden(f"logreg.w{width}.txt", render(stable(real_reports["logreg"]), width=width))
+
+
+def test_real_logreg_header(real_reports: dict[str, Report], real_files: dict[str, Path]) -> None:
+    import hashlib
+
+    data = real_files["logreg"].read_bytes()
+    out = render(real_reports["logreg"], width=200)
+    assert hashlib.sha256(data).hexdigest()[:12] in lines_with(out, "sha256")[0]
+    assert human_size(len(data)) in lines_with(out, "size")[0]
+    assert "joblib" in lines_with(out, "format")[0]
+    assert "safe" in lines_with(out, "safety")[0]
+    assert "scikit-learn saved with" in out
+
+
+def test_real_logreg_tables(real_reports: dict[str, Report]) -> None:
+    out = render(real_reports["logreg"], width=200)
+    assert len({line_of(out, title) for title in TITLES}) == 1
+    c_cells = [cell.strip() for cell in lines_with(out, "│ C ")[0].split("│")]
+    assert c_cells[1:4] == ["C", "0.5", "1.0"]
+    max_iter_cells = [cell.strip() for cell in lines_with(out, "│ max_iter ")[0].split("│")]
+    assert max_iter_cells[3] == ""
+    assert lines_with(out, "coef_") and lines_with(out, "_sklearn_version")
+    narrow = render(real_reports["logreg"], width=80)
+    assert len({line_of(narrow, title) for title in TITLES}) == 3
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+
+
+def test_real_pipeline_tree(real_reports: dict[str, Report]) -> None:
+    out = render(real_reports["pipeline"], width=120)
+    assert re.search(r"[├└]── standardscaler +StandardScaler +steps\[0\]", out)
+    assert re.search(r"└── logisticregression +LogisticRegression +steps\[1\]", out)
+    assert lines_with(out, "steps[1] (logisticregression)  LogisticRegression")
+
+
+def test_real_forest_group(real_reports: dict[str, Report]) -> None:
+    out = render(real_reports["forest"], width=120)
+    assert lines_with(out, "estimators_: 12 × DecisionTreeClassifier")
+    row = lines_with(out, "│ estimators_ ")[-1]
+    assert "12 × DecisionTreeClassifier" in row
+    assert line_of(out, "Members") > line_of(out, "(root)  RandomForestClassifier")
+
+
+def test_real_search_selected_during_fit(real_reports: dict[str, Report]) -> None:
+    out = render(real_reports["search"], width=200)
+    assert lines_with(out, "best_params_ (fit)")
+    assert lines_with(out, "best_estimator_  LogisticRegression")
+
+
+def test_real_unsafe_file(real_reports: dict[str, Report]) -> None:
+    report = real_reports["unsafe"]
+    assert report.safety.verdict == "unsafe"
+    out = render(report, width=120)
+    row = lines_with(out, ".system")[0]
+    assert "dangerous" in row and "notes_" in row
+    assert line_of(out, "UNSAFE") < line_of(out, ".system") < line_of(out, "format")
+    colored = TableRenderer().render([report], RenderOptions(color=True, width=120))
+    assert "\x1b[1;31munsafe" in colored
+
+
+def test_several_real_reports(real_reports: dict[str, Report]) -> None:
+    out = render(list(real_reports.values()), width=120)
+    for path in real_reports.values():
+        assert path.file.path in out
