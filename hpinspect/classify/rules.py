@@ -29,7 +29,6 @@ AUXILIARY_PARAMS: dict[str, str] = {
     "store_cv_values": "diagnostics",
     "store_covariance": "diagnostics",
     "compute_distances": "diagnostics",
-    "refit": "training procedure",
     "n_threads": "parallelism",
     "thread_count": "parallelism",
     "nthread": "parallelism",
@@ -98,6 +97,7 @@ AUXILIARY_FITTED: dict[str, str] = {
     "_in_fit": "bookkeeping",
     "_sparse": "input schema",
     "_n_samples": "input schema",
+    "n_trees_per_iteration_": "input schema",
 }
 
 # Hyperparameter values chosen by fit (cross-validation, search, early stopping, resolution).
@@ -109,7 +109,7 @@ SELECTED_ANYWHERE: frozenset[str] = frozenset({
     "best_params_", "best_index_", "n_components_", "n_estimators_", "max_features_",
     "n_features_to_select_", "n_resources_", "n_candidates_", "n_required_iterations_",
     "n_possible_iterations_", "max_resources_", "min_resources_", "n_neighbors_",
-    "_gamma", "threshold_", "n_clusters_", "n_trees_per_iteration_",
+    "_gamma", "threshold_", "n_clusters_",
 })
 
 # Private attributes that hold what the model predicts with.

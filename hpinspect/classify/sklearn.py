@@ -96,7 +96,14 @@ def _private(name: str, value: Any, unknown: str) -> Decision:
     if _holds_data(value):
         return Decision("learned", "private state",
                         f"private attribute holding fitted data{unknown}")
-    return Decision("auxiliary", "bookkeeping", f"private scalar attribute{unknown}")
+    kind = describe(value).kind
+    if kind == "random_state":
+        return Decision("auxiliary", "randomness",
+                        f"private random state: seeds randomness only{unknown}")
+    what = {"object": "helper object", "list": "list", "dict": "mapping",
+            "callable": "callable"}.get(kind, "scalar")
+    return Decision("auxiliary", "bookkeeping",
+                    f"private {what} that holds no fitted data{unknown}")
 
 
 def _holds_data(value: Any) -> bool:

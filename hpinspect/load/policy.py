@@ -28,7 +28,7 @@ DANGEROUS_MODULES: frozenset[str] = frozenset({
     "io", "_io", "fileinput", "pathlib", "glob", "zipfile", "tarfile", "sqlite3", "mmap",
     "gc", "inspect", "dill", "dbm", "shelve", "logging", "sklearn.utils._testing",
     "sklearn.datasets", "sklearn.utils._mocking", "cloudpickle", "numpy.f2py", "numpy.testing",
-    "numpy.distutils",
+    "numpy.distutils", "numpy.lib._datasource",
     "numpy.ctypeslib", "torch.jit", "torch.hub", "torch.package", "torch.serialization",
     "idlelib", "lib2to3", "commands", "platform", "pickle", "_pickle", "cPickle", "copyreg",
     "copy_reg", "__main__",
@@ -47,7 +47,8 @@ DANGEROUS_NAMES: frozenset[str] = frozenset({
     "functools.partial", "functools.reduce", "functools.partialmethod", "_functools.partial",
     "_functools.reduce", "joblib.load", "joblib.numpy_pickle.load", "joblib.dump",
     "numpy.load", "numpy.save", "numpy.savez", "numpy.loadtxt", "numpy.savetxt",
-    "numpy.fromfile", "numpy.memmap", "numpy.genfromtxt", "numpy.lib.npyio.load",
+    "numpy.fromfile", "numpy.memmap", "numpy.DataSource", "numpy.lib.npyio.DataSource",
+    "numpy.lib._npyio_impl.DataSource", "numpy.genfromtxt", "numpy.lib.npyio.load",
     "numpy.lib._npyio_impl.load", "numpy.lib.format.open_memmap", "numpy.core.memmap.memmap",
     "numpy._core.memmap.memmap", "torch.load", "torch.save", "codecs.open",
     "_codecs.lookup", "codecs.lookup", "sklearn.utils._testing.TempMemmap",
@@ -79,7 +80,8 @@ KNOWN_CALLABLES: frozenset[str] = frozenset({
     "datetime.datetime", "datetime.date", "datetime.time",
     "datetime.timedelta", "datetime.timezone", "decimal.Decimal", "fractions.Fraction",
     "uuid.UUID", "collections.Counter", "numpy.ma.core._mareconstruct",
-    "numpy.ma.core.MaskedArray", "scipy.interpolate._bsplines.BSpline",
+    "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray",
+    "scipy.interpolate._bsplines.BSpline",
 })
 
 # scikit-learn callables its own pickles call (REDUCE) to rebuild Cython objects.
@@ -87,7 +89,9 @@ SKLEARN_REDUCE_SUFFIXES: tuple[str, ...] = (
     "._tree.Tree", ".KDTree", ".BallTree", ".newObj", "._quad_tree._QuadTree",
 )
 SKLEARN_REDUCE_MODULES: tuple[str, ...] = (
-    "sklearn._loss._loss.", "sklearn.linear_model._sgd_fast.",
+    "sklearn._loss._loss.", "sklearn.linear_model._sgd_fast.", "sklearn.metrics._dist_metrics.",
+    "sklearn.neighbors._kd_tree.", "sklearn.neighbors._ball_tree.",
+    "sklearn.neighbors._binary_tree.",
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import collections
+import contextlib
 import struct
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections.abc import Callable
@@ -245,6 +246,11 @@ class RestrictedUnpickler:
             if kwargs:
                 stub.kwargs = kwargs
             self.note(dotted, use, stub)
+            for arg in (*args, *(kwargs or {}).values()):
+                if isinstance(arg, GlobalRef):
+                    # A class or function handed to a call may be instantiated or called by it
+                    # (e.g. newObj(cls) runs cls.__new__): judge it as called, fail closed.
+                    self.note(arg.dotted, "called", stub)
             return stub
         if isinstance(func, Stub):
             # Calling the result of another call (e.g. getattr(__import__('os'), 'system')).
@@ -261,10 +267,9 @@ class RestrictedUnpickler:
         """Read a pickle embedded as bytes (``pickle.loads(b"...")``) to name its globals."""
         import io
 
-        try:
+        # A broken inner pickle is fine: the outer call is already reported as dangerous.
+        with contextlib.suppress(CorruptFileError):
             RestrictedUnpickler(io.BytesIO(data), self.s).load()
-        except CorruptFileError:
-            pass  # a broken inner pickle: the outer call is already reported as dangerous
 
     def build(self, obj: Any, state: Any) -> Any:
         """Apply BUILD; returns the object that replaces ``obj`` on the stack."""
