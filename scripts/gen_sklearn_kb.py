@@ -469,11 +469,10 @@ def describe_estimator(cls: type, public_paths: set[str]) -> dict[str, JSON]:
 def _is_estimator_class(cls: type) -> bool:
     from sklearn.base import BaseEstimator
 
-    return (
-        issubclass(cls, BaseEstimator)
-        and not cls.__name__.startswith("_")
-        and not inspect.isabstract(cls)
-    )
+    # Private subclasses count too: fitted models hold them (_BinMapper, _ConstantPredictor,
+    # _BinaryGaussianProcessClassifierLaplace), and their __init__ signature is what makes an
+    # attribute a hyperparameter.
+    return issubclass(cls, BaseEstimator) and not inspect.isabstract(cls)
 
 
 # --------------------------------------------------------------------------------------

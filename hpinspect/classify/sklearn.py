@@ -120,6 +120,16 @@ def _holds_data(value: Any) -> bool:
     return False
 
 
+def _tree_predictors(value: Any) -> list[Stub]:
+    """HistGradientBoosting's ``_predictors``: a list (per iteration) of lists of trees."""
+    if not isinstance(value, list) or not value:
+        return []
+    flat = [v for row in value for v in (row if isinstance(row, list) else [row])]
+    if all(isinstance(v, Stub) and v.dotted.endswith("TreePredictor") for v in flat):
+        return flat
+    return []
+
+
 def _holds_estimators(value: Any) -> bool:
     if isinstance(value, Stub):
         return True
@@ -226,6 +236,10 @@ class TreeBuilder:
                 children.extend(kids)
                 if group is not None:
                     groups.append(group)
+            elif (predictors := _tree_predictors(value)):
+                group = self.group(name, predictors)
+                groups.append(group)
+                desc = Described("trees", None, f"{group.count} × TreePredictor")
             else:
                 desc = self.describe_value(value)
             attributes.append(self.attribute(name, value, decision, desc, info, in_params))
@@ -350,7 +364,7 @@ class TreeBuilder:
         leaves: list[int] = []
         for member in members:
             classes[member.dotted] = classes.get(member.dotted, 0) + 1
-            tree = member.attrs.get("tree_")
+            tree = member if member.dotted.endswith("TreePredictor") else member.attrs.get("tree_")
             facts = tree_facts(tree) if isinstance(tree, Stub) else None
             if facts is not None:
                 if facts["max_depth"] is not None:
