@@ -5,7 +5,9 @@ Installed versions come from :mod:`importlib.metadata`: nothing is imported.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from importlib import metadata
 from typing import Any
 
@@ -44,8 +46,27 @@ def skew(saved: str, installed: str | None) -> Skew:
     return "none"
 
 
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
 def installed_version(dist: str) -> str | None:
-    """Installed version of a distribution, or None."""
+    """Installed version of a distribution, or None.
+
+    Reads the ``*.dist-info`` folder names on ``sys.path`` first: importlib.metadata would
+    import the email parser (about 20 ms of start-up) for the same answer.
+    """
+    want = _normalise(dist)
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                project, _, version = name[: -len(".dist-info")].partition("-")
+                if version and _normalise(project) == want:
+                    return version
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

@@ -42,9 +42,9 @@ class Limits:
     max_memo: int = 10_000_000
     max_depth: int = 1_000
     """Deepest nesting of containers/objects (also of MARKs)."""
-    keep_array_bytes: int = 1 << 20
+    keep_array_bytes: int = 64 << 10
     """Arrays up to this size are kept as numpy arrays; larger ones become ArrayStubs."""
-    keep_total_bytes: int = 256 << 20
+    keep_total_bytes: int = 32 << 20
     """Total size of kept arrays; beyond it every further array is summarised only."""
 
 
