@@ -124,8 +124,8 @@ def open_stream(raw: BinaryIO, compression: str | None, cap: int, path: str) -> 
             int(header[2:].strip(), 16)
         except ValueError as exc:
             raise CorruptFileError("bad joblib ZF header", path) from exc
-        nxt = raw.read(1)
-        if nxt != b" ":
-            raw.seek(ZF_HEADER)
+        peek = getattr(raw, "peek", None)
+        if peek is not None and peek(1)[:1] == b" ":
+            raw.read(1)  # some writers put one space after the header
     dec = DECOMPRESSORS[compression](path)
     return io.BufferedReader(_DecompressingRaw(raw, dec, compression, cap, path), READ_CHUNK)

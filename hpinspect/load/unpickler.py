@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from hpinspect.errors import CorruptFileError, LimitExceededError
+from hpinspect.errors import CorruptFileError, HpinspectError, LimitExceededError
 from hpinspect.load.arrays import StatsAccumulator
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
 from hpinspect.load.policy import INERT_CONSTRUCTORS, Use
@@ -193,8 +193,9 @@ class RestrictedUnpickler:
                 name = _OPCODE_NAMES.get(op, repr(key))
                 raise s.error(f"malformed pickle at opcode {name}: stack or memo underflow"
                               ) from exc
-            except (TypeError, ValueError, OverflowError, UnicodeDecodeError,
-                    struct.error) as exc:
+            except (HpinspectError, MemoryError, RecursionError):
+                raise
+            except Exception as exc:  # numpy and struct raise many types on malformed input
                 name = _OPCODE_NAMES.get(op, repr(key))
                 raise s.error(f"malformed pickle at opcode {name}: {exc}") from exc
 
