@@ -11,6 +11,7 @@ import errno
 import hashlib
 import io
 import os
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,12 +46,11 @@ class LoadResult:
     safety: Safety
 
 
-class _HashingRaw(io.RawIOBase):
-    """Raw file reader that feeds every byte it reads into sha256 (the file is read once)."""
+class _ProgressRaw(io.RawIOBase):
+    """Raw file reader that reports how far it got (for the CLI's progress bar)."""
 
     def __init__(self, handle: io.FileIO, size: int, progress: Progress | None) -> None:
         self._handle = handle
-        self.sha = hashlib.sha256()
         self.done = 0
         self._size = size
         self._progress = progress
@@ -61,18 +61,39 @@ class _HashingRaw(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         n = self._handle.readinto(buffer)
         if n:
-            self.sha.update(memoryview(buffer)[:n])
             self.done += n
             if self._progress is not None:
                 self._progress(self.done, self._size)
         return n or 0
 
-    def finish(self) -> str:
-        """Hash whatever the reader did not consume and return the digest."""
-        buffer = bytearray(RAW_BUFFER)
-        while self.readinto(buffer):
-            pass
-        return self.sha.hexdigest()
+
+class _Sha256(threading.Thread):
+    """Hashes the file on the other core while the main thread parses it.
+
+    hashlib releases the GIL on large buffers, so this costs no wall time on 2+ cores; the file
+    is usually in the page cache after the first read.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="hpinspect-sha256", daemon=True)
+        self._path = path
+        self._sha = hashlib.sha256()
+        self._error: OSError | None = None
+
+    def run(self) -> None:
+        try:
+            with open(self._path, "rb", buffering=0) as handle:
+                while chunk := handle.read(RAW_BUFFER):
+                    self._sha.update(chunk)
+        except OSError as exc:
+            self._error = exc
+
+    def digest(self) -> str:
+        self.join()
+        if self._error is not None:
+            raise FileAccessError(f"cannot read: {self._error.strerror or self._error}",
+                                  self._path)
+        return self._sha.hexdigest()
 
 
 def _open(path: str) -> tuple[io.FileIO, int]:
@@ -102,7 +123,9 @@ def read_model(path: str | os.PathLike[str], limits: Limits | None = None,
         if size == 0:
             raise UnsupportedFormatError("empty file, not a pickle or joblib file", spath)
         max_bytes = limits.max_bytes or max(4 * size, 2 << 30)
-        raw = _HashingRaw(handle, size, progress)
+        hasher = _Sha256(spath)
+        hasher.start()
+        raw = _ProgressRaw(handle, size, progress)
         buffered = io.BufferedReader(raw, RAW_BUFFER)
         try:
             head = buffered.peek(16)[:16]
@@ -124,7 +147,7 @@ def read_model(path: str | os.PathLike[str], limits: Limits | None = None,
             raise LimitExceededError("object nesting too deep", spath) from exc
         except OSError as exc:
             raise CorruptFileError(f"read error: {exc}", spath) from exc
-        digest = raw.finish()
+        digest = hasher.digest()
     paths = locate(root, limits.max_depth, spath)
     findings = _findings(session, paths)
     info = FileInfo(
