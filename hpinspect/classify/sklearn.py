@@ -196,7 +196,7 @@ class TreeBuilder:
                                         desc.kind, desc.value, desc.summary, desc.stats,
                                         data=value))
         cls = f"builtins.{type(root).__name__}"
-        return Node("", "", cls, False, any(c.fitted for c in children), tuple(attributes),
+        return Node("", "", cls, True, any(c.fitted for c in children), tuple(attributes),
                     tuple(children), label="bundle")
 
     # ------------------------------------------------------------------ estimators
