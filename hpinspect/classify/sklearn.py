@@ -87,6 +87,9 @@ def classify_name(name: str, value: Any, info: EstimatorInfo | None, short: str,
     if info is None:
         return Decision("hyperparameter", "configuration",
                         "by naming convention (class not in knowledge base)")
+    if _holds_estimators(value):
+        return Decision("hyperparameter", "structure",
+                        f"estimator template set by {info.name}.__init__ (not a parameter)")
     return Decision("auxiliary", "extra attribute",
                     f"public attribute outside {info.name}.__init__ signature")
 
