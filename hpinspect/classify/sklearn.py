@@ -25,9 +25,12 @@ from hpinspect.classify.kb import (
 )
 from hpinspect.classify.values import Described, describe, to_json_value, tree_facts, values_equal
 from hpinspect.classify.versions import marker_versions
+from hpinspect.load import short_key
 from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.report import Attribute, Category, Group, Node
 
+MAX_NESTING = 64
+"""Estimators nested deeper than this are not descended into (the classifier recurses)."""
 GROUP_THRESHOLD = 10
 """Member lists longer than this are shown as one group (all members with --all)."""
 
@@ -189,9 +192,9 @@ class TreeBuilder:
         attributes: list[Attribute] = []
         children: list[Node] = []
         for key, value in items:
-            path = f"[{key!r}]"
+            path = f"[{short_key(repr(key))}]"
             if self.is_estimator(value):
-                children.append(self.node(value, path, f"{key}__", str(key)))
+                children.append(self.node(value, path, f"{short_key(str(key))}__", str(key)))
                 continue
             desc = describe(value)
             attributes.append(Attribute(str(key), "auxiliary", "bundle metadata",
@@ -205,8 +208,12 @@ class TreeBuilder:
     # ------------------------------------------------------------------ estimators
     def node(self, stub: Stub, path: str, prefix: str, label: str) -> Node:
         """Classify one estimator and, recursively, the estimators inside it."""
-        if id(stub) in self._active:  # a cycle in the object graph
-            return Node(path, prefix, stub.dotted, False, False, (), label=label)
+        if id(stub) in self._active or len(self._active) >= MAX_NESTING:
+            # A cycle in the object graph, or nesting no real model has: stop descending.
+            note = Attribute("nesting", "auxiliary", "structure",
+                             f"estimators nested deeper than {MAX_NESTING} levels (or a "
+                             "cycle): not descended", "object", None, stub.dotted, data=None)
+            return Node(path, prefix, stub.dotted, False, False, (note,), label=label)
         self._active.add(id(stub))
         try:
             return self._node(stub, path, prefix, label)
@@ -309,11 +316,12 @@ class TreeBuilder:
                template_names: list[str] | None
                ) -> tuple[list[Node], Group | None, Described] | None:
         """Children (or a group) for an attribute that holds estimators, else None."""
-        here = f"{path}.{name}" if path else name
+        key = short_key(name)
+        here = f"{path}.{key}" if path else key
         if self.is_estimator(value):
             sep = "__" if in_params or template_names else "."
-            child_prefix = prefix + (f"{template_names[0]}__" if template_names else
-                                     f"{name}{sep}")
+            child_prefix = prefix + (f"{short_key(template_names[0])}__" if template_names
+                                     else f"{key}{sep}")
             child = self.node(value, here, child_prefix, name)
             state = "fitted" if child.fitted else "unfitted"
             return [child], None, Described("estimator", value.dotted,
@@ -333,7 +341,7 @@ class TreeBuilder:
         if not estimators:
             return None
         if template_names and len(template_names) == len(estimators):
-            kids = [self.node(v, p, f"{prefix}{n}__", n)
+            kids = [self.node(v, p, f"{prefix}{short_key(n)}__", n)
                     for (p, v), n in zip(estimators, template_names, strict=True)]
             return kids, None, Described("estimators", None, self._list_text(kids))
         if len(estimators) > GROUP_THRESHOLD and not self.expand:
@@ -350,7 +358,7 @@ class TreeBuilder:
                        ) -> tuple[list[Node], Group | None, Described]:
         kids = []
         for p, (step, est, *_rest) in named:
-            kids.append(self.node(est, p, f"{prefix}{step}__", step))
+            kids.append(self.node(est, p, f"{prefix}{short_key(step)}__", step))
         return kids, None, Described("estimators", [[k.label, k.short_class] for k in kids],
                                      self._list_text(kids))
 

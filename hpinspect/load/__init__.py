@@ -7,6 +7,7 @@ referenced global (``steps[1][1].calibration_notes_``) and to enforce the nestin
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -147,6 +148,8 @@ def read_model(path: str | os.PathLike[str], limits: Limits | None = None,
             raise LimitExceededError("object nesting too deep", spath) from exc
         except OSError as exc:
             raise CorruptFileError(f"read error: {exc}", spath) from exc
+        if compression is None and session.saw_joblib_wrapper:
+            _plain_pickle_pass(spath, limits, max_bytes, session)
         digest = hasher.digest()
     paths = locate(root, limits.max_depth, spath)
     findings = _findings(session, paths)
@@ -162,7 +165,41 @@ def read_model(path: str | os.PathLike[str], limits: Limits | None = None,
     return LoadResult(root=root, file=info, safety=Safety(_verdict(findings), findings))
 
 
+def _plain_pickle_pass(spath: str, limits: Limits, max_bytes: int, session: Session) -> None:
+    """Read the file again as plain ``pickle.load`` would, and merge what only it reaches.
+
+    joblib writes array bytes right after each array wrapper. joblib's loader consumes them;
+    plain pickle.load parses them as opcodes, so a crafted file can hide a payload there. In
+    files joblib wrote, the alignment byte after the first wrapper stops that parse at once.
+    """
+    plain = Session(limits, spath, max_bytes)
+    with open(spath, "rb") as handle, contextlib.suppress(HpinspectError):
+        RestrictedUnpickler(io.BufferedReader(handle, RAW_BUFFER), plain,
+                            joblib_arrays=False).load()
+    for dotted, use in plain.globals.items():
+        if not all(part.isidentifier() for part in dotted.split(".")):
+            continue  # array bytes that happened to look like a GLOBAL opcode
+        mine = session.globals.get(dotted)
+        if mine is None:
+            use.plain_only = True
+            session.globals[dotted] = use
+        else:
+            mine.uses |= use.uses
+            mine.result_called |= use.result_called
+            mine.unvetted |= use.unvetted
+
+
+MAX_PATH_KEY = 64
+"""Longer keys are shortened in paths, so a long name repeated at every level stays cheap."""
+
+
+def short_key(key: str) -> str:
+    """A key as it appears in a path."""
+    return key if len(key) <= MAX_PATH_KEY else key[: MAX_PATH_KEY - 1] + "…"
+
+
 def _join(path: str, attr: str) -> str:
+    attr = short_key(attr)
     return f"{path}.{attr}" if path else attr
 
 
@@ -199,11 +236,11 @@ def locate(root: Any, max_depth: int, spath: str) -> dict[int, str]:
             elif state is not None:
                 queue.append((state, path, nxt))
             queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj.list_items))
-            queue.extend((v, f"{path}[{k!r}]", nxt) for k, v in obj.dict_items)
+            queue.extend((v, f"{path}[{short_key(repr(k))}]", nxt) for k, v in obj.dict_items)
         elif isinstance(obj, dict):
             for k, v in obj.items():
                 queue.append((k, path, nxt))
-                queue.append((v, f"{path}[{k!r}]", nxt))
+                queue.append((v, f"{path}[{short_key(repr(k))}]", nxt))
         elif isinstance(obj, (list, tuple)):
             queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj))
         elif isinstance(obj, (set, frozenset)):
@@ -217,9 +254,12 @@ def _findings(session: Session, paths: dict[int, str]) -> tuple[Finding, ...]:
     out = []
     for use in session.globals.values():
         severity, detail = severity_of(use.dotted, use.uses, use.traversal,
-                                       use.result_called)
+                                       use.result_called, use.unvetted)
         where = next((paths[id(o)] for o in use.objects if id(o) in paths), None)
-        if where is None:
+        if use.plain_only:
+            where = "(array bytes that plain pickle.load runs as opcodes)"
+            detail += "; reached only by plain pickle.load, not by joblib.load"
+        elif where is None:
             where = "(consumed while loading)"
         elif where == "":
             where = "(root object)"

@@ -28,7 +28,8 @@ DANGEROUS_MODULES: frozenset[str] = frozenset({
     "io", "_io", "fileinput", "pathlib", "glob", "zipfile", "tarfile", "sqlite3", "mmap",
     "gc", "inspect", "dill", "dbm", "shelve", "logging", "sklearn.utils._testing",
     "sklearn.datasets", "sklearn.utils._mocking", "cloudpickle", "numpy.f2py", "numpy.testing",
-    "numpy.distutils", "numpy.lib._datasource",
+    "numpy.distutils", "numpy.lib._datasource", "numpy.lib.npyio", "numpy.lib._npyio_impl",
+    "numpy.lib.format",
     "numpy.ctypeslib", "torch.jit", "torch.hub", "torch.package", "torch.serialization",
     "idlelib", "lib2to3", "commands", "platform", "pickle", "_pickle", "cPickle", "copyreg",
     "copy_reg", "__main__",
@@ -51,6 +52,11 @@ DANGEROUS_NAMES: frozenset[str] = frozenset({
     "numpy.lib._npyio_impl.DataSource", "numpy.genfromtxt", "numpy.lib.npyio.load",
     "numpy.lib._npyio_impl.load", "numpy.lib.format.open_memmap", "numpy.core.memmap.memmap",
     "numpy._core.memmap.memmap", "torch.load", "torch.save", "codecs.open",
+    # joblib < 0.10 array wrappers: their read() runs np.load(<file named by the state>,
+    # allow_pickle=True), i.e. another pickle, from a path the file chooses.
+    "joblib.numpy_pickle_compat.NDArrayWrapper", "joblib.numpy_pickle_compat.ZNDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle_compat.ZNDArrayWrapper",
     "_codecs.lookup", "codecs.lookup", "sklearn.utils._testing.TempMemmap",
 })
 
@@ -76,11 +82,11 @@ KNOWN_CALLABLES: frozenset[str] = frozenset({
     "numpy.random._pcg64.PCG64DXSM", "numpy.random._philox.Philox",
     "numpy.random._sfc64.SFC64", "numpy.random.bit_generator.SeedSequence",
     "numpy.random._bit_generator.SeedSequence",
-    "joblib.numpy_pickle_compat.NDArrayWrapper", "joblib.numpy_pickle_compat.ZNDArrayWrapper",
     "datetime.datetime", "datetime.date", "datetime.time",
     "datetime.timedelta", "datetime.timezone", "decimal.Decimal", "fractions.Fraction",
     "uuid.UUID", "collections.Counter", "numpy.ma.core._mareconstruct",
-    "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray",
+    "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray", "numpy.matrix",
+    "numpy.matrixlib.defmatrix.matrix",
     "scipy.interpolate._bsplines.BSpline",
 })
 
@@ -111,9 +117,19 @@ LIBRARY_ROOTS: frozenset[str] = frozenset({
 _HARMLESS_REFERENCE_ROOTS = ("numpy.", "builtins.", "math.", "sklearn.", "scipy.")
 
 
+# numpy file I/O, under whatever module path a numpy version exposes it.
+NUMPY_IO_NAMES: frozenset[str] = frozenset({
+    "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt", "fromfile",
+    "tofile", "memmap", "open_memmap", "fromregex", "DataSource", "write_array", "read_array",
+    "recfromtxt", "recfromcsv", "runstring",
+})
+
+
 def is_dangerous(dotted: str) -> bool:
     """Whether ``dotted`` names a known code-execution or I/O primitive."""
     if dotted in DANGEROUS_NAMES:
+        return True
+    if dotted.startswith("numpy.") and dotted.rsplit(".", 1)[-1] in NUMPY_IO_NAMES:
         return True
     if dotted in INERT_CONSTRUCTORS:
         return False
@@ -141,7 +157,7 @@ def _dangerous_traversal(name: str) -> bool:
 
 
 def severity_of(dotted: str, uses: set[Use], traversal: str | None = None,
-                result_called: bool = False) -> tuple[Severity, str]:
+                result_called: bool = False, unvetted: bool = False) -> tuple[Severity, str]:
     """Severity and one-line detail for a global given every way the stream used it."""
     called = "called" in uses
     instantiated = "instantiated" in uses
@@ -154,6 +170,9 @@ def severity_of(dotted: str, uses: set[Use], traversal: str | None = None,
     if result_called:
         return "unknown call", (f"a real load calls the object {dotted}(...) returns: "
                                 "a call chain, never inert")
+    if unvetted:
+        return "unknown call", (f"{dotted} is called in a way no scikit-learn or joblib file "
+                                "uses; hpinspect does not vouch for it")
     if dotted in INERT_CONSTRUCTORS:
         return "known", "inert data constructor, evaluated by hpinspect's restricted reader"
     classes, functions = _known_sklearn()

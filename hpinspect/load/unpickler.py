@@ -38,8 +38,10 @@ class Limits:
 
     max_bytes: int | None = None
     """Decompressed bytes and materialised data; default max(4 x file size, 2 GiB)."""
-    max_opcodes: int = 50_000_000
-    max_memo: int = 10_000_000
+    max_opcodes: int = 10_000_000
+    max_memo: int = 2_000_000
+    max_stack: int = 2_000_000
+    """Items on the pickle stack (each held in memory until a container takes it)."""
     max_depth: int = 1_000
     """Deepest nesting of containers/objects (also of MARKs)."""
     keep_array_bytes: int = 64 << 10
@@ -54,6 +56,10 @@ class GlobalUse:
 
     dotted: str
     uses: set[Use] = field(default_factory=set)
+    plain_only: bool = False
+    """Seen only when the file is read by plain ``pickle.load`` (not by joblib)."""
+    unvetted: bool = False
+    """An inert constructor called in a way hpinspect does not evaluate (fail closed)."""
     result_called: bool = False
     """Whether the object a call of it returned was itself called."""
     traversal: str | None = None
@@ -61,6 +67,12 @@ class GlobalUse:
     objects: list[Any] = field(default_factory=list)
     """The GlobalRefs and Stubs for it (to locate it in the object graph)."""
 
+
+JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
+                             "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
+_UNEXPECTED = object()
+_HOOK_KEYS = frozenset({"__setstate__", "append", "extend", "add", "__class__"})
+"""Returned by an evaluator for a use of an inert constructor it does not vouch for."""
 
 NESTED_LOADS = frozenset({"pickle.loads", "_pickle.loads", "cPickle.loads", "dill.loads",
                           "cloudpickle.loads", "pickle._loads"})
@@ -127,12 +139,19 @@ class Session:
 class RestrictedUnpickler:
     """Reads one pickle from ``stream``; :meth:`load` returns the inert object graph."""
 
-    def __init__(self, stream: BinaryIO, session: Session) -> None:
+    def __init__(self, stream: BinaryIO, session: Session, joblib_arrays: bool = True) -> None:
         self.stream = stream
         self.s = session
+        self.joblib_arrays = joblib_arrays
+        """Read raw array bytes after a NumpyArrayWrapper's BUILD, as joblib's own unpickler
+        does. Plain ``pickle`` (and joblib's reader of object-array pickles) does not."""
+        self.proto = 0
+        """The protocol of the last PROTO opcode, as pickle tracks it (name mapping uses it)."""
         self.stack: list[Any] = []
         self.metastack: list[list[Any]] = []
         self.memo: dict[int, Any] = {}
+        self.depths: dict[int, tuple[Any, int]] = {}
+        """Nesting depth of tuples/frozensets holding tuples (hashing them recurses in C)."""
 
     # ----------------------------------------------------------------- reading primitives
     def read(self, n: int) -> bytes:
@@ -206,11 +225,15 @@ class RestrictedUnpickler:
         return items
 
     def push(self, value: Any) -> None:
-        self.stack.append(value)
+        stack = self.stack
+        stack.append(value)
+        if len(stack) > self.s.limits.max_stack:
+            raise LimitExceededError(
+                f"more than {self.s.limits.max_stack:,} items on the pickle stack", self.s.path)
 
     # ----------------------------------------------------------------- globals and calls
     def make_global(self, module: str, name: str) -> GlobalRef:
-        if self.s.max_proto < 3 and (self.s.declared_proto or 0) < 3:
+        if self.proto < 3:  # exactly when pickle's find_class applies _compat_pickle
             if (module, name) in NAME_MAPPING:
                 module, name = NAME_MAPPING[(module, name)]
             elif module in IMPORT_MAPPING:
@@ -234,9 +257,11 @@ class RestrictedUnpickler:
         """What a real load's call of ``func(*args, **kwargs)`` becomes here."""
         if isinstance(func, GlobalRef):
             dotted = func.dotted
-            if dotted in INERT_CONSTRUCTORS and not kwargs:
-                value = evaluate(self, dotted, args, how)
-                if value is not NotImplemented:
+            if dotted in INERT_CONSTRUCTORS:
+                value = evaluate(self, dotted, args, how) if not kwargs else _UNEXPECTED
+                if value is _UNEXPECTED:
+                    self.s.globals[dotted].unvetted = True
+                elif value is not NotImplemented:
                     self.note(dotted, "called", None)
                     return value
             use: Use = "instantiated" if how == "newobj" and not args and not kwargs \
@@ -275,6 +300,7 @@ class RestrictedUnpickler:
     def build(self, obj: Any, state: Any) -> Any:
         """Apply BUILD; returns the object that replaces ``obj`` on the stack."""
         if isinstance(obj, Stub):
+            self._check_hooks(obj, state)
             if isinstance(obj.state, dict) and isinstance(state, dict):
                 obj.state.update(state)
             else:
@@ -290,8 +316,58 @@ class RestrictedUnpickler:
             if not isinstance(state, tuple):
                 raise self.s.error("malformed numpy dtype state")
             obj.__setstate__(state)  # type: ignore[attr-defined]
+            _check_dtype(self, obj)
             return obj
         raise self.s.error(f"BUILD on a {type(obj).__name__} value")
+
+    def depth_of(self, items: Any) -> int:
+        """Nesting depth a tuple/frozenset of ``items`` would have; refuse beyond max_depth.
+
+        Hashing (a dict key, a set member) recurses in C without a guard: a tuple nested a
+        million levels deep would crash the interpreter before any later check could run, so
+        every tuple and frozenset is measured when it is made.
+        """
+        depth = 1
+        for item in items:
+            if isinstance(item, (tuple, frozenset)):
+                known = self.depths.get(id(item))
+                inner = known[1] if known is not None and known[0] is item else 1
+                depth = max(depth, inner + 1)
+        if depth > self.s.limits.max_depth:
+            raise LimitExceededError(
+                f"objects nest deeper than {self.s.limits.max_depth:,} levels "
+                "(raise it with --max-depth)", self.s.path)
+        return depth
+
+    def record_depth(self, value: Any, depth: int) -> Any:
+        """Remember the depth of a tuple/frozenset that holds other tuples."""
+        if depth > 1:
+            self.depths[id(value)] = (value, depth)
+        return value
+
+    def nested(self, value: Any) -> Any:
+        """Measure and record a new tuple (see :meth:`depth_of`)."""
+        return self.record_depth(value, self.depth_of(value))
+
+    def _check_hooks(self, obj: Stub, state: Any) -> None:
+        """State that plants a method the unpickler itself calls (a later BUILD calls an
+        instance ``__setstate__``, APPEND(S) ``append``/``extend``, ADDITEMS ``add``; a slot
+        state ``__class__`` swaps the class): judge what it plants as called."""
+        dicts = [state] if isinstance(state, dict) else [
+            part for part in state if isinstance(part, dict)] if isinstance(state, tuple) else []
+        for mapping in dicts:
+            for key, value in mapping.items():
+                if not isinstance(key, str) or not (key in _HOOK_KEYS or (
+                        key.startswith("__") and key.endswith("__"))):
+                    continue
+                target = value
+                while isinstance(target, Stub) and isinstance(target.factory, Stub):
+                    target = target.factory
+                if isinstance(target, Stub):
+                    self.note(target.dotted, "called", obj)
+                    self.s.globals[target.dotted].result_called = True
+                elif isinstance(target, GlobalRef):
+                    self.note(target.dotted, "called", obj)
 
     def replace(self, old: _PendingArray | _PendingWrapper, new: Any) -> Any:
         for key in old.memo_keys:
@@ -310,7 +386,7 @@ class RestrictedUnpickler:
 
 # --------------------------------------------------------------------- inert constructors
 def _check_container(u: RestrictedUnpickler, value: Any) -> Any:
-    if not isinstance(value, (list, tuple, set, frozenset, dict, str, bytes, bytearray, range)):
+    if not isinstance(value, (list, tuple, set, frozenset, dict, str, bytes, bytearray)):
         raise u.s.error(f"inert constructor given a {type(value).__name__}")
     return value
 
@@ -334,6 +410,8 @@ def _scalar(u: RestrictedUnpickler, args: tuple[Any, ...]) -> Any:
     if len(args) not in (1, 2) or not isinstance(args[0], np.dtype):
         raise u.s.error("malformed numpy scalar")
     dtype = args[0]
+    if dtype.itemsize > 1 << 20:
+        raise u.s.error("numpy scalar larger than 1 MiB")
     if dtype.hasobject:
         return args[1] if len(args) == 2 else None
     data = args[1] if len(args) == 2 else b"\x00" * dtype.itemsize
@@ -367,10 +445,10 @@ def _reconstructor(u: RestrictedUnpickler, args: tuple[Any, ...]) -> Any:
     if len(args) != 3 or not isinstance(args[0], GlobalRef):
         raise u.s.error("malformed copyreg._reconstructor call")
     cls, base, state = args
-    if cls.dotted in ("joblib.numpy_pickle.NumpyArrayWrapper",
-                      "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"):
+    if cls.dotted in JOBLIB_WRAPPERS:
         u.s.saw_joblib_wrapper = True
-        return _PendingWrapper()
+        if u.joblib_arrays:
+            return _PendingWrapper()
     stub = Stub(cls, () if state is None else (state,), "reconstructor")
     u.note(cls.dotted, "instantiated", stub)
     if isinstance(base, GlobalRef) and base.dotted != "builtins.object":
@@ -385,12 +463,13 @@ def evaluate(u: RestrictedUnpickler, dotted: str, args: tuple[Any, ...], how: st
                 "numpy.ndarray", "numpy.core.multiarray.ndarray"):
             return _PendingArray()
         return NotImplemented  # an ndarray subclass: keep as a Stub, reported as a call
-    if dotted in ("joblib.numpy_pickle.NumpyArrayWrapper",
-                  "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"):
-        if how == "newobj" and not args:
-            u.s.saw_joblib_wrapper = True
+    if dotted in JOBLIB_WRAPPERS:
+        u.s.saw_joblib_wrapper = True
+        if how == "newobj" and not args and u.joblib_arrays:
             return _PendingWrapper()
-        return NotImplemented
+        if how == "newobj" and not args:
+            return NotImplemented  # plain pickle: an ordinary object, BUILD sets its __dict__
+        return _UNEXPECTED  # joblib never calls the wrapper: a reader desync, fail closed
     handler = _EVALUATORS.get(dotted)
     if handler is None:
         return NotImplemented
@@ -402,7 +481,11 @@ def _simple(kind: Callable[..., Any], max_args: int) -> Callable[[RestrictedUnpi
     def run(u: RestrictedUnpickler, args: tuple[Any, ...]) -> Any:
         if len(args) > max_args:
             raise u.s.error(f"too many arguments for {kind.__name__}")
-        return kind(*(_check_container(u, a) for a in args))
+        items = [_check_container(u, a) for a in args]
+        if kind in (tuple, frozenset) and items:
+            depth = u.depth_of(items[0])  # measured before frozenset() hashes them
+            return u.record_depth(kind(items[0]), depth)
+        return kind(*items)
     return run
 
 
@@ -420,7 +503,7 @@ def _scalar_ctor(kind: Callable[..., Any]) -> Callable[[RestrictedUnpickler, tup
 def _codecs_encode(u: RestrictedUnpickler, args: tuple[Any, ...]) -> Any:
     if len(args) == 2 and isinstance(args[0], str) and args[1] in ("latin1", "latin-1"):
         return args[0].encode("latin-1")
-    return NotImplemented
+    return _UNEXPECTED  # another codec imports encodings.<name>
 
 
 def _ordered_dict(u: RestrictedUnpickler, args: tuple[Any, ...]) -> Any:
@@ -444,7 +527,7 @@ def _range(u: RestrictedUnpickler, args: tuple[Any, ...]) -> Any:
 
 
 def _object(u: RestrictedUnpickler, args: tuple[Any, ...]) -> Any:
-    return NotImplemented
+    return _UNEXPECTED if args else NotImplemented
 
 
 _EVALUATORS: dict[str, Callable[[RestrictedUnpickler, tuple[Any, ...]], Any]] = {
@@ -472,6 +555,35 @@ _EVALUATORS: dict[str, Callable[[RestrictedUnpickler, tuple[Any, ...]], Any]] = 
     "numpy._core.numeric._frombuffer": _frombuffer,
     "numpy.dtype": _dtype,
 }
+
+
+def _check_dtype(u: RestrictedUnpickler, dtype: np.dtype[Any]) -> None:
+    """Refuse dtype states numpy accepts but that would read memory out of bounds.
+
+    ``dtype.__setstate__`` trusts its input: a field of object type in a dtype not flagged as
+    holding objects turns array bytes into pointers, and a field past the item size reads
+    beyond the buffer.
+    """
+    stack = [dtype]
+    while stack:
+        current = stack.pop()
+        parts: list[tuple[np.dtype[Any], int, int]] = []
+        if current.fields:
+            for value in current.fields.values():
+                sub, offset = value[0], value[1]
+                parts.append((sub, int(offset), int(sub.itemsize)))
+        if current.subdtype is not None:
+            base, shape = current.subdtype
+            count = 1
+            for d in shape:
+                count *= int(d)
+            parts.append((base, 0, int(base.itemsize) * count))
+        for sub, offset, size in parts:
+            if offset < 0 or offset + size > current.itemsize:
+                raise u.s.error("malformed numpy dtype state (field outside the item)")
+            if sub.hasobject and not current.hasobject:
+                raise u.s.error("malformed numpy dtype state (object field not flagged)")
+            stack.append(sub)
 
 
 # --------------------------------------------------------------------- arrays
@@ -551,7 +663,7 @@ def read_wrapped_array(u: RestrictedUnpickler, state: Any) -> Any:
         u.note(subclass.dotted, "called", subclass)
     if dtype.hasobject:
         # joblib pickles object arrays as a nested pickle in the same stream.
-        inner = RestrictedUnpickler(u.stream, u.s)
+        inner = RestrictedUnpickler(u.stream, u.s, joblib_arrays=False)
         value = inner.load()
         if not isinstance(value, (np.ndarray, ArrayStub, Stub)):
             raise u.s.error("joblib object array holds a non-array value")
@@ -608,6 +720,7 @@ def op_proto(u: RestrictedUnpickler) -> None:
     proto = u.read(1)[0]
     if proto > 5:
         raise u.s.error(f"unsupported pickle protocol {proto}")
+    u.proto = proto
     if u.s.declared_proto is None:
         u.s.declared_proto = proto
 
@@ -811,11 +924,13 @@ def op_additems(u: RestrictedUnpickler) -> None:
 
 
 def op_frozenset(u: RestrictedUnpickler) -> None:
-    u.push(frozenset(u.pop_mark()))
+    items = u.pop_mark()
+    depth = u.depth_of(items)  # before frozenset() hashes the members
+    u.push(u.record_depth(frozenset(items), depth))
 
 
 def op_tuple(u: RestrictedUnpickler) -> None:
-    u.push(tuple(u.pop_mark()))
+    u.push(u.nested(tuple(u.pop_mark())))
 
 
 def op_list(u: RestrictedUnpickler) -> None:
@@ -838,7 +953,7 @@ def _tuple_n(n: int) -> Callable[[RestrictedUnpickler], None]:
             del u.stack[-n:]
         else:
             values = ()
-        u.push(values)
+        u.push(u.nested(values))
     return run
 
 
