@@ -204,7 +204,7 @@ MaxBytes = Annotated[int | None, typer.Option(
     "--max-bytes", help="Cap on decompressed and materialised bytes "
     "[default: max(4 × file size, 2 GiB)].", show_default=False)]
 MaxOpcodes = Annotated[int | None, typer.Option(
-    "--max-opcodes", help="Cap on pickle opcodes [default: 50,000,000].", show_default=False)]
+    "--max-opcodes", help="Cap on pickle opcodes [default: 10,000,000].", show_default=False)]
 MaxDepth = Annotated[int | None, typer.Option(
     "--max-depth", help="Cap on object nesting depth [default: 1000].", show_default=False)]
 ConfigOpt = Annotated[Path | None, typer.Option(
