@@ -290,7 +290,7 @@ class RestrictedUnpickler:
         raise self.s.error(f"pickle calls a non-callable {type(func).__name__} value")
 
     def scan_nested(self, data: bytes) -> None:
-        """Read a pickle embedded as bytes (``pickle.loads(b"...")``) to name its globals."""
+        """Read a pickle embedded as bytes (an inner `loads` call in the file) for its globals."""
         import io
 
         # A broken inner pickle is fine: the outer call is already reported as dangerous.
