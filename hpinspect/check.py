@@ -194,7 +194,10 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     """``did you mean 'a' or 'b'?`` for the closest choices, or ``""``."""
     options = list(choices)
     same_but_case = [c for c in options if c.lower() == word.lower()]
-    close = same_but_case or difflib.get_close_matches(word, options, n=3, cutoff=0.75)
+    # 'C' when the model is a bundle or pipeline: model__C, clf__C, best_estimator_.C
+    nested = [c for c in options if c.endswith((f"__{word}", f".{word}"))][:3]
+    close = same_but_case or nested or difflib.get_close_matches(word, options, n=3,
+                                                                 cutoff=0.75)
     return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
@@ -341,6 +344,14 @@ def param_map(report: Report) -> dict[str, Param]:
                               Param(node.param_prefix + attr.name, attr.value, attr.summary,
                                     attr.kind))
     for node in report.nodes():
+        # Other attributes with a plain value (n_features_in_, a bundle's threshold) too.
+        for attr in node.attributes:
+            if attr.category != "hyperparameter" and attr.kind in ("scalar", "string", "none",
+                                                                     "list", "dict"):
+                params.setdefault(node.param_prefix + attr.name,
+                                  Param(node.param_prefix + attr.name, attr.value,
+                                        attr.summary, attr.kind))
+    for node in report.nodes():
         if node.param_prefix.endswith("__"):
             path = node.param_prefix[:-2]
             params.setdefault(path, Param(path, node.class_name, node.short_class, "estimator",
@@ -445,7 +456,7 @@ def run_check(report: Report, rules: Rules) -> CheckResult:
                 # TOML reads a bare dotted key (best_estimator_.C = 1) as a nested table.
                 hint = 'in TOML, quote a dotted path: "best_estimator_.C" = …'
             fail("expect", path, _text(expected), "no such parameter",
-                 f"{path!r} is not a hyperparameter of this model", hint)
+                 f"{path!r} is not a parameter of this model", hint)
         elif _param_matches(expected, param):
             passed.append(f"expect {path} = {_text(expected)}")
         else:
@@ -457,7 +468,7 @@ def run_check(report: Report, rules: Rules) -> CheckResult:
         bounds = f"[{_text(low)}, {_text(high)}]"
         if param is None:
             fail("range", path, bounds, "no such parameter",
-                 f"{path!r} is not a hyperparameter of this model", _suggest(path, params))
+                 f"{path!r} is not a parameter of this model", _suggest(path, params))
         elif not _is_number(param.value):
             fail("range", path, bounds, _actual_text(param), f"{path} is not a number")
         elif _in_range(float(param.value), low, high):

@@ -252,7 +252,7 @@ def inspect(
         options = RenderOptions(
             only=only.value if only is not None else None,
             explain=explain, show_all=show_all, color=use_color(no_color, output),
-            width=terminal_width(width))
+            width=terminal_width(width), several=len(models) > 1)
         emit(get_renderer(fmt).render(reports, options), output)
     raise typer.Exit(code)
 
@@ -358,6 +358,17 @@ def diff(
     raise typer.Exit(code)
 
 
+def _unique_expectations(pairs: Any) -> dict[str, Any]:
+    """--expect pairs by path; the same path twice with different values is a usage error."""
+    out: dict[str, Any] = {}
+    for path, value in pairs:
+        if path in out and out[path] != value:
+            raise HpinspectError(f"--expect {path} given twice with different values "
+                                 f"({out[path]!r} and {value!r})")
+        out[path] = value
+    return out
+
+
 def _check_rules_or_exit(expect: list[str], ranges: list[str], require_fitted: bool,
                          max_skew: SkewLevel | None, strict: bool, max_size: int | None,
                          rules_file: Path | None) -> Rules:
@@ -377,7 +388,7 @@ def _check_rules_or_exit(expect: list[str], ranges: list[str], require_fitted: b
         base = (load_rules_file(rules_file) if rules_file is not None
                 else find_pyproject_rules(Path.cwd()))
         given = Rules(
-            expect=MappingProxyType(dict(parse_expect(item) for item in expect)),
+            expect=MappingProxyType(_unique_expectations(parse_expect(item) for item in expect)),
             ranges=MappingProxyType(dict(parse_range(item) for item in ranges)),
             require_fitted=require_fitted,
             max_skew=max_skew.value if max_skew is not None else None,

@@ -107,6 +107,8 @@ class Attribute:
     """Whether :attr:`default` is meaningful."""
     changed: bool | None = None
     """For hyperparameters with a default: whether the value differs from it."""
+    default_summary: str = ""
+    """The default as display text, in the same style as :attr:`summary`."""
     data: Any = field(default=None, compare=False, repr=False)
     """The loaded value itself, for ``diff`` (never rendered, never in JSON)."""
 

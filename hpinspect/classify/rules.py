@@ -56,7 +56,6 @@ AUXILIARY_FITTED: dict[str, str] = {
     "lower_bounds_": "diagnostic",
     "mse_path_": "diagnostic",
     "cv_values_": "diagnostic",
-    "scores_": "diagnostic",
     "train_score_": "diagnostic",
     "oob_score_": "diagnostic",
     "oob_decision_function_": "diagnostic",
@@ -91,8 +90,11 @@ AUXILIARY_FITTED: dict[str, str] = {
     "_rng": "randomness",
     "random_state_": "randomness",
     "_fit_method": "bookkeeping",
-    "effective_metric_": "bookkeeping",
-    "effective_metric_params_": "bookkeeping",
+    "do_early_stopping_": "training procedure",
+    "fit_status_": "diagnostic",
+    "shape_fit_": "input schema",
+    "fixed_vocabulary_": "bookkeeping",
+    "n_samples_": "input schema",
     "_raw_predictions": "diagnostic",
     "_in_fit": "bookkeeping",
     "_sparse": "input schema",
@@ -101,6 +103,9 @@ AUXILIARY_FITTED: dict[str, str] = {
 }
 
 # Hyperparameter values chosen by fit (cross-validation, search, early stopping, resolution).
+# Diagnostics only on the *CV estimators (SelectKBest.scores_ is what it selects with).
+AUXILIARY_ON_CV: dict[str, str] = {"scores_": "diagnostic"}
+
 SELECTED_ON_CV: frozenset[str] = frozenset({
     "alpha_", "alphas_", "C_", "Cs_", "l1_ratio_", "l1_ratios_", "n_nonzero_coefs_",
     "best_threshold_", "n_features_", "shrinkage_", "cv_alphas_",
@@ -109,7 +114,7 @@ SELECTED_ANYWHERE: frozenset[str] = frozenset({
     "best_params_", "best_index_", "n_components_", "n_estimators_", "max_features_",
     "n_features_to_select_", "n_resources_", "n_candidates_", "n_required_iterations_",
     "n_possible_iterations_", "max_resources_", "min_resources_", "n_neighbors_",
-    "_gamma", "threshold_", "n_clusters_",
+    "_gamma", "threshold_", "n_clusters_", "effective_metric_", "effective_metric_params_",
 })
 
 # Private attributes that hold what the model predicts with.

@@ -23,7 +23,14 @@ from hpinspect.classify.kb import (
     KnowledgeBase,
     knowledge_base,
 )
-from hpinspect.classify.values import Described, describe, to_json_value, tree_facts, values_equal
+from hpinspect.classify.values import (
+    Described,
+    describe,
+    display_text,
+    to_json_value,
+    tree_facts,
+    values_equal,
+)
 from hpinspect.classify.versions import marker_versions
 from hpinspect.load import short_key
 from hpinspect.load.objects import GlobalRef, Stub
@@ -73,9 +80,13 @@ def classify_name(name: str, value: Any, info: EstimatorInfo | None, short: str,
                                            rules.SELECTED_ON_CV):
         return Decision("hyperparameter", "selected during fit",
                         "hyperparameter value chosen or resolved by fit")
-    if name in rules.AUXILIARY_FITTED:
-        role = rules.AUXILIARY_FITTED[name]
-        return Decision("auxiliary", role, f"known {role} attribute, not used to predict")
+    aux_role = rules.AUXILIARY_FITTED.get(name) or (
+        rules.AUXILIARY_ON_CV.get(name) if short.endswith("CV") else None)
+    if aux_role is not None:
+        why = "not used to predict" if aux_role in ("diagnostic", "provenance",
+                                                    "training procedure") \
+            else "does not configure the model"
+        return Decision("auxiliary", aux_role, f"known {aux_role} attribute, {why}")
     if name in rules.PRIVATE_LEARNED:
         role = rules.PRIVATE_LEARNED[name]
         return Decision("learned", role, "private prediction state set by fit")
@@ -126,6 +137,14 @@ def _holds_data(value: Any) -> bool:
     return False
 
 
+def _default_text(default: Any) -> str:
+    if isinstance(default, DefaultRef):
+        return default.dotted
+    if isinstance(default, DefaultRepr):
+        return default.text
+    return display_text(default)
+
+
 def _tree_predictors(value: Any) -> list[Stub]:
     """HistGradientBoosting's ``_predictors``: a list (per iteration) of lists of trees."""
     if not isinstance(value, list) or not value:
@@ -167,8 +186,13 @@ class TreeBuilder:
         state = value.attrs
         if "_sklearn_version" in state:
             return True
-        if dotted.endswith(_VALUE_CLASSES) or dotted in self.kb.known_classes:
+        if dotted.endswith(_VALUE_CLASSES):
             return False
+        if dotted in self.kb.known_classes:
+            # scikit-learn helpers that wrap fitted estimators (_CalibratedClassifier)
+            return dotted.startswith("sklearn.") and isinstance(value.state, dict) and any(
+                isinstance(v, Stub) and "_sklearn_version" in v.attrs
+                for v in value.state.values())
         if dotted.startswith(("numpy.", "scipy.", "builtins.", "collections.", "datetime.")):
             return False
         return value.how in ("newobj", "reconstructor") and isinstance(value.state, dict)
@@ -246,6 +270,10 @@ class TreeBuilder:
                 children.extend(kids)
                 if group is not None:
                     groups.append(group)
+                if decision.category == "learned" and kids and not any(k.fitted for k in kids):
+                    decision = Decision("auxiliary", "template",
+                                        "set by fit but holds an unfitted estimator (a "
+                                        "validated copy of the template)")
             elif (predictors := _tree_predictors(value)):
                 group = self.group(name, predictors)
                 groups.append(group)
@@ -256,8 +284,10 @@ class TreeBuilder:
         fitted = any(a.category == "learned" or (a.name.endswith("_") and not
                                                   a.name.startswith("_"))
                      for a in attributes)
-        if not fitted and "steps" in state and children:
-            fitted = all(c.fitted for c in children)
+        steps = [c for c in children if c.path.split(".")[-1].startswith(
+            ("steps[", "transformer_list["))]
+        if not fitted and steps:
+            fitted = all(c.fitted for c in steps)
         return Node(path, prefix, stub.dotted, info is not None, fitted, tuple(attributes),
                     tuple(children), tuple(groups), label=label)
 
@@ -287,14 +317,16 @@ class TreeBuilder:
         default: Any = None
         has_default = False
         changed: bool | None = None
+        default_text = ""
         if info is not None and in_params:
             raw_default = info.defaults.get(name, REQUIRED)
             if raw_default is not REQUIRED:
                 has_default = True
                 default, changed = self._default(value, raw_default)
+                default_text = _default_text(raw_default)
         return Attribute(name, decision.category, decision.role, decision.reason, desc.kind,
                          desc.value, desc.summary, desc.stats, default, has_default, changed,
-                         data=value)
+                         default_text, data=value)
 
     def _default(self, value: Any, default: Any) -> tuple[Any, bool | None]:
         if isinstance(default, DefaultRef):

@@ -123,6 +123,11 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def display_text(value: Any) -> str:
+    """Compact human text of a value (public name of :func:`_text`)."""
+    return _text(value)
+
+
 def _text(value: Any, depth: int = 0) -> str:
     """Compact human text of a value, bounded in size and depth."""
     if isinstance(value, str):
@@ -147,7 +152,8 @@ def _text(value: Any, depth: int = 0) -> str:
         parts = [_text(v, depth + 1) for v in items[:6]]
         if len(items) > 6:
             parts.append(f"… {len(items)} items")
-        return _short(brackets[0] + ", ".join(parts) + brackets[1], 120)
+        trailing = "," if isinstance(value, tuple) and len(items) == 1 else ""
+        return _short(brackets[0] + ", ".join(parts) + trailing + brackets[1], 120)
     if isinstance(value, dict):
         parts = [f"{_text(k, depth + 1)}: {_text(v, depth + 1)}" for k, v in
                  list(value.items())[:4]]
@@ -163,6 +169,8 @@ def stub_text(stub: Stub) -> str:
     """How an object the loader did not construct is shown: its class, plus a hint."""
     dotted = stub.dotted
     name = dotted.rsplit(".", 1)[-1]
+    if name == "newObj" and stub.args and isinstance(stub.args[0], GlobalRef):
+        return stub.args[0].name  # scikit-learn's Cython rebuild helper: newObj(KDTree)
     if "randomstate" in dotted.lower() or "generator_ctor" in dotted:
         bitgen = _bit_generator(stub)
         kind = "Generator" if "generator_ctor" in dotted else "RandomState"

@@ -32,7 +32,7 @@ DANGEROUS_MODULES: frozenset[str] = frozenset({
     "numpy.lib.format",
     "numpy.ctypeslib", "torch.jit", "torch.hub", "torch.package", "torch.serialization",
     "idlelib", "lib2to3", "commands", "platform", "pickle", "_pickle", "cPickle", "copyreg",
-    "copy_reg", "__main__",
+    "copy_reg",
 })
 
 # Dangerous names inside otherwise harmless modules.

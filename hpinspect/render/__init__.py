@@ -34,6 +34,8 @@ class RenderOptions:
     """ANSI colours (off for --no-color, NO_COLOR, or when not a terminal)."""
     width: int = 120
     """Terminal width the text is laid out for."""
+    several: bool = False
+    """Several inputs were given (JSON is then always an array, even if some failed)."""
 
 
 class Renderer(Protocol):

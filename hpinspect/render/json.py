@@ -128,5 +128,5 @@ class JsonRenderer:
         if self.lines:
             return "".join(json.dumps(d, allow_nan=False, ensure_ascii=False) + "\n"
                            for d in docs)
-        payload: Any = docs[0] if len(docs) == 1 else docs
+        payload: Any = docs[0] if len(docs) == 1 and not options.several else docs
         return json.dumps(payload, allow_nan=False, indent=2, ensure_ascii=False) + "\n"

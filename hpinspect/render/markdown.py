@@ -182,7 +182,8 @@ def _attribute_table(
         if category == "hyperparameter":
             if attribute.role == SELECTED_DURING_FIT:
                 name += " *(selected during fit)*"
-            default = code(format_default(attribute.default)) if attribute.has_default else ""
+            default = code(attribute.default_summary or format_default(attribute.default)) \
+                if attribute.has_default else ""
             changed = {True: "**yes**", False: "no", None: ""}[attribute.changed]
             row = [name, code(attribute.summary), default, changed]
         elif category == "learned":

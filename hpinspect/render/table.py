@@ -482,7 +482,8 @@ def _cells(attribute: Attribute, category: Category, options: RenderOptions) -> 
             value.stylize("italic cyan")
         default = Text()
         if attribute.changed and attribute.has_default:
-            default = Text(format_default(attribute.default), style="bold yellow")
+            default = Text(attribute.default_summary or format_default(attribute.default),
+                           style="bold yellow")
         cells = [name, value, default]
     elif category == "learned":
         cells = [name, Text(attribute.summary)]
