@@ -468,10 +468,11 @@ def _check_text(reports: list[Report], results: list[CheckResult]) -> str:
 def check(
     models: ModelsArg,
     expect: Annotated[list[str] | None, typer.Option(
-        "--expect", metavar="PATH=VALUE", help="A hyperparameter must have this value "
-        "(repeatable). PATH is get_params style: C, clf__n_estimators, prep__num__with_mean; "
-        "VALUE is JSON or a Python literal, else a string. Floats compare with a small "
-        "tolerance.", show_default=False)] = None,
+        "--expect", metavar="PATH=VALUE", help="A hyperparameter (or any attribute with a plain "
+        "value) must have this value (repeatable). PATH is get_params style: C, "
+        "clf__n_estimators, prep__num__with_mean; a search's fitted estimator is "
+        "best_estimator_.C, a bundle entry model__C. VALUE is JSON or a Python literal, else a "
+        "string. Floats compare with a small tolerance.", show_default=False)] = None,
     ranges: Annotated[list[str] | None, typer.Option(
         "--range", metavar="PATH=LOW:HIGH", help="A numeric hyperparameter must lie in "
         "[LOW, HIGH] (repeatable).", show_default=False)] = None,
@@ -479,7 +480,8 @@ def check(
         "--require-fitted", help="Fail when the estimator was never fitted.")] = False,
     max_skew: Annotated[SkewLevel | None, typer.Option(
         "--max-skew", help="Largest allowed distance between the library versions the file "
-        "was saved with and the installed ones.", show_default=False)] = None,
+        "was saved with and the installed ones. A library not installed here has an unknown "
+        "skew: that passes, with a note.", show_default=False)] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Classes hpinspect does not know (custom estimators) fail too.")
     ] = False,

@@ -50,10 +50,15 @@ class DiffRow:
     """changed, added (only in B), removed (only in A) or equal."""
     detail: str = ""
     """What differs, e.g. ``shape (3,) → (4,)`` or ``values differ: max abs diff 0.5 …``."""
+    param: str = ""
+    """The get_params-style path ``check --expect`` takes (``clf__C``), for attributes of
+    nested estimators."""
 
     @property
     def location(self) -> str:
-        """``path.name`` as one label (``C``, ``steps[1].coef_``, ``steps[1]``)."""
+        """The label shown: ``clf__C`` (as check takes it), else ``path.name``, ``(root)``."""
+        if self.param:
+            return self.param
         if self.path and self.name:
             return f"{self.path}.{self.name}"
         return self.path or self.name or "(root)"
@@ -375,7 +380,7 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
     return _compare_value(a, b)
 
 
-def _attribute_row(node_path: str, a: Attribute, b: Attribute) -> DiffRow:
+def _attribute_row(node_path: str, a: Attribute, b: Attribute, prefix: str = "") -> DiffRow:
     category: Category = b.category
     if a.category == "learned" or b.category == "learned":
         equal, detail = _compare_learned(a, b)
@@ -386,7 +391,11 @@ def _attribute_row(node_path: str, a: Attribute, b: Attribute) -> DiffRow:
         move = f"category {a.category} → {b.category}"
         detail = f"{move}; {detail}" if detail else move
     return DiffRow(node_path, a.name, category, a.summary, b.summary,
-                   "equal" if equal else "changed", detail)
+                   "equal" if equal else "changed", detail, _param(prefix, a.name))
+
+
+def _param(prefix: str, name: str) -> str:
+    return f"{prefix}{name}" if prefix else ""
 
 
 def _node_rows(a: Node, b: Node, ignore: frozenset[Category]) -> list[DiffRow]:
@@ -406,12 +415,13 @@ def _node_rows(a: Node, b: Node, ignore: frozenset[Category]) -> list[DiffRow]:
         if other is None:
             if attr.category not in ignore:
                 rows.append(DiffRow(a.path, attr.name, attr.category, attr.summary, "",
-                                    "removed"))
+                                    "removed", param=_param(a.param_prefix, attr.name)))
         elif attr.category not in ignore or other.category not in ignore:
-            rows.append(_attribute_row(a.path, attr, other))
+            rows.append(_attribute_row(a.path, attr, other, a.param_prefix))
     for attr in b.attributes:
         if attr.name not in a_names and attr.category not in ignore:
-            rows.append(DiffRow(b.path, attr.name, attr.category, "", attr.summary, "added"))
+            rows.append(DiffRow(b.path, attr.name, attr.category, "", attr.summary, "added",
+                                param=_param(b.param_prefix, attr.name)))
     return rows
 
 

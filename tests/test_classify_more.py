@@ -126,3 +126,18 @@ def test_json_is_an_array_for_several_inputs_even_if_one_fails(tmp_path: Path,
     assert proc.returncode == 2
     docs = json.loads(proc.stdout)
     assert isinstance(docs, list) and len(docs) == 1
+
+
+def test_diff_names_nested_parameters_as_check_takes_them(tmp_path: Path,
+                                                          xy: tuple[Any, Any]) -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    paths = []
+    for c in (1.0, 0.3):
+        pipe = Pipeline([("s", StandardScaler()), ("clf", LogisticRegression(C=c))]).fit(*xy)
+        paths.append(_dump(pipe, tmp_path, f"p{c}.joblib"))
+    proc = run_cli("diff", "--format", "json", "--ignore", "learned", "--ignore", "auxiliary",
+                   *map(str, paths))
+    rows = [r for r in json.loads(proc.stdout)["rows"] if r["status"] == "changed"]
+    assert [r["param"] for r in rows] == ["clf__C"]
+    assert run_cli("check", str(paths[1]), "--expect", "clf__C=0.3").returncode == 0

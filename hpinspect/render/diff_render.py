@@ -50,7 +50,8 @@ def render_table(result: DiffResult, color: bool = True, width: int = 120) -> st
     title = f"{result.a_path} (A) → {result.b_path} (B)"
     if result.ignored:
         title += f", ignoring {', '.join(result.ignored)}"
-    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    console.print(Text(title, style="bold"), soft_wrap=True)  # not wrapped to the table
+    table = Table(show_lines=False, expand=False)
     table.add_column("", no_wrap=True)
     table.add_column("attribute", overflow="fold")
     table.add_column("category", no_wrap=True)
@@ -72,6 +73,7 @@ def _row_json(row: DiffRow) -> dict[str, Any]:
     return {
         "path": row.path,
         "name": row.name,
+        "param": row.param,
         "category": row.category,
         "status": row.status,
         "a": row.a,

@@ -109,7 +109,7 @@ _VALUE = _ColumnKind("value", "", cap=32, cap_all=96, floor=8, weight=1.0)
 _DEFAULT = _ColumnKind("default", "", cap=18, cap_all=48, floor=7, weight=0.6)
 _SUMMARY = _ColumnKind("summary", "", cap=48, cap_all=120, floor=12, weight=2.0)
 _ROLE = _ColumnKind("role", "dim", cap=20, cap_all=28, floor=8, weight=0.6)
-_REASON = _ColumnKind("reason", "dim", cap=40, cap_all=96, floor=8, weight=1.0)
+_REASON = _ColumnKind("reason", "dim", cap=80, cap_all=120, floor=8, weight=1.5)
 
 _COLUMNS: Mapping[Category, tuple[_ColumnKind, ...]] = {
     "hyperparameter": (_NAME, _VALUE, _DEFAULT),
@@ -313,7 +313,8 @@ def node_renderables(node: Node, options: RenderOptions) -> Iterator[RenderableT
     yield node_title(node)
     categories: tuple[Category, ...] = CATEGORIES if options.only is None else (options.only,)
     specs = [_category_spec(node, category, options) for category in categories]
-    if len(specs) > 1 and _side_by_side_fits(specs, options.width):
+    # With --explain every table carries a long reason column: stacked, each gets the width.
+    if len(specs) > 1 and not options.explain and _side_by_side_fits(specs, options.width):
         tables = _fit_tables(specs, options.width, gap=1)
         grid = Table.grid(
             *(Column(vertical="top", width=_table_width(table)) for table in tables),
