@@ -159,7 +159,8 @@ def _node_meta(node: Node) -> str:
         parts.append(f"step {code(node.label)}")
     if node.param_prefix:
         parts.append(f"parameters {code(node.param_prefix + '*')}")
-    parts.append("fitted" if node.fitted else "**not fitted**")
+    if node.label != "bundle":
+        parts.append("fitted" if node.fitted else "**not fitted**")
     if not node.known:
         parts.append("**unknown class**")
     return " · ".join(parts)

@@ -339,13 +339,16 @@ def node_title(node: Node) -> Text:
     if node.label and node.label != node.path:
         title.append(f" ({node.label})", style="bold")
     title.append("  ")
-    title.append(node.short_class, style="bold cyan")
+    bundle = node.label == "bundle"
+    title.append(f"{node.short_class} of {len(node.children)} estimator(s) and "
+                 f"{len(node.attributes)} other entries" if bundle else node.short_class,
+                 style="bold cyan")
     module = node.class_name.rpartition(".")[0]
-    if module:
+    if module and not bundle:
         title.append(f"  {module}", style="dim")
     if not node.known:
         title.append("  unknown class", style="yellow")
-    if not node.fitted:
+    if not node.fitted and not bundle:
         title.append("  not fitted", style="yellow")
     return title
 
