@@ -247,7 +247,8 @@ class TreeBuilder:
     def _node(self, stub: Stub, path: str, prefix: str, label: str) -> Node:
         info, _how = self.kb.estimator(stub.dotted)
         short = stub.dotted.rsplit(".", 1)[-1]
-        state = stub.attrs
+        # A real __dict__ has string keys; a crafted state may not (shown by their repr).
+        state = {k if isinstance(k, str) else repr(k): v for k, v in stub.attrs.items()}
         marker_versions(state, self.saved_versions)
         attributes: list[Attribute] = []
         children: list[Node] = []
