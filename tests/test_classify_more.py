@@ -141,3 +141,12 @@ def test_diff_names_nested_parameters_as_check_takes_them(tmp_path: Path,
     rows = [r for r in json.loads(proc.stdout)["rows"] if r["status"] == "changed"]
     assert [r["param"] for r in rows] == ["clf__C"]
     assert run_cli("check", str(paths[1]), "--expect", "clf__C=0.3").returncode == 0
+
+
+def test_old_loss_object_is_not_called_a_template() -> None:
+    from helpers import REPO
+
+    report = inspect_file(REPO / "tests" / "data" / "sklearn-1.2.2" / "gboost.joblib")
+    loss = report.model.attribute("_loss")
+    assert loss is not None and loss.category == "learned" and loss.role == "loss function"
+    assert loss.summary == "BinomialDeviance"

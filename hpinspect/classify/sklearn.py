@@ -271,7 +271,8 @@ class TreeBuilder:
                 children.extend(kids)
                 if group is not None:
                     groups.append(group)
-                if decision.category == "learned" and kids and not any(k.fitted for k in kids):
+                if decision.category == "learned" and kids and all(
+                        k.known and not k.fitted for k in kids):
                     decision = Decision("auxiliary", "template",
                                         "set by fit but holds an unfitted estimator (a "
                                         "validated copy of the template)")
@@ -357,8 +358,8 @@ class TreeBuilder:
                                      else f"{key}{sep}")
             child = self.node(value, here, child_prefix, name)
             state = "fitted" if child.fitted else "unfitted"
-            return [child], None, Described("estimator", value.dotted,
-                                            f"{child.short_class} ({state})")
+            text = f"{child.short_class} ({state})" if child.known else child.short_class
+            return [child], None, Described("estimator", value.dotted, text)
         if isinstance(value, np.ndarray) and value.dtype.hasobject:
             members = [(f"{here}[{', '.join(map(str, idx))}]", v)
                        for idx, v in np.ndenumerate(value)]
