@@ -8,6 +8,7 @@ Start-up imports typer only; numpy and the loader are imported when a file is re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -23,6 +24,7 @@ from hpinspect.render import Format
 
 if TYPE_CHECKING:
     from hpinspect.classify.config import Overrides
+    from hpinspect.load import Progress
     from hpinspect.load.unpickler import Limits
     from hpinspect.report import Report
 
@@ -122,15 +124,9 @@ def load_reports(paths: list[Path], limits: Limits, overrides: Overrides | None,
     worst = EXIT_OK
     for path in paths:
         try:
-            progress = _progress_for(path)
-            if progress is None:
+            with _progress_for(path) or contextlib.nullcontext() as progress:
                 report = inspect_file(path, limits=limits, overrides=overrides,
-                                      expand_members=expand_members)
-            else:
-                with progress as (bar, callback):
-                    report = inspect_file(path, limits=limits, overrides=overrides,
-                                          expand_members=expand_members, progress=callback)
-                    del bar
+                                      expand_members=expand_members, progress=progress)
         except HpinspectError as exc:
             fail(str(exc))
             worst = max(worst, EXIT_ERROR)
@@ -151,13 +147,13 @@ class _ProgressBar:
         self.progress = Progress(console=Console(stderr=True), transient=True)
         self.task = self.progress.add_task(f"reading {path.name}", total=total)
 
-    def __enter__(self) -> tuple[Any, Any]:
+    def __enter__(self) -> Progress:
         self.progress.start()
 
         def update(done: int, total: int) -> None:
             self.progress.update(self.task, completed=done, total=total)
 
-        return self.progress, update
+        return update
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()

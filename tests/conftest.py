@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,3 +22,14 @@ def logreg(xy: tuple[Any, Any]) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=0.5, max_iter=200).fit(*xy)
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> tuple[Path, Path]:
+    """A real fitted model whose pickle runs ``os.system`` (touching the canary) on load."""
+    from hostile_corpus import build_proto0_os_system
+
+    canary = tmp_path / "canary"
+    directory = tmp_path / "corpus"
+    directory.mkdir()
+    return build_proto0_os_system(directory, canary), canary

@@ -512,16 +512,6 @@ def test_cli_check_github_annotations(models: dict[str, Path], isolated: Path) -
     assert "::error" not in quiet.stdout
 
 
-@pytest.fixture
-def hostile(tmp_path: Path) -> tuple[Path, Path]:
-    from hostile_corpus import build_proto0_os_system
-
-    canary = tmp_path / "canary"
-    directory = tmp_path / "corpus"
-    directory.mkdir()
-    return build_proto0_os_system(directory, canary), canary
-
-
 def test_cli_check_unsafe_first(hostile: tuple[Path, Path], isolated: Path) -> None:
     path, canary = hostile
     # a rule that would pass and one that would fail: neither matters, safety comes first

@@ -142,16 +142,6 @@ def test_artifact_uri(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- real files
 
 
-@pytest.fixture
-def hostile(tmp_path: Path) -> tuple[Path, Path]:
-    from hostile_corpus import build_proto0_os_system
-
-    canary = tmp_path / "canary"
-    directory = tmp_path / "corpus"
-    directory.mkdir()
-    return build_proto0_os_system(directory, canary), canary
-
-
 def test_hostile_file_sarif(validator: jsonschema.protocols.Validator,
                             hostile: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     path, canary = hostile

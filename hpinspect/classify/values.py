@@ -123,12 +123,7 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def display_text(value: Any) -> str:
-    """Compact human text of a value (public name of :func:`_text`)."""
-    return _text(value)
-
-
-def _text(value: Any, depth: int = 0) -> str:
+def display_text(value: Any, depth: int = 0) -> str:
     """Compact human text of a value, bounded in size and depth."""
     if isinstance(value, str):
         return repr(_short(value, 60))
@@ -137,7 +132,7 @@ def _text(value: Any, depth: int = 0) -> str:
     if value is None or isinstance(value, (bool, int)):
         return repr(value)
     if isinstance(value, np.generic):
-        return _text(value.item(), depth)
+        return display_text(value.item(), depth)
     if isinstance(value, GlobalRef):
         return value.dotted
     if isinstance(value, Stub):
@@ -149,13 +144,13 @@ def _text(value: Any, depth: int = 0) -> str:
     if isinstance(value, (list, tuple, set, frozenset)):
         brackets = {list: "[]", tuple: "()"}.get(type(value), "{}")
         items = list(value)
-        parts = [_text(v, depth + 1) for v in items[:6]]
+        parts = [display_text(v, depth + 1) for v in items[:6]]
         if len(items) > 6:
             parts.append(f"… {len(items)} items")
         trailing = "," if isinstance(value, tuple) and len(items) == 1 else ""
         return _short(brackets[0] + ", ".join(parts) + trailing + brackets[1], 120)
     if isinstance(value, dict):
-        parts = [f"{_text(k, depth + 1)}: {_text(v, depth + 1)}" for k, v in
+        parts = [f"{display_text(k, depth + 1)}: {display_text(v, depth + 1)}" for k, v in
                  list(value.items())[:4]]
         if len(value) > 4:
             parts.append(f"… {len(value)} keys")
@@ -260,7 +255,7 @@ def describe(value: Any) -> Described:
         json_value, complete = to_json_value(value)
         shape = "×".join(str(d) for d in value.shape)
         return Described("array", json_value if complete else None,
-                         f"object ({shape}) {_text(list(value.ravel()[:6]))}",
+                         f"object ({shape}) {display_text(list(value.ravel()[:6]))}",
                          {"shape": list(value.shape), "dtype": "object",
                           "nbytes": int(value.nbytes)})
     if isinstance(value, Stub):
@@ -287,12 +282,12 @@ def describe(value: Any) -> Described:
         return Described("scalar", py, _fmt(py))
     if isinstance(value, str):
         json_value, _ = to_json_value(value)
-        return Described("string", json_value, _text(value))
+        return Described("string", json_value, display_text(value))
     if isinstance(value, (list, tuple, set, frozenset, dict)):
         json_value, complete = to_json_value(value)
         kind = "dict" if isinstance(value, dict) else "list"
-        return Described(kind, json_value if complete else None, _text(value))
-    return Described("object", None, _text(value))
+        return Described(kind, json_value if complete else None, display_text(value))
+    return Described("object", None, display_text(value))
 
 
 def values_equal(a: Any, b: Any, depth: int = 0) -> bool:
