@@ -25,7 +25,7 @@ from hpinspect.render import Format
 if TYPE_CHECKING:
     from hpinspect.classify.config import Overrides
     from hpinspect.load import Progress
-    from hpinspect.load.unpickler import Limits
+    from hpinspect.load.limits import Limits
     from hpinspect.report import Report
 
 EXIT_OK = 0
@@ -103,7 +103,7 @@ def terminal_width(width: int | None) -> int:
 def make_limits(max_bytes: int | None, max_opcodes: int | None,
                 max_depth: int | None) -> Limits:
     """Resource limits from options (defaults where not given)."""
-    from hpinspect.load.unpickler import Limits
+    from hpinspect.load.limits import Limits
 
     limits = Limits()
     if max_bytes is not None:

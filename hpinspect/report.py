@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 Category = Literal["hyperparameter", "learned", "auxiliary"]
@@ -17,6 +18,30 @@ Severity = Literal["dangerous", "unknown call", "unknown class", "known"]
 SEVERITIES: tuple[Severity, ...] = ("dangerous", "unknown call", "unknown class", "known")
 Verdict = Literal["safe", "review", "unsafe"]
 Skew = Literal["none", "patch", "minor", "major", "unknown"]
+
+
+class FileFormat(StrEnum):
+    """What container a file is, recognised by content (``file.format`` in JSON)."""
+
+    PICKLE = "pickle"
+    JOBLIB = "joblib"
+    TORCH = "torch"
+    """``torch.save`` zip archive (torch >= 1.6)."""
+    TORCH_LEGACY = "torch-legacy"
+    """Pre-1.6 ``torch.save``: concatenated pickles followed by raw storages."""
+    TORCHSCRIPT = "torchscript"
+    SAFETENSORS = "safetensors"
+    SKOPS = "skops"
+    NPY = "npy"
+    NPZ = "npz"
+    ZIP = "zip"
+    """Any other zip archive holding pickles."""
+    XGBOOST_JSON = "xgboost-json"
+    XGBOOST_UBJ = "xgboost-ubj"
+    LIGHTGBM_TEXT = "lightgbm-text"
+    CATBOOST_CBM = "catboost-cbm"
+    MLFLOW = "mlflow"
+    """An MLflow model folder (``MLmodel`` plus the flavor's model file)."""
 
 
 @dataclass(frozen=True)
@@ -29,8 +54,9 @@ class FileInfo:
     """Size on disk."""
     sha256: str
     """Hex digest of the bytes on disk."""
-    format: Literal["pickle", "joblib"]
-    """``joblib`` when the stream carries joblib's array wrapper or a joblib compression."""
+    format: FileFormat
+    """The container; ``joblib`` when the stream carries joblib's array wrapper or a joblib
+    compression."""
     compression: str | None
     """``None`` or one of zlib, gzip, bz2, xz, lzma, lz4, zf (joblib's legacy container)."""
     pickle_protocol: int

@@ -67,7 +67,9 @@ def test_default_command_and_python_m(tmp_path: Path) -> None:
     proc = run_cli("--format", "json", str(sample))
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["file"]["path"] == str(sample)
-    proc2 = subprocess.run(["hpinspect", "inspect", "--format", "json", str(sample)],
+    # the console script of the running interpreter's environment, never one found on PATH
+    script = Path(sys.executable).with_name("hpinspect")
+    proc2 = subprocess.run([str(script), "inspect", "--format", "json", str(sample)],
                            capture_output=True, text=True, check=False)
     assert proc2.returncode == 0 and json.loads(proc2.stdout)["schema_version"] == "1"
 

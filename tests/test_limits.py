@@ -92,7 +92,10 @@ def test_compressible_array_is_streamed_not_held(tmp_path: Path) -> None:
                           check=True)
     first, rss_kib = proc.stdout.strip().splitlines()
     assert first == f"ArrayStub {n_items} {n_items} 0.0 0.0"
-    assert int(rss_kib) < 250 * 1024, f"peak RSS {int(rss_kib) // 1024} MiB"
+    # The array is 512 MiB; holding it would cross 512 MiB. Streaming peaks near 120 MiB
+    # (interpreter + numpy + one 8 MiB chunk); 400 leaves room for a loaded runner's
+    # allocator noise while still failing if the array were materialised.
+    assert int(rss_kib) < 400 * 1024, f"peak RSS {int(rss_kib) // 1024} MiB"
 
 
 def test_decompressed_bytes_cap(tmp_path: Path) -> None:

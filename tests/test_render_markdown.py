@@ -36,7 +36,6 @@ try:
         pipeline_report,
         real_files,
         real_reports,
-        require_golden_versions,
         review_report,
         stable,
         unsafe_report,
@@ -57,7 +56,6 @@ except ModuleNotFoundError:  # pytest put tests/ itself on sys.path (rootdir not
         pipeline_report,
         real_files,
         real_reports,
-        require_golden_versions,
         review_report,
         stable,
         unsafe_report,
@@ -350,7 +348,6 @@ def test_golden_sample_cards() -> None:
 
 
 def test_golden_real_logreg(real_reports: dict[str, Report]) -> None:
-    require_golden_versions()
     check_golden("logreg.md", render(stable(real_reports["logreg"])))
 
 

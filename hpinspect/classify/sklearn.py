@@ -15,6 +15,7 @@ import numpy as np
 
 from hpinspect.classify import rules
 from hpinspect.classify.config import Overrides
+from hpinspect.classify.families import family_for
 from hpinspect.classify.kb import (
     REQUIRED,
     DefaultRef,
@@ -178,6 +179,8 @@ class TreeBuilder:
     # ------------------------------------------------------------------ recognition
     def is_estimator(self, value: Any) -> bool:
         """Whether ``value`` is an estimator node rather than a plain value."""
+        if family_for(value) is not None:
+            return True
         if not isinstance(value, Stub) or not isinstance(value.factory, GlobalRef):
             return False
         dotted = value.dotted
@@ -200,6 +203,9 @@ class TreeBuilder:
     # ------------------------------------------------------------------ entry point
     def build(self, root: Any) -> Node:
         """The root node: an estimator, a bundle of estimators, or a plain value."""
+        if (family := family_for(root)) is not None:
+            node: Node = family.build(self, root, "", "", "")
+            return node
         if self.is_estimator(root):
             return self.node(root, "", "", "")
         if isinstance(root, (dict, list, tuple)):
@@ -240,6 +246,9 @@ class TreeBuilder:
             return Node(path, prefix, stub.dotted, False, False, (note,), label=label)
         self._active.add(id(stub))
         try:
+            if (family := family_for(stub)) is not None:
+                node: Node = family.build(self, stub, path, prefix, label)
+                return node
             return self._node(stub, path, prefix, label)
         finally:
             self._active.discard(id(stub))

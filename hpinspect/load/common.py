@@ -1,0 +1,116 @@
+"""What every reader of :mod:`hpinspect.load` shares: the result type, file opening, hashing on
+the second core, progress reporting, path keys and the verdict rule.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hpinspect.errors import FileAccessError
+from hpinspect.report import FileInfo, Finding, Safety, Verdict
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes done, bytes total) while a file is read."""
+RAW_BUFFER = 1 << 20
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The inert object graph of one file, with what it is and what it references."""
+
+    root: Any
+    """The unpickled object: builtins, numpy values, Stubs, GlobalRefs, ArrayStubs."""
+    file: FileInfo
+    safety: Safety
+
+
+class ProgressRaw(io.RawIOBase):
+    """Raw file reader that reports how far it got (for the CLI's progress bar)."""
+
+    def __init__(self, handle: io.FileIO, size: int, progress: Progress | None) -> None:
+        self._handle = handle
+        self.done = 0
+        self._size = size
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._handle.readinto(buffer)
+        if n:
+            self.done += n
+            if self._progress is not None:
+                self._progress(self.done, self._size)
+        return n or 0
+
+
+class Sha256(threading.Thread):
+    """Hashes the file on the other core while the main thread parses it.
+
+    hashlib releases the GIL on large buffers, so this costs no wall time on 2+ cores; the file
+    is usually in the page cache after the first read.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="hpinspect-sha256", daemon=True)
+        self._path = path
+        self._sha = hashlib.sha256()
+        self._error: OSError | None = None
+
+    def run(self) -> None:
+        try:
+            with open(self._path, "rb", buffering=0) as handle:
+                while chunk := handle.read(RAW_BUFFER):
+                    self._sha.update(chunk)
+        except OSError as exc:
+            self._error = exc
+
+    def digest(self) -> str:
+        self.join()
+        if self._error is not None:
+            raise FileAccessError(f"cannot read: {self._error.strerror or self._error}",
+                                  self._path)
+        return self._sha.hexdigest()
+
+
+def open_file(path: str) -> tuple[io.FileIO, int]:
+    try:
+        if os.path.isdir(path):
+            raise FileAccessError("is a directory, not a model file", path)
+        handle = io.FileIO(path, "r")
+    except FileNotFoundError as exc:
+        raise FileAccessError("no such file", path) from exc
+    except PermissionError as exc:
+        raise FileAccessError("permission denied", path) from exc
+    except IsADirectoryError as exc:
+        raise FileAccessError("is a directory, not a model file", path) from exc
+    except OSError as exc:
+        raise FileAccessError(f"cannot open: {os.strerror(exc.errno or errno.EIO)}", path) from exc
+    size = os.fstat(handle.fileno()).st_size
+    return handle, size
+
+
+MAX_PATH_KEY = 64
+"""Longer keys are shortened in paths, so a long name repeated at every level stays cheap."""
+
+
+def short_key(key: str) -> str:
+    """A key as it appears in a path."""
+    return key if len(key) <= MAX_PATH_KEY else key[: MAX_PATH_KEY - 1] + "…"
+
+
+def verdict_of(findings: tuple[Finding, ...]) -> Verdict:
+    severities = {f.severity for f in findings}
+    if severities & {"dangerous", "unknown call"}:
+        return "unsafe"
+    if "unknown class" in severities:
+        return "review"
+    return "safe"

@@ -1,0 +1,23 @@
+"""Resource limits shared by every reader: one byte budget per file, opcode/memo/depth caps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Limits:
+    """Resource limits; ``None`` means derived from the file size."""
+
+    max_bytes: int | None = None
+    """Decompressed bytes and materialised data; default max(4 x file size, 2 GiB)."""
+    max_opcodes: int = 10_000_000
+    max_memo: int = 2_000_000
+    max_stack: int = 2_000_000
+    """Items on the pickle stack (each held in memory until a container takes it)."""
+    max_depth: int = 1_000
+    """Deepest nesting of containers/objects (also of MARKs)."""
+    keep_array_bytes: int = 64 << 10
+    """Arrays up to this size are kept as numpy arrays; larger ones become ArrayStubs."""
+    keep_total_bytes: int = 32 << 20
+    """Total size of kept arrays; beyond it every further array is summarised only."""
