@@ -29,7 +29,7 @@ def _stable(report: Report) -> Report:
                                         size_bytes=1234, sha256="5" * 64))
 
 
-GOLDEN_MODELS = Path(__file__).parent / "data" / "golden_models"
+GOLDEN_MODELS = Path(__file__).parents[1] / "data" / "golden_models"
 SIGNIFICANT_DIGITS = 10
 """Floats are compared at this many significant digits: statistics over the committed arrays
 (mean, std) are sums whose last digit may depend on the SIMD kernel numpy picks on a CPU."""

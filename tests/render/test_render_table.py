@@ -569,7 +569,7 @@ def test_format_stats() -> None:
 
 
 def check_golden(name: str, text: str) -> None:
-    """Compare ``text`` with ``tests/golden/<name>``; ``UPDATE_GOLDEN=1`` rewrites the file."""
+    """Compare ``text`` with ``tests/render/golden/<name>``; ``UPDATE_GOLDEN=1`` rewrites the file."""
     path = GOLDEN / name
     if UPDATE_GOLDEN:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -600,7 +600,7 @@ class _Payload:
         return (os.system, ("echo pwned",))
 
 
-GOLDEN_MODELS = Path(__file__).parent / "data" / "golden_models"
+GOLDEN_MODELS = Path(__file__).parents[1] / "data" / "golden_models"
 """Committed fitted models (``scripts/make_golden_models.py``): goldens never depend on a fit
 done at test time, whose last float digits vary with the CPU and BLAS kernel."""
 

@@ -23,7 +23,7 @@ from hpinspect import inspect_file
 from hpinspect.load import GlobalRef, Stub, read_model
 from hpinspect.report import CATEGORIES, Report
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 VERSIONS = ("1.2.2", "1.3.2")
 NOT_FILES = {"tree_nodes_dtype"}
 

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from hostile_corpus import TECHNIQUES, Technique  # tests/ is on sys.path, like helpers
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SUBPROCESS_TIMEOUT = 120.0
 EXIT_DANGEROUS = 3
 
