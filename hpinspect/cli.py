@@ -21,6 +21,7 @@ import typer
 from hpinspect import __version__
 from hpinspect.errors import HpinspectError
 from hpinspect.render import Format
+from hpinspect.threads import limit_thread_pools
 
 if TYPE_CHECKING:
     from hpinspect.classify.config import Overrides
@@ -539,6 +540,7 @@ ROOT_OPTIONS = ("-h", "--help", "--version", "--install-completion", "--show-com
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``hpinspect MODEL`` means ``hpinspect inspect MODEL``."""
+    limit_thread_pools()  # before anything imports numpy
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] not in COMMANDS and args[0] not in ROOT_OPTIONS:
         args.insert(0, "inspect")
