@@ -1,0 +1,352 @@
+"""Benchmark hpinspect against the physical floors of each file, in one interleaved run (issue 16).
+
+For every workload file the script runs, in turn and ``--repeat`` times (the order rotates each
+round so no side always goes first), each as its own child process:
+
+* ``hpinspect``: ``python -m hpinspect --format json FILE`` in the default environment;
+* ``hpinspect-1t``: the same with every BLAS/OpenMP pool variable set to 1 (the thread-pool
+  target: the default must be within 10% of this);
+* ``naive``: ``joblib.load`` + ``get_params`` (what hpinspect replaces, and is unsafe);
+* floors: ``start-up`` (``python -c "import numpy, rich.console, typer"``), ``sha256``
+  (``hashlib.sha256`` over the file, which hpinspect's report includes), ``cat`` (the file to
+  /dev/null), ``decompress`` (zlib/lzma/... alone, for compressed files), ``C-unpickler``
+  (CPython's C ``pickle.Unpickler`` with inert stand-ins on the same bytes: the reading floor
+  for plain pickles) and ``genops`` (``pickletools.genops``: a pure-Python opcode walk);
+* peers, when installed in ``--peers-python``'s environment: picklescan, fickling, modelscan.
+
+It prints a table of medians (seconds, MiB) and the issue's ratios with PASS/FAIL. Files are
+built once under ``bench/files/`` (gitignored) by child processes, deterministic
+(``random_state=0``); the 1 GB forest reuses ``bench.py``'s builder.
+
+Usage::
+
+    python bench/floors.py --quick            # small, forest200, zlib forest, dict-heavy files
+    python bench/floors.py                    # + the 1 GB forest, 1M vocabulary, torch 1 GB
+    python bench/floors.py --only vocab200k --repeat 7
+    python bench/floors.py --peers-python /path/to/venv/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402  (the sibling script: builders, measure(), machine())
+
+FILES = bench.FILES_DIR
+POOL_ONE = {name: "1" for name in (
+    "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+POOL_NAMES = tuple(POOL_ONE)
+
+C_UNPICKLER = r"""
+import pickle, sys
+class Stand:
+    def __init__(self, *a, **k): pass
+    def __call__(self, *a, **k): return Stand()
+    def __setstate__(self, s): pass
+    def append(self, x): pass
+    def extend(self, x): pass
+    def __setitem__(self, k, v): pass
+class U(pickle.Unpickler):
+    def find_class(self, module, name): return Stand
+    def persistent_load(self, pid): return Stand()
+with open(sys.argv[1], "rb") as f:
+    U(f).load()
+"""
+GENOPS = r"""
+import pickletools, sys
+with open(sys.argv[1], "rb") as f:
+    for _ in pickletools.genops(f): pass
+"""
+SHA256 = r"""
+import hashlib, sys
+h = hashlib.sha256()
+with open(sys.argv[1], "rb", buffering=0) as f:
+    while chunk := f.read(1 << 20): h.update(chunk)
+"""
+DECOMPRESS = r"""
+import sys, zlib
+with open(sys.argv[1], "rb") as f:
+    d = zlib.decompressobj()
+    while chunk := f.read(1 << 20):
+        d.decompress(chunk, 0)
+"""
+STARTUP = "import numpy, rich.console, typer"
+NAIVE = ("import sys, joblib; m = joblib.load(sys.argv[1]); "
+         "print(m.get_params() if hasattr(m, 'get_params') else type(m))")
+PEERS = {
+    "picklescan": ["-m", "picklescan", "--path"],
+    "fickling": ["-m", "fickling", "--check-safety"],
+    "modelscan": ["-m", "modelscan.cli", "-p"],
+}
+
+
+# --------------------------------------------------------------------------- workloads
+@dataclass(frozen=True)
+class Workload:
+    """One benchmark file and which floors apply to it."""
+
+    name: str
+    path: Path
+    kind: str
+    """large (sha256 floor), compressed (decompression floor), dict (C-unpickler floor),
+    small (start-up floor)."""
+    quick: bool = True
+
+
+WORKLOADS = (
+    Workload("small", FILES / "small.joblib", "small"),
+    Workload("forest200", FILES / "forest200.joblib", "large"),
+    Workload("forest200-zlib", FILES / "forest200-zlib.joblib", "compressed"),
+    Workload("forest2500-1GB", bench.BIG, "large", quick=False),
+    Workload("vocab200k", FILES / "vocab200k.pkl", "dict"),
+    Workload("vocab1M", FILES / "vocab1M.pkl", "dict", quick=False),
+    Workload("onehot50k", FILES / "onehot50k.pkl", "dict"),
+    Workload("gridsearch-cv", FILES / "gridsearch-cv.pkl", "dict"),
+    Workload("trees2000", FILES / "trees2000.pkl", "dict"),
+    Workload("torch-1GB", FILES / "torch-1GB.pt", "large", quick=False),
+)
+
+
+def _build_vocab(path: Path, words: int) -> None:
+    import pickle
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = [" ".join(f"w{(i * 7 + j) % words}" for j in range(50)) for i in range(200)]
+    model = TfidfVectorizer().fit(docs)
+    # A real vocabulary of `words` entries: the fitted state a large corpus would leave.
+    import numpy as np
+
+    model.vocabulary_ = {f"word{i:07d}": i for i in range(words)}
+    model.idf_ = np.linspace(1.0, 9.0, words)
+    path.write_bytes(pickle.dumps(model, protocol=4))
+
+
+def _build_onehot(path: Path) -> None:
+    import pickle
+
+    import numpy as np
+    from sklearn.preprocessing import OneHotEncoder
+
+    column = np.array([f"cat{i:05d}" for i in range(50_000)], dtype=object).reshape(-1, 1)
+    path.write_bytes(pickle.dumps(OneHotEncoder().fit(column), protocol=4))
+
+
+def _build_gridsearch(path: Path) -> None:
+    import pickle
+
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    grid = {"max_depth": list(range(1, 41)), "min_samples_leaf": list(range(1, 26))}
+    search = GridSearchCV(DecisionTreeClassifier(random_state=0), grid, cv=2).fit(x, y)
+    path.write_bytes(pickle.dumps(search, protocol=4))
+
+
+def _build_trees(path: Path) -> None:
+    import pickle
+
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+
+    x, y = make_classification(n_samples=200, n_features=8, random_state=0)
+    forest = RandomForestClassifier(n_estimators=2000, max_depth=3, random_state=0, n_jobs=-1)
+    forest.fit(x, y).set_params(n_jobs=None)
+    path.write_bytes(pickle.dumps(forest, protocol=4))
+
+
+def _build_torch(path: Path) -> None:
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    state = {f"layer{i}.weight": torch.randn(4096, 4096, generator=generator)
+             for i in range(16)}  # 16 x 64 MiB = 1 GiB of float32
+    torch.save(state, path)
+
+
+BUILDERS = {
+    "vocab200k": lambda p: _build_vocab(p, 200_000),
+    "vocab1M": lambda p: _build_vocab(p, 1_000_000),
+    "onehot50k": _build_onehot,
+    "gridsearch-cv": _build_gridsearch,
+    "trees2000": _build_trees,
+    "torch-1GB": _build_torch,
+}
+BENCH_KEYS = {"small": "small", "forest200": "forest200", "forest200-zlib": "zlib",
+              "forest2500-1GB": "big"}
+
+
+def ensure(workloads: list[Workload]) -> None:
+    """Build missing files in child processes (this process stays small: RSS floors)."""
+    FILES.mkdir(parents=True, exist_ok=True)
+    bench.ensure_files([BENCH_KEYS[w.name] for w in workloads
+                        if w.name in BENCH_KEYS and not w.path.exists()])
+    for w in workloads:
+        if w.name in BUILDERS and not w.path.exists():
+            print(f"building {w.path.name} ...", file=sys.stderr, flush=True)
+            subprocess.run([sys.executable, __file__, "--_build", w.name], check=True)
+
+
+# --------------------------------------------------------------------------- measuring
+@dataclass
+class Row:
+    """All runs of every side on one workload."""
+
+    workload: Workload
+    runs: dict[str, list[bench.Run]] = field(default_factory=dict)
+
+    def wall(self, side: str) -> float | None:
+        runs = [r for r in self.runs.get(side, []) if r.code in (0, 1, 3)]
+        return statistics.median(r.wall for r in runs) if runs else None
+
+    def mib(self, side: str) -> float | None:
+        runs = self.runs.get(side, [])
+        return statistics.median(r.maxrss_kib for r in runs) / 1024 if runs else None
+
+
+def sides(w: Workload, peers_python: str | None) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Side name -> (command, extra environment)."""
+    py = sys.executable
+    path = str(w.path)
+    out: dict[str, tuple[list[str], dict[str, str]]] = {
+        "hpinspect": ([py, "-m", "hpinspect", "--format", "json", path], {}),
+        "hpinspect-1t": ([py, "-m", "hpinspect", "--format", "json", path], POOL_ONE),
+        "naive": ([py, "-c", NAIVE, path], {}),
+        "start-up": ([py, "-c", STARTUP], {}),
+        "sha256": ([py, "-c", SHA256, path], {}),
+        "cat": (["cat", path], {}),
+    }
+    if w.kind == "compressed":
+        out["decompress"] = ([py, "-c", DECOMPRESS, path], {})
+    if w.kind == "dict":
+        out["C-unpickler"] = ([py, "-c", C_UNPICKLER, path], {})
+        out["genops"] = ([py, "-c", GENOPS, path], {})
+    if w.name == "torch-1GB":
+        out["naive"] = ([py, "-c", "import sys, torch; torch.load(sys.argv[1])", path], {})
+    if peers_python:
+        for name, args in PEERS.items():
+            out[name] = ([peers_python, *args, path], {})
+    return out
+
+
+def run_side(cmd: list[str], extra: dict[str, str]) -> bench.Run:
+    env = {k: v for k, v in os.environ.items()
+           if k not in POOL_NAMES and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    bench.CHILD_ENV = env
+    with open(os.devnull, "wb"):
+        return bench.measure(cmd)
+
+
+def bench_workload(w: Workload, repeat: int, peers_python: str | None) -> Row:
+    bench.warm_cache(w.path)
+    plan = sides(w, peers_python)
+    names = list(plan)
+    row = Row(w)
+    for name in names:  # untimed warm-up of each side (page cache, .pyc files)
+        run_side(*plan[name])
+    for i in range(repeat):
+        rotated = names[i % len(names):] + names[: i % len(names)]
+        for name in rotated:
+            row.runs.setdefault(name, []).append(run_side(*plan[name]))
+    return row
+
+
+# --------------------------------------------------------------------------- reporting
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b
+
+
+def targets(row: Row) -> list[str]:
+    """The issue's ratios for this workload, each with PASS/FAIL."""
+    w, hp = row.workload, row.wall("hpinspect")
+    start = row.wall("start-up") or 0.0
+    out: list[str] = []
+
+    def check(label: str, value: float | None, limit: float) -> None:
+        if value is not None:
+            out.append(f"{label} {value:.2f} (<= {limit}) {'PASS' if value <= limit else 'FAIL'}")
+
+    one_t = row.wall("hpinspect-1t")
+    check("default/1-thread", _ratio(hp, one_t), 1.10)
+    check("vs naive time", _ratio(hp, row.wall("naive")), 1.0)
+    check("vs naive memory", _ratio(row.mib("hpinspect"), row.mib("naive")), 1.0)
+    if w.kind == "large":
+        check("vs sha256+start-up", _ratio(hp, (row.wall("sha256") or 0) + start), 1.5)
+    if w.kind == "compressed":
+        check("vs decompress+start-up", _ratio(hp, (row.wall("decompress") or 0) + start), 1.3)
+    if w.kind == "dict":
+        check("vs C-unpickler+start-up",
+              _ratio(hp, (row.wall("C-unpickler") or 0) + start), 3.0)
+    if w.kind == "small":
+        check("vs start-up", _ratio(hp, start), 1.3)
+    return out
+
+
+def print_report(rows: list[Row], repeat: int) -> None:
+    print(f"Machine: {bench.machine()}")
+    print(f"Median of {repeat} interleaved runs (order rotated each round); seconds and peak "
+          "MiB (ru_maxrss) per child.\n")
+    all_sides = list(dict.fromkeys(s for r in rows for s in r.runs))
+    print("| workload | MB | " + " | ".join(all_sides) + " |")
+    print("|---|---:|" + "---:|" * len(all_sides))
+    for r in rows:
+        cells = []
+        for s in all_sides:
+            wall, mib = r.wall(s), r.mib(s)
+            cells.append("—" if wall is None or mib is None else f"{wall:.3f} s / {mib:.0f}")
+        size = r.workload.path.stat().st_size / 1e6
+        print(f"| {r.workload.name} | {size:,.1f} | " + " | ".join(cells) + " |")
+    print("\nTargets (issue 16):")
+    for r in rows:
+        print(f"- {r.workload.name}: " + "; ".join(targets(r)))
+
+
+def help_ratio(repeat: int) -> None:
+    """``--help`` against ``python -c "import typer"``."""
+    py = sys.executable
+    helps = [run_side([py, "-m", "hpinspect", "--help"], {}) for _ in range(repeat + 1)][1:]
+    typers = [run_side([py, "-c", "import typer"], {}) for _ in range(repeat + 1)][1:]
+    a = statistics.median(r.wall for r in helps)
+    b = statistics.median(r.wall for r in typers)
+    print(f"- --help: {a:.3f} s vs import typer {b:.3f} s: {a / b:.2f} (<= 1.2) "
+          f"{'PASS' if a / b <= 1.2 else 'FAIL'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 1 GB files and vocab1M")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these workloads")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--peers-python", help="python of a venv with picklescan/fickling/"
+                        "modelscan installed (kept apart: their pins clash with ours)")
+    parser.add_argument("--_build", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._build:
+        w = next(w for w in WORKLOADS if w.name == args._build)
+        BUILDERS[w.name](w.path)
+        return 0
+    chosen = [w for w in WORKLOADS if (w.name in args.only if args.only else
+                                       (w.quick or not args.quick))]
+    ensure(chosen)
+    rows = []
+    for w in chosen:
+        print(f"benchmarking {w.name} ...", file=sys.stderr, flush=True)
+        rows.append(bench_workload(w, args.repeat, args.peers_python))
+    print_report(rows, args.repeat)
+    help_ratio(args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
