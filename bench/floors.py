@@ -206,8 +206,18 @@ class Row:
     runs: dict[str, list[bench.Run]] = field(default_factory=dict)
 
     def wall(self, side: str) -> float | None:
-        runs = [r for r in self.runs.get(side, []) if r.code in (0, 1, 3)]
+        runs = self.runs.get(side, [])
+        if side not in PEERS:  # a peer's exit code is its verdict; ours must be a success
+            runs = [r for r in runs if r.code in (0, 1, 3)]
         return statistics.median(r.wall for r in runs) if runs else None
+
+    def peer_note(self, side: str) -> str:
+        """What a peer printed on its last run: whether it read the whole file."""
+        runs = self.runs.get(side, [])
+        if not runs:
+            return ""
+        text = runs[-1].stderr.strip().splitlines()
+        return f"exit {runs[-1].code}" + (f", {text[-1][:90]}" if text else "")
 
     def mib(self, side: str) -> float | None:
         runs = self.runs.get(side, [])
@@ -310,6 +320,11 @@ def print_report(rows: list[Row], repeat: int) -> None:
     print("\nTargets (issue 16):")
     for r in rows:
         print(f"- {r.workload.name}: " + "; ".join(targets(r)))
+    notes = [(r.workload.name, p, r.peer_note(p)) for r in rows for p in PEERS if p in r.runs]
+    if notes:
+        print("\nWhat each peer did (exit code, last stderr line):")
+        for name, peer, note in notes:
+            print(f"- {name} / {peer}: {note}")
 
 
 def help_ratio(repeat: int) -> None:
