@@ -66,8 +66,10 @@ class Only(str, Enum):
 
 
 def fail(message: str) -> None:
-    """Print one error line on stderr (never a traceback)."""
-    sys.stderr.write(f"hpinspect: error: {message}\n")
+    """Print one error line on stderr (never a traceback; file-derived text escaped)."""
+    from hpinspect.render.neutral import terminal
+
+    sys.stderr.write(f"hpinspect: error: {terminal(message)}\n")
 
 
 def _version_callback(value: bool) -> None:
@@ -402,14 +404,16 @@ def _check_rules_or_exit(expect: list[str], ranges: list[str], require_fitted: b
 
 def _annotate(lines: list[str], to_stdout: bool) -> None:
     """GitHub Actions workflow commands; on stderr when stdout carries a JSON/SARIF document."""
+    from hpinspect.render.neutral import terminal
+
     stream = sys.stdout if to_stdout else sys.stderr
     for line in lines:
-        stream.write(line + "\n")
+        stream.write(terminal(line) + "\n")
     stream.flush()
 
 
 def _check_json(reports: list[Report], results: list[CheckResult], unsafe: bool) -> str:
-    import json
+    from hpinspect.render.neutral import json_dumps
 
     files: list[dict[str, Any]] = []
     by_file = {result.file: result for result in results}
@@ -433,7 +437,7 @@ def _check_json(reports: list[Report], results: list[CheckResult], unsafe: bool)
         files.append(entry)
     document = {"schema_version": "1", "ok": not unsafe and all(r.ok for r in results),
                 "files": files}
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_dumps(document)
 
 
 def _check_text(reports: list[Report], results: list[CheckResult]) -> str:
@@ -458,7 +462,9 @@ def _check_text(reports: list[Report], results: list[CheckResult]) -> str:
             count = len(result.passed)
             lines.append(f"{path}: ok ({count} rule{'s' if count != 1 else ''} passed)"
                          if count else f"{path}: ok (safe; no rules given)")
-    return "\n".join(lines) + ("\n" if lines else "")
+    from hpinspect.render.neutral import terminal
+
+    return "".join(terminal(line) + "\n" for line in lines)
 
 
 @app.command(epilog=EXIT_CODES_HELP)

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hpinspect.diff import DiffResult, DiffRow
+from hpinspect.render.neutral import json_text, md_cell, terminal
 
 __all__ = ["DIFF_SCHEMA_VERSION", "DiffFormat", "render_diff"]
 
@@ -38,6 +39,11 @@ def _no_differences(result: DiffResult) -> str:
     return f"No differences between {result.a_path} and {result.b_path}{ignored}."
 
 
+def _text(text: str, style: str = "") -> Text:
+    """File-derived text for the terminal (escaped by :mod:`hpinspect.render.neutral`)."""
+    return Text(terminal(text), style=style)
+
+
 def render_table(result: DiffResult, color: bool = True, width: int = 120) -> str:
     """A rich table ``attribute | category | A | B | detail``, one row per compared item."""
     buffer = io.StringIO()
@@ -45,12 +51,12 @@ def render_table(result: DiffResult, color: bool = True, width: int = 120) -> st
                       force_terminal=color, no_color=not color, highlight=False,
                       emoji=False, markup=False)
     if not result.rows:
-        console.print(_no_differences(result))
+        console.print(_text(_no_differences(result)))
         return buffer.getvalue()
     title = f"{result.a_path} (A) → {result.b_path} (B)"
     if result.ignored:
         title += f", ignoring {', '.join(result.ignored)}"
-    console.print(Text(title, style="bold"), soft_wrap=True)  # not wrapped to the table
+    console.print(_text(title, style="bold"), soft_wrap=True)  # not wrapped to the table
     table = Table(show_lines=False, expand=False)
     table.add_column("", no_wrap=True)
     table.add_column("attribute", overflow="fold")
@@ -60,12 +66,12 @@ def render_table(result: DiffResult, color: bool = True, width: int = 120) -> st
     table.add_column("detail", overflow="fold")
     for row in result.rows:
         style = _STATUS_STYLE[row.status]
-        table.add_row(Text(_STATUS_MARK[row.status], style=style), Text(row.location),
-                      Text(row.category), Text(row.a), Text(row.b), Text(row.detail),
+        table.add_row(Text(_STATUS_MARK[row.status], style=style), _text(row.location),
+                      Text(row.category), _text(row.a), _text(row.b), _text(row.detail),
                       style=style if row.status == "equal" else None)
     console.print(table)
     if not result.has_differences:
-        console.print(_no_differences(result))
+        console.print(_text(_no_differences(result)))
     return buffer.getvalue()
 
 
@@ -92,27 +98,26 @@ def render_json(result: DiffResult) -> str:
         "has_differences": result.has_differences,
         "rows": [_row_json(row) for row in result.rows],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_text(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def _md_cell(text: str) -> str:
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-    return text.replace("\r\n", "<br>").replace("\n", "<br>")
+    return md_cell(text)
 
 
 def render_markdown(result: DiffResult) -> str:
     """A GitHub-flavoured Markdown table, ready for a pull-request comment."""
     lines = [f"## hpinspect diff: {_md_cell(result.a_path)} → {_md_cell(result.b_path)}", ""]
     if result.ignored:
-        lines += [f"Ignoring: {', '.join(result.ignored)}.", ""]
+        lines += [f"Ignoring: {_md_cell(', '.join(result.ignored))}.", ""]
     if not result.rows:
         lines.append(_md_cell(_no_differences(result)))
         return "\n".join(lines) + "\n"
     lines.append("| | attribute | category | A | B | detail |")
     lines.append("|---|---|---|---|---|---|")
     for row in result.rows:
-        cells = [_STATUS_MARK[row.status], row.location, row.category, row.a, row.b, row.detail]
-        lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+        cells = [_md_cell(c) for c in (row.location, row.category, row.a, row.b, row.detail)]
+        lines.append("| " + " | ".join([_STATUS_MARK[row.status], *cells]) + " |")
     if not result.has_differences:
         lines += ["", _md_cell(_no_differences(result))]
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from typing import Any
 
 from hpinspect import __version__
 from hpinspect.render import RenderOptions
+from hpinspect.render.neutral import json_text
 from hpinspect.report import Attribute, Group, Node, Report
 
 SCHEMA_VERSION = "1"
@@ -126,7 +127,7 @@ class JsonRenderer:
     def render(self, reports: Sequence[Report], options: RenderOptions) -> str:
         docs = [report_doc(r, options) for r in reports]
         if self.lines:
-            return "".join(json.dumps(d, allow_nan=False, ensure_ascii=False) + "\n"
+            return "".join(json_text(json.dumps(d, allow_nan=False, ensure_ascii=False)) + "\n"
                            for d in docs)
         payload: Any = docs[0] if len(docs) == 1 and not options.several else docs
-        return json.dumps(payload, allow_nan=False, indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(payload, allow_nan=False, indent=2, ensure_ascii=False)) + "\n"

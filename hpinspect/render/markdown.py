@@ -5,9 +5,10 @@ compression, protocol, sha256, saved-with versions, safety verdict), the safety 
 there are any, then one ``## <path> — <Class>`` section per estimator with its hyperparameter,
 learned-parameter and auxiliary tables, and the aggregated member groups.
 
-Everything that comes from the file goes through :func:`cell` (table cells) or :func:`inline`
-(running text), so a pipe, a newline, a backtick or an HTML tag in a value can neither break a
-table nor inject markup.
+Everything that comes from the file goes through :func:`cell` (table cells), :func:`inline`
+(running text) or :func:`code` — the escapers of :mod:`hpinspect.render.neutral` — so a pipe,
+a newline, a backtick, a control sequence or an HTML tag in a value can neither break a table
+nor inject markup.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from hpinspect.render import RenderOptions
+from hpinspect.render.neutral import md_cell, md_code, md_inline
 from hpinspect.render.table import (
     SELECTED_DURING_FIT,
     classes_text,
@@ -46,11 +48,6 @@ SECTION_TITLES: dict[Category, str] = {
     "learned": "Learned parameters",
     "auxiliary": "Auxiliary",
 }
-
-# Characters with a Markdown meaning in running text. ``_`` is handled apart: inside a word
-# (``n_features_in_``) it cannot start emphasis and is left alone for readability.
-_SPECIAL = re.compile(r"([\\`*\[\]<>|~#&])")
-_UNDERSCORE_AT_EDGE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 class MarkdownRenderer:
@@ -217,37 +214,9 @@ def _row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def inline(text: str) -> str:
-    """``text`` as literal running Markdown: special characters backslash-escaped, newlines
-    turned into spaces."""
-    text = " ".join(text.splitlines())
-    text = _SPECIAL.sub(r"\\\1", text)
-    return _UNDERSCORE_AT_EDGE.sub(r"\\_", text)
-
-
-def cell(text: str) -> str:
-    """``text`` as literal content of one table cell (line breaks become ``<br>``)."""
-    return "<br>".join(inline(line) for line in text.splitlines()) if text else ""
-
-
-def code(text: str) -> str:
-    """``text`` as inline code that is safe in a table cell.
-
-    A code span shows its content verbatim, except that the table parser still splits on a bare
-    ``|``; GFM lets ``\\|`` stand for a pipe even inside code (a backslash right before a pipe
-    always escapes it, so ``\\\\|`` shows ``\\|``). The fence is one backtick longer than the
-    longest run of backticks in ``text``, and each line gets its own span.
-    """
-    if not text:
-        return ""
-    spans = []
-    for line in text.splitlines() or [text]:
-        if not line.strip():
-            continue
-        longest = max((len(run) for run in re.findall(r"`+", line)), default=0)
-        fence = "`" * (longest + 1)
-        # a code span drops one space at each end when both are there; a backtick at an end
-        # needs a space to stay apart from the fence
-        pad = " " if line.startswith(("`", " ")) or line.endswith(("`", " ")) else ""
-        spans.append(f"{fence}{pad}{line.replace('|', chr(92) + '|')}{pad}{fence}")
-    return "<br>".join(spans)
+inline = md_inline
+"""Literal running Markdown (the one escaper: :func:`hpinspect.render.neutral.md_inline`)."""
+cell = md_cell
+"""Literal content of one table cell (:func:`hpinspect.render.neutral.md_cell`)."""
+code = md_code
+"""Inline code that is safe in a table cell (:func:`hpinspect.render.neutral.md_code`)."""

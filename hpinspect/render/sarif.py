@@ -9,7 +9,6 @@ rule ids HPI001-HPI010, failed ``check`` rules to HPI100-HPI105. Results carry a
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from hpinspect.render import RenderOptions
+from hpinspect.render.neutral import json_dumps
 from hpinspect.report import Finding, Report
 
 if TYPE_CHECKING:
@@ -97,7 +97,16 @@ _BY_CHECK_RULE: dict[str, str] = {
 
 
 def artifact_uri(path: str, cwd: str | None = None) -> str:
-    """A URI for ``path``: relative (forward slashes) under ``cwd``, else an absolute file URI."""
+    """A URI for ``path``: relative (forward slashes) under ``cwd``, else an absolute file URI.
+
+    Undecodable bytes of a file name (surrogate escapes) become their %XX bytes."""
+    try:
+        return _artifact_uri(path, cwd)
+    except UnicodeEncodeError:  # a lone surrogate that is no byte escape
+        return quote(path.encode("utf-8", "surrogatepass"), safe="/")
+
+
+def _artifact_uri(path: str, cwd: str | None) -> str:
     base = Path(cwd or os.getcwd()).resolve()
     target = Path(path)
     if target.is_absolute() or ".." in target.parts:
@@ -106,7 +115,8 @@ def artifact_uri(path: str, cwd: str | None = None) -> str:
             target = resolved.relative_to(base)
         except ValueError:
             return resolved.as_uri()
-    return quote(PurePosixPath(*target.parts).as_posix() or ".", safe="/")
+    return quote(PurePosixPath(*target.parts).as_posix() or ".", safe="/",
+                 errors="surrogateescape")
 
 
 def _rule_descriptor(rule: SarifRule) -> dict[str, Any]:
@@ -125,7 +135,7 @@ def _rule_descriptor(rule: SarifRule) -> dict[str, Any]:
 
 
 def _fingerprint(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _Run:
@@ -234,7 +244,7 @@ def _finding_message(finding: Finding) -> str:
 
 
 def _dump(document: Mapping[str, Any]) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_dumps(document)
 
 
 class SarifRenderer:

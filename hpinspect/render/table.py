@@ -33,6 +33,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from hpinspect.render import RenderOptions
+from hpinspect.render.neutral import neutral_report
 from hpinspect.report import (
     CATEGORIES,
     Attribute,
@@ -149,6 +150,7 @@ class TableRenderer:
 
 def report_renderables(report: Report, options: RenderOptions) -> Iterator[RenderableType]:
     """The renderables of one report, in display order (header, tree, one block per node)."""
+    report = neutral_report(report)  # every file-derived string, escaped in one place
     yield header_panel(report)
     if report.model.children:
         yield Text()
