@@ -196,7 +196,8 @@ class TreeBuilder:
             return dotted.startswith("sklearn.") and isinstance(value.state, dict) and any(
                 isinstance(v, Stub) and "_sklearn_version" in v.attrs
                 for v in value.state.values())
-        if dotted.startswith(("numpy.", "scipy.", "builtins.", "collections.", "datetime.")):
+        if dotted.startswith(("numpy.", "scipy.", "builtins.", "collections.", "datetime.",
+                              "pandas.", "random.")):
             return False
         return value.how in ("newobj", "reconstructor") and isinstance(value.state, dict)
 

@@ -240,6 +240,115 @@ def sparse_facts(stub: Stub) -> dict[str, Any] | None:
             "density": (nnz / cells) if cells else 0.0}
 
 
+# ------------------------------------------------------------------ numpy subclasses, pandas
+_ARRAY_CLASSES = {"matrix": "matrix", "recarray": "record array", "chararray": "char array",
+                  "MaskedArray": "masked array"}
+_INDEX_MAKERS = ("._new_Index", "._new_DatetimeIndex", "._new_TimedeltaIndex",
+                 "._new_IntervalIndex", "._new_PeriodIndex")
+
+
+def _shape(shape: Any) -> str:
+    return "×".join(str(d) for d in shape) if isinstance(shape, tuple) else "?"
+
+
+def subclass_array_text(stub: Stub) -> str | None:
+    """``matrix int64 (2×2)``: an ndarray subclass a load rebuilds from its state."""
+    if not stub.args or not isinstance(stub.args[0], GlobalRef):
+        return None
+    kind = _ARRAY_CLASSES.get(stub.args[0].name)
+    state = stub.state
+    if kind is None or not isinstance(state, tuple) or len(state) < 5:
+        return None
+    shape, dtype = state[1], state[2]
+    text = f"{kind} {getattr(dtype, 'str', dtype)} ({_shape(shape)})"
+    if kind == "masked array" and len(state) >= 6 and isinstance(state[5], bytes):
+        text += f" masked={sum(1 for b in state[5] if b)}"
+    return text
+
+
+def _length(value: Any) -> int | None:
+    if isinstance(value, (np.ndarray, ArrayStub)):
+        return int(value.shape[0]) if value.shape else None
+    if isinstance(value, (list, tuple)):
+        return len(value)
+    if isinstance(value, Stub):
+        index = index_facts(value)
+        if index is not None:
+            return index[0]
+        for part in (value.state if isinstance(value.state, tuple) else ()):
+            if isinstance(part, (np.ndarray, ArrayStub)):
+                return _length(part)
+    return None
+
+
+def index_facts(stub: Stub) -> tuple[int | None, list[str]] | None:
+    """(length, first labels) of a pandas index a load rebuilds by ``_new_Index(cls, d)``."""
+    if not stub.dotted.endswith(_INDEX_MAKERS) or len(stub.args) != 2 or \
+            not isinstance(stub.args[1], dict):
+        return None
+    d = stub.args[1]
+    labels: list[str] = []
+    length: int | None = None
+    if "data" in d:
+        data = d["data"]
+        length = _length(data)
+        if isinstance(data, Stub) and isinstance(data.state, tuple):  # an extension array
+            data = next((p for p in data.state if isinstance(p, np.ndarray)), None)
+        if isinstance(data, np.ndarray):
+            labels = [display_text(v).strip("'") for v in data.ravel()[:MAX_ITEMS]]
+    elif {"start", "stop", "step"} <= d.keys() and all(
+            isinstance(d[k], int) for k in ("start", "stop", "step")) and d["step"]:
+        length = len(range(d["start"], d["stop"], d["step"]))
+    elif isinstance(d.get("codes"), list) and d["codes"]:
+        length = _length(d["codes"][0])
+    return length, labels
+
+
+def _block_dtype(block: Any) -> str:
+    values = block.args[0] if isinstance(block, Stub) and block.args else None
+    if isinstance(values, (np.ndarray, ArrayStub)):
+        return str(values.dtype)
+    if isinstance(values, Stub):
+        cls = values.args[0] if values.args and isinstance(values.args[0], GlobalRef) else None
+        return cls.name if cls is not None else values.dotted.rsplit(".", 1)[-1]
+    return "?"
+
+
+def pandas_text(stub: Stub) -> str | None:
+    """``DataFrame 3×2, columns a, b; dtypes int64, StringArray`` and the like."""
+    name = stub.dotted.rsplit(".", 1)[-1]
+    mgr = stub.attrs.get("_mgr")
+    if name == "Series" and isinstance(mgr, Stub) and isinstance(mgr.state, tuple) and \
+            len(mgr.state) >= 2 and isinstance(mgr.state[0], list) and mgr.state[0]:
+        # the pre-0.14.1 layout pandas still writes for a SingleBlockManager: (axes, values ...)
+        values = mgr.state[1][0] if isinstance(mgr.state[1], list) and mgr.state[1] else None
+        dtype = str(values.dtype) if isinstance(values, (np.ndarray, ArrayStub)) else \
+            _block_dtype(Stub(GlobalRef("", ""), (values,), "reduce"))
+        return f"Series {_length(mgr.state[0][0])} rows, dtype {dtype}"
+    if name in ("DataFrame", "Series") and isinstance(mgr, Stub) and len(mgr.args) == 2:
+        blocks, axes = mgr.args
+        blocks = blocks if isinstance(blocks, (tuple, list)) else (blocks,)
+        axes = axes if isinstance(axes, (tuple, list)) else (axes,)
+        dtypes = ", ".join(dict.fromkeys(_block_dtype(b) for b in blocks[:MAX_ITEMS]))
+        if name == "Series":
+            return f"Series {_length(axes[0])} rows, dtype {dtypes}"
+        columns = index_facts(axes[0]) if isinstance(axes[0], Stub) else None
+        rows = _length(axes[1]) if len(axes) > 1 else None
+        width = columns[0] if columns else None
+        listed = ", ".join(columns[1]) if columns and columns[1] else "?"
+        return f"DataFrame {rows}×{width}, columns {listed}; dtypes {dtypes}"
+    index = index_facts(stub)
+    if index is not None and stub.args and isinstance(stub.args[0], GlobalRef):
+        return f"{stub.args[0].name} ({index[0]} entries)"
+    if name == "_unpickle_timestamp" and stub.args and isinstance(stub.args[0], int):
+        unit = {7: "s", 8: "ms", 9: "us", 10: "ns"}.get(stub.args[-1], "ns")
+        return f"Timestamp {np.datetime64(stub.args[0], unit)}"
+    if name == "__pyx_unpickle_NDArrayBacked" and stub.args and \
+            isinstance(stub.args[0], GlobalRef):
+        return f"{stub.args[0].name} ({_length(stub)})"
+    return None
+
+
 def describe(value: Any) -> Described:
     """Kind, JSON value, summary and statistics of one attribute value."""
     if value is None:
@@ -270,6 +379,11 @@ def describe(value: Any) -> Described:
                 shape = "×".join(str(d) for d in facts["shape"])
                 return Described("sparse", facts, f"{dotted.rsplit('.', 1)[-1]} ({shape}) "
                                  f"nnz={facts['nnz']} density={facts['density']:.3g}")
+        special = subclass_array_text(value) or (
+            pandas_text(value) if dotted.startswith("pandas.") else None)
+        if special is not None:
+            return Described("array" if dotted.startswith("numpy.") else "table", None,
+                             special)
         text = stub_text(value)
         kind = "random_state" if text.startswith(("RandomState(", "Generator(")) else "object"
         return Described(kind, text if kind == "random_state" else dotted, text)

@@ -12,6 +12,7 @@ import sys
 from functools import cache
 from typing import Literal
 
+from hpinspect.load import allowlist
 from hpinspect.report import Severity
 
 Use = Literal["referenced", "instantiated", "called"]
@@ -159,6 +160,7 @@ def _dangerous_traversal(name: str) -> bool:
 def severity_of(dotted: str, uses: set[Use], traversal: str | None = None,
                 result_called: bool = False, unvetted: bool = False) -> tuple[Severity, str]:
     """Severity and one-line detail for a global given every way the stream used it."""
+    dotted = allowlist.canonical(dotted)  # old scikit-learn module paths (load/allowlist.py)
     called = "called" in uses
     instantiated = "instantiated" in uses
     if traversal is not None and _dangerous_traversal(traversal):
@@ -173,6 +175,11 @@ def severity_of(dotted: str, uses: set[Use], traversal: str | None = None,
     if unvetted:
         return "unknown call", (f"{dotted} is called in a way no scikit-learn or joblib file "
                                 "uses; hpinspect does not vouch for it")
+    # ---- the reviewed allowlist (load/allowlist.py); its argument rules set ``unvetted``
+    entry = allowlist.allowed(dotted)
+    if entry is not None:
+        return "known", entry.reason
+    # ----
     if dotted in INERT_CONSTRUCTORS:
         return "known", "inert data constructor, evaluated by hpinspect's restricted reader"
     classes, functions = _known_sklearn()

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from hpinspect.errors import CorruptFileError, HpinspectError, LimitExceededError
+from hpinspect.load.allowlist import arguments_inert
 from hpinspect.load.arrays import StatsAccumulator
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
@@ -255,6 +256,8 @@ class RestrictedUnpickler:
             if kwargs:
                 stub.kwargs = kwargs
             self.note(dotted, use, stub)
+            if not arguments_inert(dotted, args, kwargs):  # load/allowlist.py argument rules
+                self.s.globals[dotted].unvetted = True
             for arg in (*args, *(kwargs or {}).values()):
                 if isinstance(arg, GlobalRef):
                     # A class or function handed to a call may be instantiated or called by it
@@ -405,7 +408,13 @@ def _scalar(u: RestrictedUnpickler, args: tuple[Any, ...]) -> Any:
     return np.frombuffer(bytes(data), dtype=dtype, count=1)[0]
 
 
+RECORD_TYPES = frozenset({"numpy.record", "numpy.rec.record", "numpy._core.records.record",
+                          "numpy.core.records.record"})
+
+
 def _dtype(u: RestrictedUnpickler, args: tuple[Any, ...]) -> Any:
+    if args and isinstance(args[0], GlobalRef) and args[0].dotted in RECORD_TYPES:
+        args = ("V", *args[1:])  # a record array's dtype: numpy.dtype(numpy.record, 0, 1)
     if not args or not isinstance(args[0], str) or len(args[0]) > 64:
         raise u.s.error("malformed numpy dtype arguments")
     if not all(isinstance(a, (bool, int)) for a in args[1:3]):

@@ -1,0 +1,341 @@
+"""The reviewed allowlist: names a real load may call that build only inert state.
+
+Each entry names a class or function outside scikit-learn's knowledge base that ordinary model
+files call while loading (pandas objects in bundles, LightGBM's ``defaultdict``, CPython's own
+``random.Random`` state, harmless builtins), with a one-line safety argument and the rule its
+arguments must satisfy. :func:`policy.severity_of <hpinspect.load.policy.severity_of>` consults
+:func:`allowed`; the reader calls :func:`arguments_inert` at every call and fails closed
+(``unknown call``) when it returns False. :data:`SKLEARN_MODULE_RENAMES` maps the module paths
+older scikit-learn versions pickled (0.20 on) to today's, so compiled types keep their verdict
+under their old names.
+
+Arguments rules (:class:`ArgRule`):
+
+* ``judged`` — anything; every global inside the arguments is judged on its own (a class or
+  function handed to a call is judged as called), so a payload can never hide there.
+* ``factory`` — ``judged``, and the first argument is ``None`` or a bare global (a
+  ``defaultdict`` factory that is itself judged as called), never the result of another call.
+* ``pandas_class`` — ``judged``, and the first argument is a pandas class on this list (pandas'
+  ``_new_Index(cls, d)`` runs ``cls.__new__(cls, **d)``).
+* ``plain`` — only small plain data: None, bool, int (at most 4,096 bits), float, complex, str
+  and bytes (at most 1 MiB), and tuples/lists/dicts/sets of those (no globals, no objects).
+
+This module must not import :mod:`hpinspect.classify` (the loader stands alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from hpinspect.load.objects import GlobalRef
+
+__all__ = [
+    "ALLOWED",
+    "SKLEARN_MODULE_RENAMES",
+    "Allowed",
+    "ArgRule",
+    "allowed",
+    "arguments_inert",
+    "canonical",
+]
+
+
+class ArgRule(StrEnum):
+    """What the arguments of an allowed call must be (see the module docstring)."""
+
+    JUDGED = "judged"
+    FACTORY = "factory"
+    PANDAS_CLASS = "pandas_class"
+    PLAIN = "plain"
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """One reviewed name."""
+
+    reason: str
+    """Why a real load of it runs no code chosen by the file (shown as the finding detail)."""
+    args: ArgRule = ArgRule.JUDGED
+    """What its call arguments must be."""
+    methods: frozenset[str] = frozenset()
+    """Methods a load calls on its instances (``__setstate__`` by BUILD, ``__setitem__`` by
+    SETITEMS ...) that were reviewed together with the class."""
+
+
+_SETSTATE = frozenset({"__setstate__"})
+_DICT_METHODS = frozenset({"__setitem__", "__setstate__"})
+
+_PLAIN_BUILTINS: Mapping[str, str] = {
+    "len": "returns the length of a plain value",
+    "abs": "absolute value of a plain number",
+    "min": "smallest of plain values (no key= callable: kwargs are refused)",
+    "max": "largest of plain values (no key= callable: kwargs are refused)",
+    "sum": "sum of plain numbers",
+    "round": "rounds a plain number",
+    "divmod": "quotient and remainder of plain numbers",
+    "ord": "code point of a one-character string",
+    "chr": "one-character string of a code point",
+    "bin": "binary text of a plain int",
+    "hex": "hexadecimal text of a plain int",
+    "oct": "octal text of a plain int",
+    "hash": "hash of plain data (builtin types only)",
+    "repr": "repr of plain data (builtin types only)",
+    "ascii": "ascii repr of plain data (builtin types only)",
+    "sorted": "sorted list of plain values",
+    "reversed": "reverse iterator over a plain sequence",
+    "any": "truth test over plain values",
+    "all": "truth test over plain values",
+    "zip": "iterator pairing plain sequences",
+    "enumerate": "iterator numbering a plain sequence",
+    "callable": "whether a plain value is callable (always False for plain data)",
+    "id": "identity number of a plain value",
+    "format": "formats a plain value with a plain spec (builtin __format__ only)",
+}
+# Deliberately absent: pow (pow(10, 10**10) hangs a real load), iter/next/map/filter (they call
+# what they are given), getattr/setattr/eval/exec/compile/open/__import__ (dangerous list).
+
+
+def _builtins() -> dict[str, Allowed]:
+    out: dict[str, Allowed] = {}
+    for name, why in _PLAIN_BUILTINS.items():
+        for module in ("builtins", "__builtin__"):
+            out[f"{module}.{name}"] = Allowed(f"harmless builtin: {why}", ArgRule.PLAIN)
+    return out
+
+
+_PANDAS_WHY = ("pandas data class: rebuilt from arrays, dicts and dtypes by pandas' own "
+               "__setstate__/constructor; calls nothing the file names")
+_PANDAS_CLASSES: tuple[str, ...] = (
+    # top-level names (pandas >= 1.0 pickles the public path of many classes)
+    "pandas.DataFrame", "pandas.Series", "pandas.Index", "pandas.RangeIndex",
+    "pandas.MultiIndex", "pandas.DatetimeIndex", "pandas.TimedeltaIndex", "pandas.PeriodIndex",
+    "pandas.IntervalIndex", "pandas.CategoricalIndex", "pandas.Categorical",
+    "pandas.CategoricalDtype", "pandas.DatetimeTZDtype", "pandas.PeriodDtype",
+    "pandas.IntervalDtype", "pandas.StringDtype", "pandas.BooleanDtype", "pandas.Int8Dtype",
+    "pandas.Int16Dtype", "pandas.Int32Dtype", "pandas.Int64Dtype", "pandas.UInt8Dtype",
+    "pandas.UInt16Dtype", "pandas.UInt32Dtype", "pandas.UInt64Dtype", "pandas.Float32Dtype",
+    "pandas.Float64Dtype", "pandas.Timestamp", "pandas.Timedelta", "pandas.Period",
+    "pandas.Interval",
+    "pandas.arrays.DatetimeArray", "pandas.arrays.TimedeltaArray", "pandas.arrays.PeriodArray",
+    "pandas.arrays.IntervalArray", "pandas.arrays.StringArray", "pandas.arrays.IntegerArray",
+    "pandas.arrays.FloatingArray", "pandas.arrays.BooleanArray", "pandas.arrays.Categorical",
+    "pandas.arrays.NumpyExtensionArray", "pandas.arrays.PandasArray",
+    # module paths of pandas 0.25 - 3.x
+    "pandas.core.frame.DataFrame", "pandas.core.series.Series",
+    "pandas.core.indexes.base.Index", "pandas.core.indexes.range.RangeIndex",
+    "pandas.core.indexes.multi.MultiIndex", "pandas.core.indexes.datetimes.DatetimeIndex",
+    "pandas.core.indexes.timedeltas.TimedeltaIndex", "pandas.core.indexes.period.PeriodIndex",
+    "pandas.core.indexes.interval.IntervalIndex", "pandas.core.indexes.category.CategoricalIndex",
+    "pandas.core.indexes.numeric.Int64Index", "pandas.core.indexes.numeric.UInt64Index",
+    "pandas.core.indexes.numeric.Float64Index", "pandas.core.indexes.numeric.NumericIndex",
+    "pandas.core.indexes.frozen.FrozenList",
+    "pandas.core.arrays.categorical.Categorical", "pandas.core.arrays.datetimes.DatetimeArray",
+    "pandas.core.arrays.timedeltas.TimedeltaArray", "pandas.core.arrays.period.PeriodArray",
+    "pandas.core.arrays.interval.IntervalArray", "pandas.core.arrays.string_.StringArray",
+    "pandas.core.arrays.integer.IntegerArray", "pandas.core.arrays.floating.FloatingArray",
+    "pandas.core.arrays.boolean.BooleanArray", "pandas.core.arrays.numpy_.PandasArray",
+    "pandas.core.arrays.numpy_.NumpyExtensionArray",
+    "pandas.core.dtypes.dtypes.CategoricalDtype", "pandas.core.dtypes.dtypes.DatetimeTZDtype",
+    "pandas.core.dtypes.dtypes.PeriodDtype", "pandas.core.dtypes.dtypes.IntervalDtype",
+    "pandas.core.arrays.string_.StringDtype", "pandas.core.arrays.boolean.BooleanDtype",
+    *(f"pandas.core.arrays.integer.{k}Dtype" for k in (
+        "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")),
+    "pandas.core.arrays.floating.Float32Dtype", "pandas.core.arrays.floating.Float64Dtype",
+    "pandas.core.internals.managers.BlockManager",
+    "pandas.core.internals.managers.SingleBlockManager",
+    *(f"pandas.core.internals.blocks.{k}" for k in (
+        "Block", "NumpyBlock", "ObjectBlock", "FloatBlock", "IntBlock", "BoolBlock",
+        "ComplexBlock", "DatetimeBlock", "DatetimeTZBlock", "TimeDeltaBlock",
+        "CategoricalBlock", "ExtensionBlock", "DatetimeLikeBlock", "NumericBlock")),
+    "pandas._libs.tslibs.timestamps.Timestamp", "pandas._libs.tslibs.timedeltas.Timedelta",
+    "pandas._libs.tslibs.period.Period", "pandas._libs.interval.Interval",
+    "pandas._libs.internals.BlockPlacement",
+)
+_PANDAS_FUNCTIONS: Mapping[str, tuple[str, ArgRule]] = {
+    "pandas.core.indexes.base._new_Index": (
+        "pandas' Index.__reduce__: cls.__new__(cls, **d) with cls a listed pandas class",
+        ArgRule.PANDAS_CLASS),
+    "pandas.core.indexes.datetimes._new_DatetimeIndex": (
+        "pandas' DatetimeIndex.__reduce__ (same shape as _new_Index)", ArgRule.PANDAS_CLASS),
+    "pandas.core.indexes.timedeltas._new_TimedeltaIndex": (
+        "pandas' TimedeltaIndex.__reduce__ (same shape as _new_Index)", ArgRule.PANDAS_CLASS),
+    "pandas.core.indexes.interval._new_IntervalIndex": (
+        "pandas' IntervalIndex.__reduce__ (same shape as _new_Index)", ArgRule.PANDAS_CLASS),
+    "pandas.core.indexes.period._new_PeriodIndex": (
+        "pandas' PeriodIndex reconstruction (same shape as _new_Index)", ArgRule.PANDAS_CLASS),
+    "pandas._libs.internals._unpickle_block": (
+        "pandas' Block.__reduce__: a block from an array, a placement and ndim",
+        ArgRule.JUDGED),
+    "pandas.core.internals.blocks.new_block": (
+        "pandas 1.x Block.__reduce__: a block from an array and a placement", ArgRule.JUDGED),
+    "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked": (
+        "Cython pickle of pandas' NDArrayBacked: class, checksum and state", ArgRule.PANDAS_CLASS),
+    "pandas._libs.tslibs.timestamps._unpickle_timestamp": (
+        "pandas' Timestamp.__reduce__: integers, a timezone and a unit", ArgRule.JUDGED),
+    "pandas._libs.tslibs.timedeltas._timedelta_unpickle": (
+        "pandas' Timedelta.__reduce__: an integer and a unit", ArgRule.JUDGED),
+    "pandas._libs.tslibs.nattype.__nat_unpickle": (
+        "pandas' NaT singleton", ArgRule.PLAIN),
+}
+_PANDAS_VALUES: tuple[str, ...] = ("pandas.NA", "pandas._libs.missing.NA", "pandas.NaT",
+                                   "pandas._libs.tslibs.nattype.NaT")
+
+
+def _pandas() -> dict[str, Allowed]:
+    out = {name: Allowed(_PANDAS_WHY, ArgRule.JUDGED, _SETSTATE) for name in _PANDAS_CLASSES}
+    for name, (why, rule) in _PANDAS_FUNCTIONS.items():
+        out[name] = Allowed(why, rule)
+    for name in _PANDAS_VALUES:
+        out[name] = Allowed("pandas missing-value singleton, referenced as a value")
+    return out
+
+
+_OTHERS: Mapping[str, Allowed] = {
+    "collections.defaultdict": Allowed(
+        "dict whose factory (None or a global judged on its own) runs only on a missing-key "
+        "lookup, never during a load (LightGBM pickles defaultdict(OrderedDict))",
+        ArgRule.FACTORY, _DICT_METHODS),
+    "random.Random": Allowed(
+        "CPython's Mersenne Twister: __init__ seeds, __setstate__ takes a version and a tuple "
+        "of ints", ArgRule.JUDGED, _SETSTATE),
+    "lightgbm.basic.Booster": Allowed(
+        "LightGBM model: __setstate__ parses the model text with LightGBM's own parser",
+        ArgRule.JUDGED, _SETSTATE),
+    **{f"lightgbm.sklearn.{name}": Allowed(
+        "LightGBM's scikit-learn wrapper: its state is its __dict__", ArgRule.JUDGED, _SETSTATE)
+       for name in ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")},
+    "numpy.rec.recarray": Allowed("numpy record array (an ndarray subclass holding data)"),
+    "numpy.recarray": Allowed("numpy record array (an ndarray subclass holding data)"),
+    "numpy.record": Allowed("numpy record scalar (a numpy.void subclass)"),
+    "numpy._core.records.recarray": Allowed("numpy record array (an ndarray subclass)"),
+    "numpy._core.records.record": Allowed("numpy record scalar (a numpy.void subclass)"),
+    "numpy.core.records.recarray": Allowed("numpy record array (an ndarray subclass)"),
+    "numpy.core.records.record": Allowed("numpy record scalar (a numpy.void subclass)"),
+    "numpy.char.chararray": Allowed("numpy string array (an ndarray subclass holding data)"),
+    "numpy.chararray": Allowed("numpy string array (an ndarray subclass holding data)"),
+    "numpy._core.defchararray.chararray": Allowed("numpy string array (an ndarray subclass)"),
+    "numpy.core.defchararray.chararray": Allowed("numpy string array (an ndarray subclass)"),
+}
+
+ALLOWED: Mapping[str, Allowed] = MappingProxyType({**_builtins(), **_pandas(), **_OTHERS})
+"""Every reviewed name, with its reason and argument rule."""
+
+SKLEARN_MODULE_RENAMES: Mapping[str, str] = MappingProxyType({
+    # 0.22 made implementation modules private (scikit-learn PR #15134 "deprecate public
+    # modules"); 1.0-1.1 moved the distance metrics to sklearn.metrics; compiled ones included.
+    "sklearn.linear_model.sgd_fast": "sklearn.linear_model._sgd_fast",
+    "sklearn.linear_model.cd_fast": "sklearn.linear_model._cd_fast",
+    "sklearn.linear_model.sag_fast": "sklearn.linear_model._sag_fast",
+    "sklearn.neighbors.kd_tree": "sklearn.neighbors._kd_tree",
+    "sklearn.neighbors.ball_tree": "sklearn.neighbors._ball_tree",
+    "sklearn.neighbors.quad_tree": "sklearn.neighbors._quad_tree",
+    "sklearn.neighbors.dist_metrics": "sklearn.metrics._dist_metrics",
+    "sklearn.neighbors._dist_metrics": "sklearn.metrics._dist_metrics",
+    "sklearn.neighbors.typedefs": "sklearn.utils._typedefs",
+    "sklearn.neighbors._typedefs": "sklearn.utils._typedefs",
+    "sklearn.utils.seq_dataset": "sklearn.utils._seq_dataset",
+    "sklearn.utils.weight_vector": "sklearn.utils._weight_vector",
+    "sklearn.utils.fast_dict": "sklearn.utils._fast_dict",
+    "sklearn.utils.random": "sklearn.utils._random",
+    "sklearn.svm.libsvm": "sklearn.svm._libsvm",
+    "sklearn.svm.liblinear": "sklearn.svm._liblinear",
+    "sklearn.svm.libsvm_sparse": "sklearn.svm._libsvm_sparse",
+    "sklearn.cluster._hierarchical": "sklearn.cluster._hierarchical_fast",
+    "sklearn.decomposition.cdnmf_fast": "sklearn.decomposition._cdnmf_fast",
+    "sklearn.feature_extraction._hashing": "sklearn.feature_extraction._hashing_fast",
+    "sklearn.metrics.pairwise_fast": "sklearn.metrics._pairwise_fast",
+    "sklearn.tree.tree": "sklearn.tree._classes",
+    "sklearn.tree.export": "sklearn.tree._export",
+    "sklearn.ensemble.forest": "sklearn.ensemble._forest",
+    "sklearn.ensemble.gradient_boosting": "sklearn.ensemble._gb",
+    "sklearn.ensemble._gb_losses": "sklearn._loss.loss",
+    "sklearn.ensemble.weight_boosting": "sklearn.ensemble._weight_boosting",
+    "sklearn.ensemble.bagging": "sklearn.ensemble._bagging",
+    "sklearn.ensemble.iforest": "sklearn.ensemble._iforest",
+    "sklearn.ensemble.voting": "sklearn.ensemble._voting",
+    "sklearn.linear_model.logistic": "sklearn.linear_model._logistic",
+    "sklearn.linear_model.base": "sklearn.linear_model._base",
+    "sklearn.linear_model.ridge": "sklearn.linear_model._ridge",
+    "sklearn.linear_model.stochastic_gradient": "sklearn.linear_model._stochastic_gradient",
+    "sklearn.linear_model.coordinate_descent": "sklearn.linear_model._coordinate_descent",
+    "sklearn.svm.classes": "sklearn.svm._classes",
+    "sklearn.svm.base": "sklearn.svm._base",
+    "sklearn.neighbors.classification": "sklearn.neighbors._classification",
+    "sklearn.neighbors.regression": "sklearn.neighbors._regression",
+    "sklearn.neighbors.unsupervised": "sklearn.neighbors._unsupervised",
+    "sklearn.preprocessing.data": "sklearn.preprocessing._data",
+    "sklearn.preprocessing.label": "sklearn.preprocessing._label",
+    "sklearn.cluster.k_means_": "sklearn.cluster._kmeans",
+    "sklearn.decomposition.pca": "sklearn.decomposition._pca",
+})
+"""Module paths older scikit-learn versions pickled -> the module that holds the class now."""
+
+
+def canonical(dotted: str) -> str:
+    """``dotted`` under today's scikit-learn module path (unchanged when not renamed)."""
+    module, _, name = dotted.rpartition(".")
+    new = SKLEARN_MODULE_RENAMES.get(module)
+    return f"{new}.{name}" if new is not None else dotted
+
+
+def allowed(dotted: str) -> Allowed | None:
+    """The reviewed entry for ``dotted``, if any."""
+    return ALLOWED.get(dotted)
+
+
+MAX_PLAIN_ITEMS = 10_000
+MAX_PLAIN_DEPTH = 32
+MAX_PLAIN_BITS = 4096
+MAX_PLAIN_BYTES = 1 << 20
+_SCALARS = (type(None), bool, float, complex)
+
+
+def _plain(values: tuple[Any, ...]) -> bool:
+    """Whether ``values`` are small plain data (iteratively, so depth costs no stack)."""
+    stack: list[tuple[Any, int]] = [(v, 0) for v in values]
+    seen = 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if seen > MAX_PLAIN_ITEMS or depth > MAX_PLAIN_DEPTH:
+            return False
+        kind = type(value)
+        if kind in _SCALARS:
+            continue
+        if kind is int:
+            if value.bit_length() > MAX_PLAIN_BITS:
+                return False
+        elif kind in (str, bytes):
+            if len(value) > MAX_PLAIN_BYTES:
+                return False
+        elif kind in (tuple, list, set, frozenset):
+            stack.extend((v, depth + 1) for v in value)
+        elif kind is dict:
+            stack.extend((v, depth + 1) for item in value.items() for v in item)
+        else:
+            return False
+    return True
+
+
+def arguments_inert(dotted: str, args: tuple[Any, ...], kwargs: Mapping[str, Any] | None
+                    ) -> bool:
+    """Whether a call of allowlisted ``dotted`` with these arguments keeps its safety argument
+    (True for names not on the list: their verdict comes from elsewhere)."""
+    entry = ALLOWED.get(dotted)
+    if entry is None:
+        return True
+    rule = entry.args
+    if rule is ArgRule.PLAIN:
+        return not kwargs and _plain(args)
+    if rule is ArgRule.FACTORY:
+        return not kwargs and len(args) <= 1 and (
+            not args or args[0] is None or isinstance(args[0], GlobalRef))
+    if rule is ArgRule.PANDAS_CLASS:
+        first = args[0] if args else None
+        return isinstance(first, GlobalRef) and first.dotted in ALLOWED and \
+            first.dotted.startswith("pandas.")
+    return True  # JUDGED: every global inside the arguments has its own finding
