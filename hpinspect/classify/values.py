@@ -340,9 +340,10 @@ def pandas_text(stub: Stub) -> str | None:
     index = index_facts(stub)
     if index is not None and stub.args and isinstance(stub.args[0], GlobalRef):
         return f"{stub.args[0].name} ({index[0]} entries)"
-    if name == "_unpickle_timestamp" and stub.args and isinstance(stub.args[0], int):
+    if name == "_unpickle_timestamp" and stub.args and isinstance(stub.args[0], int) and \
+            -(1 << 62) < stub.args[0] < 1 << 62:
         unit = {7: "s", 8: "ms", 9: "us", 10: "ns"}.get(stub.args[-1], "ns")
-        return f"Timestamp {np.datetime64(stub.args[0], unit)}"
+        return f"Timestamp {np.datetime64(stub.args[0], unit)}"  # type: ignore[call-overload]
     if name == "__pyx_unpickle_NDArrayBacked" and stub.args and \
             isinstance(stub.args[0], GlobalRef):
         return f"{stub.args[0].name} ({_length(stub)})"
