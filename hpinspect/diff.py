@@ -160,7 +160,11 @@ class _Compare:
         elif isinstance(a, ArrayStub) or isinstance(b, ArrayStub):
             self._stubs(a, b)
         elif _is_number(a) and _is_number(b):
-            self._scalars(float(a), float(b))
+            if isinstance(a, int) and isinstance(b, int) and max(
+                    a.bit_length(), b.bit_length()) > 1000:  # beyond float: compare exactly
+                self.other_diff = self.other_diff or a != b
+            else:
+                self._scalars(float(a), float(b))
         elif isinstance(a, Stub) and isinstance(b, Stub):
             if a.dotted != b.dotted:
                 self.other_diff = True
@@ -364,7 +368,10 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
 
     if a.data is not None and b.data is not None:
         cmp = _Compare()
-        cmp.walk(a.data, b.data)
+        try:
+            cmp.walk(a.data, b.data)
+        except RecursionError:  # e.g. comparing 990-deep tuple keys recurses in C
+            cmp.undetermined = True
         if not cmp.equal:
             return False, cmp.detail()
         if not cmp.undetermined:

@@ -34,6 +34,7 @@ from hpinspect.classify.values import (
 )
 from hpinspect.classify.versions import marker_versions
 from hpinspect.load import short_key
+from hpinspect.load.common import safe_repr
 from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.report import Attribute, Category, Group, Node
 
@@ -41,6 +42,8 @@ MAX_NESTING = 64
 """Estimators nested deeper than this are not descended into (the classifier recurses)."""
 GROUP_THRESHOLD = 10
 """Member lists longer than this are shown as one group (all members with --all)."""
+BUNDLE_GROUP_THRESHOLD = 100
+"""Top-level bundles with more estimators than this are shown as one group (--all: each)."""
 
 # Template hyperparameter -> the attribute holding its fitted counterpart.
 FITTED_COUNTERPART: dict[str, str] = {
@@ -124,7 +127,7 @@ def _private(name: str, value: Any, unknown: str) -> Decision:
                     f"private {what} that holds no fitted data{unknown}")
 
 
-def _holds_data(value: Any) -> bool:
+def _holds_data(value: Any, depth: int = 0) -> bool:
     from hpinspect.load.objects import ArrayStub
 
     if isinstance(value, (np.ndarray, ArrayStub)):
@@ -133,8 +136,8 @@ def _holds_data(value: Any) -> bool:
         dotted = value.dotted
         return "_sklearn_version" in value.attrs or dotted.endswith(_DATA_CLASSES) or \
             dotted.startswith("scipy.sparse.")
-    if isinstance(value, (list, tuple)) and value:
-        return any(_holds_data(v) for v in value[:8])
+    if isinstance(value, (list, tuple)) and value and depth < 3:  # bounded on deep or DAG lists
+        return any(_holds_data(v, depth + 1) for v in value[:8])
     return False
 
 
@@ -165,6 +168,15 @@ def _holds_estimators(value: Any) -> bool:
     return False
 
 
+def _reference(first: Node, path: str, prefix: str, label: str) -> Node:
+    """A second place holding an estimator already shown at ``first.path``."""
+    where = first.path or "(root)"
+    note = Attribute("same object as", "auxiliary", "shared reference",
+                     f"the file stores one object here and at {where}; it is classified once",
+                     "reference", where, f"same object as {where}", data=None)
+    return Node(path, prefix, first.class_name, first.known, first.fitted, (note,), label=label)
+
+
 class TreeBuilder:
     """Builds the :class:`Node` tree of one loaded object graph."""
 
@@ -175,6 +187,9 @@ class TreeBuilder:
         self.kb = kb or knowledge_base()
         self.saved_versions: dict[str, str] = {}
         self._active: set[int] = set()
+        self._built: dict[int, Node] = {}
+        """Estimators already classified (by id): a shared one is shown once, then referenced,
+        so a DAG of shared references costs linear work, not one walk per path."""
 
     # ------------------------------------------------------------------ recognition
     def is_estimator(self, value: Any) -> bool:
@@ -222,8 +237,14 @@ class TreeBuilder:
         items = list(root.items()) if isinstance(root, dict) else list(enumerate(root))
         attributes: list[Attribute] = []
         children: list[Node] = []
+        groups: tuple[Group, ...] = ()
+        members = [v for _, v in items if self.is_estimator(v)]
+        if len(members) > BUNDLE_GROUP_THRESHOLD and not self.expand:
+            # thousands of estimators: one aggregate instead of a node each (all with --all)
+            groups = (self.group("(entries)", members),)
+            items = [(k, v) for k, v in items if not self.is_estimator(v)]
         for key, value in items:
-            path = f"[{short_key(repr(key))}]"
+            path = f"[{short_key(safe_repr(key))}]"
             if self.is_estimator(value):
                 children.append(self.node(value, path, f"{short_key(str(key))}__", str(key)))
                 continue
@@ -234,7 +255,7 @@ class TreeBuilder:
                                         data=value))
         cls = f"builtins.{type(root).__name__}"
         return Node("", "", cls, True, any(c.fitted for c in children), tuple(attributes),
-                    tuple(children), label="bundle")
+                    tuple(children), groups, label="bundle")
 
     # ------------------------------------------------------------------ estimators
     def node(self, stub: Stub, path: str, prefix: str, label: str) -> Node:
@@ -245,20 +266,25 @@ class TreeBuilder:
                              f"estimators nested deeper than {MAX_NESTING} levels (or a "
                              "cycle): not descended", "object", None, stub.dotted, data=None)
             return Node(path, prefix, stub.dotted, False, False, (note,), label=label)
+        first = self._built.get(id(stub))
+        if first is not None:
+            return _reference(first, path, prefix, label)
         self._active.add(id(stub))
         try:
             if (family := family_for(stub)) is not None:
                 node: Node = family.build(self, stub, path, prefix, label)
-                return node
-            return self._node(stub, path, prefix, label)
+            else:
+                node = self._node(stub, path, prefix, label)
         finally:
             self._active.discard(id(stub))
+        self._built[id(stub)] = node
+        return node
 
     def _node(self, stub: Stub, path: str, prefix: str, label: str) -> Node:
         info, _how = self.kb.estimator(stub.dotted)
         short = stub.dotted.rsplit(".", 1)[-1]
         # A real __dict__ has string keys; a crafted state may not (shown by their repr).
-        state = {k if isinstance(k, str) else repr(k): v for k, v in stub.attrs.items()}
+        state = {k if isinstance(k, str) else safe_repr(k): v for k, v in stub.attrs.items()}
         marker_versions(state, self.saved_versions)
         attributes: list[Attribute] = []
         children: list[Node] = []

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from hpinspect.load.arrays import ArrayStats, compute_stats
+from hpinspect.load.common import MAX_INT_BITS, int_text, safe_repr
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
 
 MAX_ITEMS = 12
@@ -37,7 +38,7 @@ def _fmt(x: float | int | None) -> str:
     if x is None:
         return "-"
     if isinstance(x, int):
-        return str(x)
+        return int_text(x)
     if math.isnan(x) or math.isinf(x):
         return str(x)
     text = f"{x:.4g}"
@@ -83,6 +84,9 @@ def _array_summary(stats: ArrayStats) -> str:
 
 def to_json_value(value: Any, depth: int = 0) -> tuple[Any, bool]:
     """(JSON-safe rendering, complete?) of small plain values; big ones come back elided."""
+    if isinstance(value, int) and not isinstance(value, bool) and \
+            value.bit_length() > MAX_INT_BITS:
+        return None, False  # too wide for text (and for a JSON reader's number)
     if value is None or isinstance(value, (bool, int, str)):
         if isinstance(value, str) and len(value) > MAX_STR:
             return value[:MAX_STR] + "…", False
@@ -97,7 +101,7 @@ def to_json_value(value: Any, depth: int = 0) -> tuple[Any, bool]:
         return None, False
     if isinstance(value, (list, tuple, set, frozenset)):
         items = list(value)[:MAX_ITEMS] if not isinstance(value, (set, frozenset)) else \
-            sorted(value, key=repr)[:MAX_ITEMS]
+            sorted(list(value)[:10 * MAX_ITEMS], key=safe_repr)[:MAX_ITEMS]
         out = []
         complete = len(value) <= MAX_ITEMS
         for item in items:
@@ -110,7 +114,7 @@ def to_json_value(value: Any, depth: int = 0) -> tuple[Any, bool]:
         complete = len(value) <= MAX_ITEMS
         for k, v in list(value.items())[:MAX_ITEMS]:
             jv, ok = to_json_value(v, depth + 1)
-            out_d[str(k)] = jv
+            out_d[k if isinstance(k, str) else safe_repr(k)] = jv
             complete = complete and ok
         return out_d, complete
     if isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY and not value.dtype.names:
@@ -129,7 +133,9 @@ def display_text(value: Any, depth: int = 0) -> str:
         return repr(_short(value, 60))
     if isinstance(value, float):
         return _fmt(value)
-    if value is None or isinstance(value, (bool, int)):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value)
+    if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, np.generic):
         return display_text(value.item(), depth)
@@ -157,7 +163,7 @@ def display_text(value: Any, depth: int = 0) -> str:
         return _short("{" + ", ".join(parts) + "}", 120)
     if isinstance(value, (bytes, bytearray)):
         return f"{type(value).__name__}[{len(value)}]"
-    return _short(repr(value), 80)
+    return _short(safe_repr(value), 80)
 
 
 def stub_text(stub: Stub) -> str:
@@ -394,6 +400,8 @@ def describe(value: Any) -> Described:
         return Described("scalar", bool(value), repr(bool(value)))
     if isinstance(value, (int, float, np.integer, np.floating)):
         py = value.item() if isinstance(value, np.generic) else value
+        if isinstance(py, int) and py.bit_length() > MAX_INT_BITS:
+            return Described("scalar", None, int_text(py))
         return Described("scalar", py, _fmt(py))
     if isinstance(value, str):
         json_value, _ = to_json_value(value)

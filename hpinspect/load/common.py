@@ -8,6 +8,7 @@ import errno
 import hashlib
 import io
 import os
+import reprlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,6 +101,35 @@ def open_file(path: str) -> tuple[io.FileIO, int]:
 
 MAX_PATH_KEY = 64
 """Longer keys are shortened in paths, so a long name repeated at every level stays cheap."""
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 4
+_REPR.maxstring = _REPR.maxother = MAX_PATH_KEY
+MAX_INT_BITS = 13_000
+"""Integers wider than this (about 3,900 digits) are shown by their digit count: Python refuses
+to convert integers beyond 4,300 digits to text, and the conversion is quadratic."""
+
+
+def int_text(value: int) -> str:
+    """``value`` as text, or ``integer of N digits`` when it is too wide to convert."""
+    if value.bit_length() <= MAX_INT_BITS:
+        return str(value)
+    digits = int(value.bit_length() * 0.30102999566398120) + 1
+    if abs(value) < 10 ** (digits - 1):
+        digits -= 1
+    return f"{'-' if value < 0 else ''}integer of {digits:,} digits"
+
+
+def safe_repr(value: Any) -> str:
+    """A short repr of a key or value from the file: bounded depth and length, never raises
+    (a 990-deep tuple, a 5,000-digit integer, a Stub chain)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value)
+    try:
+        return _REPR.repr(value)
+    except (ValueError, RecursionError, MemoryError):
+        return f"<{type(value).__name__}>"
 
 
 def short_key(key: str) -> str:

@@ -48,9 +48,12 @@ class Stub:
     @property
     def dotted(self) -> str:
         """Dotted name of the class or callable that made this object."""
-        if isinstance(self.factory, GlobalRef):
-            return self.factory.dotted
-        return f"{self.factory.dotted}(...)"
+        factory = self.factory
+        calls = 0
+        while isinstance(factory, Stub):  # iterative: a call of a call of ... has no depth limit
+            factory = factory.factory
+            calls += 1
+        return factory.dotted + "(...)" * min(calls, 1)
 
     @property
     def attrs(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from hpinspect.load.common import (
     ProgressRaw,
     Sha256,
     open_file,
+    safe_repr,
     short_key,
     verdict_of,
 )
@@ -154,11 +155,12 @@ def locate(root: Any, max_depth: int, spath: str) -> dict[int, str]:
             elif state is not None:
                 queue.append((state, path, nxt))
             queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj.list_items))
-            queue.extend((v, f"{path}[{short_key(repr(k))}]", nxt) for k, v in obj.dict_items)
+            queue.extend((v, f"{path}[{short_key(safe_repr(k))}]", nxt)
+                         for k, v in obj.dict_items)
         elif isinstance(obj, dict):
             for k, v in obj.items():
                 queue.append((k, path, nxt))
-                queue.append((v, f"{path}[{short_key(repr(k))}]", nxt))
+                queue.append((v, f"{path}[{short_key(safe_repr(k))}]", nxt))
         elif isinstance(obj, (list, tuple)):
             queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj))
         elif isinstance(obj, (set, frozenset)):
