@@ -13,7 +13,7 @@ from typing import Any
 
 from hpinspect import __version__
 from hpinspect.render import RenderOptions
-from hpinspect.render.neutral import json_text
+from hpinspect.render.neutral import cap_strings, json_text
 from hpinspect.report import Attribute, Group, Node, Report
 
 SCHEMA_VERSION = "1"
@@ -125,7 +125,7 @@ class JsonRenderer:
         self.lines = lines
 
     def render(self, reports: Sequence[Report], options: RenderOptions) -> str:
-        docs = [report_doc(r, options) for r in reports]
+        docs = [cap_strings(report_doc(r, options)) for r in reports]
         if self.lines:
             return "".join(json_text(json.dumps(d, allow_nan=False, ensure_ascii=False)) + "\n"
                            for d in docs)

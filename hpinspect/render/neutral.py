@@ -30,6 +30,7 @@ from hpinspect.report import Attribute, FileInfo, Finding, Group, Node, Report, 
 
 __all__ = [
     "DISPLAY_CAP",
+    "cap_strings",
     "capped",
     "json_dumps",
     "json_text",
@@ -92,6 +93,24 @@ def json_text(document: str) -> str:
     a parser reads back exactly the same values.
     """
     return _JSON_UNSAFE.sub(_json_escape, document)
+
+
+JSON_CAP = 1 << 16
+"""Longest string a JSON/SARIF document repeats whole; the finding's ``global`` stays exact."""
+
+
+def cap_strings(document: Any, limit: int = JSON_CAP, exact: frozenset[str] = frozenset(
+        {"global"})) -> Any:
+    """A copy of a JSON-ready ``document`` whose long strings are :func:`capped` (keys in
+    ``exact`` keep their value), so a 16 MiB name costs 16 MiB once, not once per mention."""
+    if isinstance(document, str):
+        return capped(document, limit)
+    if isinstance(document, list):
+        return [cap_strings(item, limit, exact) for item in document]
+    if isinstance(document, dict):
+        return {key: value if key in exact else cap_strings(value, limit, exact)
+                for key, value in document.items()}
+    return document
 
 
 def json_dumps(document: Any, indent: int | None = 2) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from hpinspect.render import RenderOptions
-from hpinspect.render.neutral import json_dumps
+from hpinspect.render.neutral import cap_strings, json_dumps
 from hpinspect.report import Finding, Report
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def _finding_message(finding: Finding) -> str:
 
 
 def _dump(document: Mapping[str, Any]) -> str:
-    return json_dumps(document)
+    return json_dumps(cap_strings(document))
 
 
 class SarifRenderer:

@@ -229,3 +229,20 @@ def test_display_cap_keeps_true_length() -> None:
     shown = terminal(text)
     assert len(shown) < 5000
     assert "16,777,216 characters" in shown
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "sarif"])
+def test_undecodable_file_name(tmp_path: Path, fmt: str) -> None:
+    """A file name with bytes that are not UTF-8 (argv carries them as lone surrogates)."""
+    path = tmp_path / os.fsdecode(b"model\xff\x1b[2J.pkl")
+    path.write_bytes(pickle.dumps(fresh_model("logreg"), protocol=4))
+    result = subprocess.run([sys.executable, "-m", "hpinspect", "--format", fmt, str(path)],
+                            capture_output=True, env={**os.environ, "NO_COLOR": "1"},
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode("utf-8")  # strict: nothing undecodable was written
+    assert_neutral(text, fmt)
+    if fmt in ("json", "sarif"):
+        json.loads(text)
+    if fmt == "table":
+        assert "model\\udcff\\x1b[2J.pkl" in text
