@@ -34,7 +34,8 @@ class Stub:
     ``__dict__``), ``list_items``/``dict_items`` what APPEND(S)/SETITEM(S) would have added.
     """
 
-    __slots__ = ("args", "dict_items", "factory", "how", "kwargs", "list_items", "state")
+    __slots__ = ("args", "builds", "dict_items", "factory", "how", "kwargs", "list_items",
+                 "ops", "state")
 
     def __init__(self, factory: GlobalRef | Stub, args: tuple[Any, ...], how: str) -> None:
         self.factory = factory
@@ -44,6 +45,9 @@ class Stub:
         self.state: Any = None
         self.list_items: list[Any] = []
         self.dict_items: list[tuple[Any, Any]] = []
+        self.ops: list[str] = []
+        """Methods a real load calls on the object, in order (``__setstate__``, ``extend``...)."""
+        self.builds = 0
 
     @property
     def dotted(self) -> str:

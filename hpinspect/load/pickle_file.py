@@ -11,7 +11,8 @@ import contextlib
 import io
 import os
 from collections import deque
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from hpinspect.errors import (
     CorruptFileError,
@@ -33,12 +34,28 @@ from hpinspect.load.common import (
 )
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
-from hpinspect.load.policy import severity_of
+from hpinspect.load.policy import method_severity, severity_of
+from hpinspect.load.convert import convert
 from hpinspect.load.stream import open_stream, sniff_compression
-from hpinspect.load.unpickler import RestrictedUnpickler, Session
+from hpinspect.load.unpickler import PersistentLoad, Session, budget_stream, read_pickle
 from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety
 
-__all__ = ["locate", "read"]
+__all__ = ["Streams", "locate", "read", "read_streams"]
+
+
+JOBLIB_SUFFIXES = (".joblib", ".jbl", ".jl", ".z", ".gz", ".bz2", ".xz", ".lzma", ".lz4")
+
+
+@dataclass
+class Streams:
+    """What reading every pickle of a file gave."""
+
+    roots: list[Any]
+    broken: str | None = None
+    """Why and where the reading stopped early (``None``: every stream read to its STOP)."""
+    first_broken: bool = False
+    """Whether the first (the real loaders') pickle broke."""
+    error: BaseException | None = None
 
 
 def read(path: str | os.PathLike[str], limits: Limits | None = None,
@@ -53,33 +70,86 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         max_bytes = limits.max_bytes or max(4 * size, 2 << 30)
         hasher = Sha256(spath)
         hasher.start()
-        raw = ProgressRaw(handle, size, progress)
-        buffered = io.BufferedReader(raw, RAW_BUFFER)
+        buffered = io.BufferedReader(ProgressRaw(handle, size, progress), RAW_BUFFER)
         try:
             head = buffered.peek(16)[:16]
         except OSError as exc:
             raise FileAccessError(f"cannot read: {exc.strerror or exc}", spath) from exc
         compression = sniff_compression(head)
+        joblib_kind = compression is not None or spath.lower().endswith(JOBLIB_SUFFIXES)
         session = Session(limits, spath, max_bytes)
-        try:
-            stream = open_stream(buffered, compression, max_bytes, spath)
-            root = RestrictedUnpickler(stream, session).load()
-        except HpinspectError as exc:
-            if compression is None and session.declared_proto is None and session.opcodes <= 4:
-                raise UnsupportedFormatError(
-                    f"not a pickle or joblib file (starts with {head[:8]!r})", spath) from exc
-            raise
-        except MemoryError as exc:
-            raise LimitExceededError("out of memory while reading the file", spath) from exc
-        except RecursionError as exc:
-            raise LimitExceededError("object nesting too deep", spath) from exc
-        except OSError as exc:
-            raise CorruptFileError(f"read error: {exc}", spath) from exc
-        if compression is None and session.saw_joblib_wrapper:
-            _plain_pickle_pass(spath, limits, max_bytes, session)
+        streams = _read_file(buffered, session, compression, "joblib" if joblib_kind
+                             else "pickle")
+        if not joblib_kind and session.saw_joblib_wrapper:
+            # joblib wrote it: joblib.load's reading decides what the file holds.
+            plain, session = session, Session(limits, spath, max_bytes)
+            with open(spath, "rb") as again:
+                streams = _read_file(io.BufferedReader(again, RAW_BUFFER), session, None,
+                                     "joblib")
+            _merge(session, plain)
+        elif joblib_kind:
+            _merge(session, _plain_pickle_pass(spath, limits, max_bytes))
         digest = hasher.digest()
-    paths = locate(root, limits.max_depth, spath)
+    return _result(spath, size, digest, compression, session, streams, head)
+
+
+def _read_file(buffered: io.BufferedReader, session: Session, compression: str | None,
+               kind: str) -> Streams:
+    try:
+        stream = open_stream(buffered, compression, session.max_bytes, session.path)
+    except HpinspectError as exc:
+        return Streams([], f"at byte 0: {exc.message}", True)
+    return read_streams(stream, session, kind)
+
+
+def read_streams(source: BinaryIO, session: Session, kind: str,
+                 persistent_load: PersistentLoad | None = None) -> Streams:
+    """Every pickle in ``source`` in turn (as multi-stream loaders read them), converted.
+
+    The first is read the way ``kind`` loads it; later ones as ``pickle.load`` would. Reading
+    stops at the first break; what was found before it is kept in ``session``.
+    """
+    stream = budget_stream(source, session)
+    out = Streams([])
+    index = 0
+    while True:
+        start = stream.tell()
+        if not stream.peek(1):
+            return out
+        session.stream = index
+        try:
+            raw = read_pickle(stream, session, kind=kind if index == 0 else "pickle",
+                              persistent_load=persistent_load)
+            out.roots.append(convert(raw, session))
+        except Exception as exc:  # noqa: BLE001 - every failure of a real unpickler
+            where = "pickle" if index == 0 else f"pickle stream {index + 1}"
+            out.broken = (f"{where} starting at byte {start:,} breaks near byte "
+                          f"{stream.tell():,}: {_why(exc)}")
+            out.first_broken = index == 0
+            out.error = exc
+            return out
+        index += 1
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, HpinspectError):
+        return exc.message
+    if isinstance(exc, EOFError):
+        return f"truncated pickle stream ({exc or 'data ends early'})"
+    if isinstance(exc, MemoryError):
+        return "out of memory while reading the file"
+    if isinstance(exc, RecursionError):
+        return "object nesting too deep"
+    return f"malformed pickle ({type(exc).__name__}: {exc})"
+
+
+def _result(spath: str, size: int, digest: str, compression: str | None, session: Session,
+            streams: Streams, head: bytes) -> LoadResult:
+    root = streams.roots[0] if streams.roots else None
+    paths = locate(root, session.limits.max_depth, spath) if streams.roots else {}
     findings = _findings(session, paths)
+    if streams.broken is not None:
+        findings = _broken(session, streams, findings, head, compression)
     info = FileInfo(
         path=spath,
         size_bytes=size,
@@ -88,22 +158,54 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         else FileFormat.PICKLE,
         compression=compression,
         pickle_protocol=session.declared_proto if session.declared_proto is not None
-        else session.max_proto,
+        else _infer_protocol(spath, compression),
     )
     return LoadResult(root=root, file=info, safety=Safety(verdict_of(findings), findings))
 
 
-def _plain_pickle_pass(spath: str, limits: Limits, max_bytes: int, session: Session) -> None:
-    """Read the file again as plain ``pickle.load`` would, and merge what only it reaches.
+def _infer_protocol(spath: str, compression: str | None) -> int:
+    """Protocol of a pickle without a PROTO opcode (0 or 1): the newest opcode it uses."""
+    if compression is not None:
+        return 0
+    import pickletools
 
-    joblib writes array bytes right after each array wrapper. joblib's loader consumes them;
-    plain pickle.load parses them as opcodes, so a crafted file can hide a payload there. In
-    files joblib wrote, the alignment byte after the first wrapper stops that parse at once.
-    """
+    best = 0
+    with open(spath, "rb") as handle, contextlib.suppress(Exception):
+        for count, (op, _arg, _pos) in enumerate(pickletools.genops(handle)):
+            best = max(best, op.proto)
+            if count > 100_000 or op.name == "STOP":
+                break
+    return best
+
+
+def _broken(session: Session, streams: Streams, findings: tuple[Finding, ...], head: bytes,
+            compression: str | None) -> tuple[Finding, ...]:
+    """Findings survive a break; without an unsafe one, a broken first pickle is an error."""
+    assert streams.broken is not None
+    exc = streams.error
+    if verdict_of(findings) != "unsafe" and streams.first_broken:
+        if compression is None and session.declared_proto is None and not session.globals:
+            raise UnsupportedFormatError(
+                f"not a pickle or joblib file (starts with {head[:8]!r})", session.path)
+        kind = LimitExceededError if isinstance(exc, (LimitExceededError, MemoryError,
+                                                      RecursionError)) else CorruptFileError
+        raise kind(streams.broken, session.path)
+    note = Finding("(stream)", "known", f"{streams.broken}; findings above were reached "
+                   "before the break" if streams.first_broken else
+                   f"trailing bytes: {streams.broken}", "(file)", False)
+    return (*findings, note)
+
+
+def _plain_pickle_pass(spath: str, limits: Limits, max_bytes: int) -> Session:
+    """Read the file as plain ``pickle.load`` would: what a different loader reaches."""
     plain = Session(limits, spath, max_bytes)
-    with open(spath, "rb") as handle, contextlib.suppress(HpinspectError):
-        RestrictedUnpickler(io.BufferedReader(handle, RAW_BUFFER), plain,
-                            joblib_arrays=False).load()
+    with open(spath, "rb") as handle, contextlib.suppress(Exception):
+        read_streams(io.BufferedReader(handle, RAW_BUFFER), plain, "pickle")
+    return plain
+
+
+def _merge(session: Session, plain: Session) -> None:
+    """Add what only plain ``pickle.load`` reaches; mark what only ``joblib.load`` reaches."""
     for dotted, use in plain.globals.items():
         if not all(part.isidentifier() for part in dotted.split(".")):
             continue  # array bytes that happened to look like a GLOBAL opcode
@@ -115,6 +217,12 @@ def _plain_pickle_pass(spath: str, limits: Limits, max_bytes: int, session: Sess
             mine.uses |= use.uses
             mine.result_called |= use.result_called
             mine.unvetted |= use.unvetted
+            mine.methods |= use.methods
+            mine.class_ops |= use.class_ops
+    if plain.globals or plain.opcodes:
+        for dotted, use in session.globals.items():
+            if dotted not in plain.globals:
+                use.joblib_only = True
 
 
 def _join(path: str, attr: str) -> str:
@@ -175,6 +283,8 @@ def _findings(session: Session, paths: dict[int, str]) -> tuple[Finding, ...]:
     for use in session.globals.values():
         severity, detail = severity_of(use.dotted, use.uses, use.traversal,
                                        use.result_called, use.unvetted)
+        severity, detail = method_severity(use.dotted, severity, detail, use.methods,
+                                           use.class_ops)
         where = next((paths[id(o)] for o in use.objects if id(o) in paths), None)
         if use.plain_only:
             where = "(array bytes that plain pickle.load runs as opcodes)"
@@ -183,13 +293,16 @@ def _findings(session: Session, paths: dict[int, str]) -> tuple[Finding, ...]:
             where = "(consumed while loading)"
         elif where == "":
             where = "(root object)"
+        if use.joblib_only and not use.plain_only:
+            detail += "; reached only by joblib.load, not by plain pickle.load"
+        if use.stream:
+            detail += (f"; in pickle stream {use.stream + 1} of the file (read by loaders "
+                       "that read every pickle, e.g. legacy torch)")
         out.append(Finding(use.dotted, severity, detail, where, "called" in use.uses
                            or "instantiated" in use.uses))
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     out.sort(key=lambda f: (rank[f.severity], f.global_name))
     return tuple(out)
-
-
 
 
 FORMAT = FileFormat.PICKLE

@@ -141,7 +141,7 @@ def is_dangerous(dotted: str) -> bool:
 
 @cache
 def _known_sklearn() -> tuple[frozenset[str], frozenset[str]]:
-    from hpinspect.classify.kb import knowledge_base
+    from hpinspect.kb import knowledge_base
 
     kb = knowledge_base()
     return kb.known_classes, kb.known_functions
@@ -207,3 +207,52 @@ def severity_of(dotted: str, uses: set[Use], traversal: str | None = None,
     if instantiated:
         return "unknown class", f"a real load imports {module} and instantiates this class"
     return "unknown class", f"a real load imports {module} to resolve this name"
+
+
+# Methods a real load calls on instances (BUILD -> __setstate__, APPEND(S) -> append/extend,
+# SETITEM(S) -> __setitem__, ADDITEMS -> add) that are reviewed harmless for these classes.
+HARMLESS_METHODS: dict[str, frozenset[str]] = {
+    # dict subclass; __setitem__ is dict's, __setstate__ is Bunch's own no-op (sklearn#6196)
+    "sklearn.utils._bunch.Bunch": frozenset({"__setitem__", "__setstate__"}),
+    "sklearn.utils.Bunch": frozenset({"__setitem__", "__setstate__"}),
+    # dict subclasses from the stdlib: the builtin dict.__setitem__ stores the item
+    "collections.defaultdict": frozenset({"__setitem__"}),
+    "collections.Counter": frozenset({"__setitem__"}),
+}
+UNREVIEWED_SETSTATE: frozenset[str] = frozenset({
+    # opens a TCP connection from __setstate__ (scikit-learn 1.9 callback API)
+    "sklearn.callback._scoring_monitor.ScoringMonitor",
+    "sklearn.callback.ScoringMonitor",
+})
+
+
+def _allowlisted_methods(dotted: str) -> frozenset[str]:
+    try:
+        from hpinspect.load import allowlist  # type: ignore[attr-defined]
+    except ImportError:
+        return HARMLESS_METHODS.get(dotted, frozenset())
+    extra: dict[str, frozenset[str]] = getattr(allowlist, "HARMLESS_METHODS", {})
+    return HARMLESS_METHODS.get(dotted, frozenset()) | extra.get(dotted, frozenset())
+
+
+def method_severity(dotted: str, severity: Severity, detail: str, methods: set[str],
+                    class_ops: set[str]) -> tuple[Severity, str]:
+    """Raise the severity of a global for the methods a real load calls on it.
+
+    Every method called on an instance of a non-builtin class is a finding unless reviewed
+    harmless for that class; a method called on the class or function object itself mutates
+    it and is never harmless.
+    """
+    if severity == "dangerous":
+        return severity, detail
+    if class_ops:
+        return "unknown call", (f"a real load calls {', '.join(sorted(class_ops))} on the "
+                                f"{dotted} object itself (BUILD/APPEND/SETITEM on a global)")
+    unreviewed = methods - _allowlisted_methods(dotted)
+    setstate_ok = dotted not in UNREVIEWED_SETSTATE and severity in ("known", "unknown class")
+    if setstate_ok:
+        unreviewed.discard("__setstate__")
+    if not unreviewed or severity == "unknown call":
+        return severity, detail
+    return "unknown call", (f"a real load calls {', '.join(sorted(unreviewed))} on a "
+                            f"{dotted} instance, not reviewed as harmless")

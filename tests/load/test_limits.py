@@ -40,7 +40,9 @@ def test_100k_deep_marks_are_refused_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "marks.pkl"
     path.write_bytes(b"\x80\x04" + b"(" * 100_000 + b"t" * 100_000 + b".")
     proc = run_cli(str(path))
-    assert proc.returncode == 2 and "MARK" in proc.stderr
+    # CPython's unpickler keeps MARKs in an array (no recursion); the 100k-deep tuple it builds
+    # is refused by the nesting limit when hpinspect walks it.
+    assert proc.returncode == 2 and "nest deeper" in proc.stderr
 
 
 def test_deep_list_within_limit_renders_everywhere(tmp_path: Path) -> None:
@@ -60,7 +62,9 @@ def zlib_array_file(path: Path, n_items: int) -> None:
     """A zlib joblib file holding one float64 zero array of ``n_items``, written in chunks."""
     wrapper = NumpyArrayWrapper(np.ndarray, (n_items,), "C", np.dtype("float64"),
                                 allow_mmap=False, numpy_array_alignment_bytes=None)
-    header = pickle.dumps(wrapper, protocol=4)
+    # Protocol 2: no FRAME. A protocol-4 frame would cover the '.' stripped below, so the
+    # unframer would swallow the first data byte -- real joblib.load fails on such a file.
+    header = pickle.dumps(wrapper, protocol=2)
     assert header.endswith(b"b.")
     comp = zlib.compressobj(1)
     chunk = bytes(8 << 20)
@@ -103,7 +107,7 @@ def test_compressible_array_is_streamed_not_held(tmp_path: Path) -> None:
 def test_decompressed_bytes_cap(tmp_path: Path) -> None:
     path = tmp_path / "bomb.joblib"
     zlib_array_file(path, 8 << 20)  # 64 MiB decompressed
-    with pytest.raises(LimitExceededError, match="decompressed data exceeds"):
+    with pytest.raises(LimitExceededError, match="exceeds the limit"):
         read_model(path, __import__("hpinspect.load", fromlist=["Limits"]).Limits(
             max_bytes=16 << 20))
     proc = run_cli("--max-bytes", str(16 << 20), str(path))

@@ -1,0 +1,218 @@
+"""numpy values built by hpinspect from validated parts, never by numpy's own ``__setstate__``.
+
+A dtype is rebuilt from its type string plus the checked fields of its pickled state (byte
+order, sub-array, named fields with offsets, item size) through ``numpy.dtype``'s public
+constructor, which validates layouts itself; ``dtype.__setstate__`` -- which trusts its input
+and can flag raw bytes as object pointers -- is never called. An array is built only from a
+(dtype, shape, order, byte count) that match; object arrays element by element from values the
+restricted reader already made. Large arrays become :class:`~hpinspect.load.objects.ArrayStub`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpinspect.errors import CorruptFileError
+from hpinspect.load.arrays import compute_stats
+from hpinspect.load.objects import ArrayStub
+from hpinspect.load.standins import Deferred
+
+if TYPE_CHECKING:
+    from hpinspect.load.convert import Converter
+    from hpinspect.load.unpickler import Session
+
+MAX_NDIM = 64
+MAX_DTYPE_NESTING = 16
+DATETIME_UNITS = frozenset({"Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs",
+                            "as", "generic"})
+
+
+def _bad(s: Session, what: str) -> CorruptFileError:
+    return s.error(f"malformed numpy {what} (a real load fails here too)")
+
+
+def check_shape(s: Session, shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or len(shape) > MAX_NDIM or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0
+            for d in shape):
+        raise _bad(s, "array shape")
+    return tuple(int(d) for d in shape)
+
+
+def nbytes_of(shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
+    count = 1
+    for d in shape:
+        count *= d
+    return count * dtype.itemsize
+
+
+def _datetime_text(s: Session, text: str, meta: Any) -> str:
+    if not (isinstance(meta, tuple) and meta and isinstance(meta[0], tuple)
+            and len(meta[0]) >= 2):
+        raise _bad(s, "datetime dtype")
+    unit, num = meta[0][0], meta[0][1]
+    unit = unit.decode("ascii", "replace") if isinstance(unit, bytes) else unit
+    if unit not in DATETIME_UNITS or not isinstance(num, int) or not 0 < num < 1 << 31:
+        raise _bad(s, "datetime dtype")
+    return f"{text}[{num if num != 1 else ''}{unit}]"
+
+
+def dtype_of(s: Session, value: Any, level: int = 0) -> np.dtype[Any]:
+    """The validated dtype a deferred ``numpy.dtype(...)`` (+ BUILD) stands for."""
+    if not isinstance(value, Deferred) or value.kind != "dtype" or level > MAX_DTYPE_NESTING:
+        raise _bad(s, "dtype")
+    text = value.args[0]
+    state = value._hp_stub.state
+    try:
+        if state is None:
+            return np.dtype(text)
+        return _dtype_from_state(s, text, state, level)
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        raise _bad(s, f"dtype ({exc})") from exc
+
+
+def _dtype_from_state(s: Session, text: str, state: Any, level: int) -> np.dtype[Any]:
+    if not isinstance(state, tuple) or len(state) not in (8, 9):
+        raise _bad(s, "dtype state")
+    _version, order, sub, names, fields, elsize, _align, _flags = state[:8]
+    if order not in ("<", ">", "|", "="):
+        raise _bad(s, "dtype byte order")
+    if text[:2] in ("M8", "m8") and len(state) == 9:
+        text = _datetime_text(s, text, state[8])
+    if sub is not None:
+        if not isinstance(sub, tuple) or len(sub) != 2:
+            raise _bad(s, "sub-array dtype")
+        return np.dtype((dtype_of(s, sub[0], level + 1), check_shape(s, sub[1])))
+    if names is not None:
+        return _structured(s, names, fields, elsize, level)
+    base = np.dtype(text)
+    if base.kind in "USV" and isinstance(elsize, int) and elsize > 0:
+        per = 4 if base.kind == "U" else 1
+        base = np.dtype(f"{base.kind}{elsize // per}")
+    if order in "<>" and base.itemsize > 1:
+        base = base.newbyteorder(order)
+    return base
+
+
+def _structured(s: Session, names: Any, fields: Any, elsize: Any,
+                level: int) -> np.dtype[Any]:
+    if not isinstance(names, tuple) or not isinstance(fields, dict) or not all(
+            isinstance(n, str) and n in fields for n in names) or not isinstance(elsize, int):
+        raise _bad(s, "structured dtype")
+    formats, offsets, titles = [], [], []
+    for name in names:
+        entry = fields[name]
+        if not isinstance(entry, tuple) or len(entry) not in (2, 3) or not isinstance(
+                entry[1], int):
+            raise _bad(s, "structured dtype field")
+        formats.append(dtype_of(s, entry[0], level + 1))
+        offsets.append(entry[1])
+        titles.append(entry[2] if len(entry) == 3 and isinstance(entry[2], str) else None)
+    spec: dict[str, Any] = {"names": list(names), "formats": formats, "offsets": offsets,
+                            "itemsize": elsize}
+    if any(titles):
+        spec["titles"] = titles
+    return np.dtype(spec)
+
+
+def keep_or_summarise(s: Session, array: np.ndarray[Any, Any]) -> Any:
+    """Keep a materialised array, or replace it by its statistics when it is large."""
+    if array.dtype.hasobject:
+        return array
+    nbytes = int(array.nbytes)
+    lim = s.limits
+    if nbytes <= lim.keep_array_bytes and s.kept_bytes + nbytes <= lim.keep_total_bytes:
+        s.kept_bytes += nbytes
+        return array
+    return ArrayStub(tuple(int(d) for d in array.shape), array.dtype,
+                     bool(array.flags.f_contiguous and not array.flags.c_contiguous),
+                     compute_stats(array))
+
+
+def array_from_parts(s: Session, shape: Any, dtype: np.dtype[Any], fortran: bool,
+                     raw: Any) -> Any:
+    """An array from a validated (shape, dtype, order, data); object arrays from a list."""
+    shape = check_shape(s, shape)
+    order = "F" if fortran else "C"
+    if dtype.hasobject:
+        if not isinstance(raw, list) or nbytes_of(shape, dtype) // max(dtype.itemsize, 1) \
+                != len(raw):
+            raise _bad(s, "object array state")
+        array = np.empty(len(raw), dtype=object)
+        for i, item in enumerate(raw):
+            array[i] = item
+        return array.reshape(shape, order=order)  # type: ignore[call-overload]
+    if isinstance(raw, str):
+        raw = raw.encode("latin-1")  # Python 2 pickles
+    if not isinstance(raw, (bytes, bytearray)) or len(raw) != nbytes_of(shape, dtype):
+        raise _bad(s, "array data (does not match its shape and dtype)")
+    flat = np.frombuffer(bytes(raw), dtype=dtype)
+    return keep_or_summarise(s, flat.reshape(shape, order=order))  # type: ignore[call-overload]
+
+
+def _ndarray(conv: Converter, d: Deferred) -> Any:
+    s = conv.s
+    state = conv.value(d._hp_stub.state)
+    if isinstance(state, tuple) and len(state) == 5:
+        state = state[1:]
+    if not isinstance(state, tuple) or len(state) != 4:
+        raise _bad(s, "array state")
+    shape, _dtype, fortran, raw = state
+    if not isinstance(fortran, (bool, int)):
+        raise _bad(s, "array state")
+    raw_items = _raw(d._hp_stub.state, 3)
+    if isinstance(raw_items, list):  # object arrays: the elements, not the (unfilled) copy
+        raw = [conv.value(x) for x in raw_items]
+    return array_from_parts(s, shape, dtype_of(s, _raw(d._hp_stub.state, 1)), bool(fortran),
+                            raw)
+
+
+def _raw(state: Any, index: int) -> Any:
+    """Field ``index`` of an array state as the unpickler left it (the dtype Deferred)."""
+    if isinstance(state, tuple) and len(state) == 5:
+        state = state[1:]
+    return state[index] if isinstance(state, tuple) and len(state) > index else None
+
+
+def _scalar(conv: Converter, d: Deferred) -> Any:
+    s = conv.s
+    dtype = dtype_of(s, d.args[0])
+    if dtype.itemsize > 1 << 20:
+        raise _bad(s, "scalar (larger than 1 MiB)")
+    if dtype.hasobject:
+        return conv.value(d.args[1]) if len(d.args) == 2 else None
+    data = conv.value(d.args[1]) if len(d.args) == 2 else b"\x00" * dtype.itemsize
+    if isinstance(data, str):
+        data = data.encode("latin-1")
+    if not isinstance(data, (bytes, bytearray)) or len(data) != dtype.itemsize:
+        raise _bad(s, "scalar data")
+    return np.frombuffer(bytes(data), dtype=dtype, count=1)[0]
+
+
+def _frombuffer(conv: Converter, d: Deferred) -> Any:
+    s = conv.s
+    buf, _dtype, shape, order = (conv.value(a) for a in d.args)
+    dtype = dtype_of(s, d.args[1])
+    if dtype.hasobject or order not in ("C", "F"):
+        raise _bad(s, "buffer array")
+    return array_from_parts(s, shape, dtype, order == "F", buf)
+
+
+def _value(conv: Converter, d: Deferred) -> Any:
+    """An array joblib read from the file; a later BUILD replaces it as ndarray's would."""
+    if d._hp_stub.state is not None:
+        return _ndarray(conv, d)
+    return conv.value(d.args[0])
+
+
+BUILDERS = {"dtype": lambda conv, d: dtype_of(conv.s, d), "ndarray": _ndarray,
+            "scalar": _scalar, "frombuffer": _frombuffer, "value": _value}
+
+
+def build_deferred(conv: Converter, d: Any) -> Any:
+    """The value hpinspect builds for a :class:`Deferred`."""
+    return BUILDERS[d.kind](conv, d)
