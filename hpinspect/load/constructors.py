@@ -35,8 +35,11 @@ def _unexpected() -> Any:
 
 def _simple(kind: Callable[..., Any], max_args: int) -> Evaluator:
     def run(s: Session, args: tuple[Any, ...], kwargs: dict[str, Any], how: str) -> Any:
-        if kwargs or len(args) > max_args or not all(isinstance(a, _CONTAINERS) for a in args):
+        if kwargs or len(args) > max_args or not all(
+                isinstance(a, (*_CONTAINERS, range)) for a in args):
             return _unexpected()
+        if args and isinstance(args[0], range):
+            s.charge(len(args[0]) * 8, f"{kind.__name__}(range of {len(args[0]):,})")
         return kind(*args)
     return run
 

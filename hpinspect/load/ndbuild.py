@@ -64,7 +64,7 @@ def _datetime_text(s: Session, text: str, meta: Any) -> str:
 def dtype_of(s: Session, value: Any, level: int = 0) -> np.dtype[Any]:
     """The validated dtype a deferred ``numpy.dtype(...)`` (+ BUILD) stands for."""
     if not isinstance(value, Deferred) or value.kind != "dtype" or level > MAX_DTYPE_NESTING:
-        raise _bad(s, "dtype")
+        raise _bad(s, "dtype state")
     text = value.args[0]
     state = value._hp_stub.state
     try:
@@ -72,7 +72,7 @@ def dtype_of(s: Session, value: Any, level: int = 0) -> np.dtype[Any]:
             return np.dtype(text)
         return _dtype_from_state(s, text, state, level)
     except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
-        raise _bad(s, f"dtype ({exc})") from exc
+        raise _bad(s, f"dtype state ({exc})") from exc
 
 
 def _dtype_from_state(s: Session, text: str, state: Any, level: int) -> np.dtype[Any]:

@@ -102,13 +102,45 @@ def _read_file(buffered: io.BufferedReader, session: Session, compression: str |
     return read_streams(stream, session, kind)
 
 
+READER_STACK = 1 << 30
+"""Stack of the reading thread (reserved, touched only as deep as used). Hashing a tuple, as
+a dict key or set member, recurses in C with no guard: about 64 bytes per level, so a 1 GiB
+stack holds the 16M levels the memory-growth limit of BudgetRaw allows at most."""
+
+
 def read_streams(source: BinaryIO, session: Session, kind: str,
                  persistent_load: PersistentLoad | None = None) -> Streams:
     """Every pickle in ``source`` in turn (as multi-stream loaders read them), converted.
 
     The first is read the way ``kind`` loads it; later ones as ``pickle.load`` would. Reading
-    stops at the first break; what was found before it is kept in ``session``.
+    stops at the first break; what was found before it is kept in ``session``. Runs in a
+    thread with a large stack (see :data:`READER_STACK`).
     """
+    import threading
+
+    result: list[Streams] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(_read_streams(source, session, kind, persistent_load))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(exc)
+
+    old = threading.stack_size(READER_STACK)
+    try:
+        worker = threading.Thread(target=run, name="hpinspect-unpickler")
+        worker.start()
+    finally:
+        threading.stack_size(old)
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def _read_streams(source: BinaryIO, session: Session, kind: str,
+                  persistent_load: PersistentLoad | None) -> Streams:
     stream = budget_stream(source, session)
     out = Streams([])
     index = 0
