@@ -129,7 +129,7 @@ class Converter:
         return build_deferred(self, obj)
 
     def _fill(self, obj: Any) -> None:
-        target = self.done.get(id(obj))
+        target: Any = self.done.get(id(obj))
         if isinstance(obj, dict):
             for k, v in obj.items():
                 target[self.value(k)] = self.value(v)

@@ -39,7 +39,7 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
     shape = check_shape(s, attrs.get("shape"))
     if dtype.hasobject:
         inner = InnerReader(reader.file_handle, encoding="latin1")
-        inner.find_class = reader.find_class
+        setattr(inner, "find_class", reader.find_class)  # noqa: B010 - as joblib does
         value = inner.load()
     else:
         if attrs.get("numpy_array_alignment_bytes") is not None:
@@ -53,7 +53,7 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
 def _read_exact(reader: JoblibReader, n: int) -> bytes:
     data = reader.file_handle.read(n)
     if len(data) != n:
-        raise ValueError("EOF: reading array data, expected %d bytes got %d" % (n, len(data)))
+        raise ValueError(f"EOF: reading array data, expected {n} bytes got {len(data)}")
     return bytes(data)
 
 
@@ -82,7 +82,7 @@ def _stream_stats(reader: JoblibReader, shape: tuple[int, ...], dtype: np.dtype[
     buffer = bytearray(min(chunk_bytes, nbytes))
     view = memoryview(buffer)
     left = nbytes
-    handle = reader.file_handle
+    handle: Any = reader.file_handle
     while left:
         size = min(chunk_bytes, left)
         got = 0

@@ -69,7 +69,8 @@ def dtype_of(s: Session, value: Any, level: int = 0) -> np.dtype[Any]:
     state = value._hp_stub.state
     try:
         if state is None:
-            return np.dtype(text)
+            plain: np.dtype[Any] = np.dtype(text)
+            return plain
         return _dtype_from_state(s, text, state, level)
     except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
         raise _bad(s, f"dtype state ({exc})") from exc
@@ -116,7 +117,8 @@ def _structured(s: Session, names: Any, fields: Any, elsize: Any,
                             "itemsize": elsize}
     if any(titles):
         spec["titles"] = titles
-    return np.dtype(spec)
+    made: np.dtype[Any] = np.dtype(spec)  # type: ignore[call-overload]
+    return made
 
 
 def keep_or_summarise(s: Session, array: np.ndarray[Any, Any]) -> Any:

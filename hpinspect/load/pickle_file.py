@@ -32,10 +32,10 @@ from hpinspect.load.common import (
     short_key,
     verdict_of,
 )
+from hpinspect.load.convert import convert
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.policy import method_severity, severity_of
-from hpinspect.load.convert import convert
 from hpinspect.load.stream import open_stream, sniff_compression
 from hpinspect.load.unpickler import PersistentLoad, Session, budget_stream, read_pickle
 from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety
@@ -93,7 +93,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     return _result(spath, size, digest, compression, session, streams, head)
 
 
-def _read_file(buffered: io.BufferedReader, session: Session, compression: str | None,
+def _read_file(buffered: Any, session: Session, compression: str | None,
                kind: str) -> Streams:
     try:
         stream = open_stream(buffered, compression, session.max_bytes, session.path)
@@ -124,7 +124,7 @@ def read_streams(source: BinaryIO, session: Session, kind: str,
     def run() -> None:
         try:
             result.append(_read_streams(source, session, kind, persistent_load))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as exc:
             failure.append(exc)
 
     old = threading.stack_size(READER_STACK)
@@ -153,7 +153,7 @@ def _read_streams(source: BinaryIO, session: Session, kind: str,
             raw = read_pickle(stream, session, kind=kind if index == 0 else "pickle",
                               persistent_load=persistent_load)
             out.roots.append(convert(raw, session))
-        except Exception as exc:  # noqa: BLE001 - every failure of a real unpickler
+        except Exception as exc:
             where = "pickle" if index == 0 else f"pickle stream {index + 1}"
             out.broken = (f"{where} starting at byte {start:,} breaks near byte "
                           f"{stream.tell():,}: {_why(exc)}")

@@ -110,6 +110,8 @@ class Deferred(StandIn):
     """
 
     __slots__ = ("args", "kind")
+    args: tuple[Any, ...]
+    kind: str
 
 
 def make_class(ref: GlobalRef, recorder: Recorder) -> type:

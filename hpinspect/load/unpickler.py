@@ -35,7 +35,6 @@ from hpinspect.load.standins import (
     Deferred,
     StandIn,
     StandInMeta,
-    is_standin,
     make_class,
     make_instance,
     ref_of,
@@ -213,7 +212,7 @@ class Session:
                       kwargs: dict[str, Any]) -> Any:
         """A real load calls an object a call returned (a call chain, never inert)."""
         self.tick()
-        stub = Stub(target._hp_stub, args, "reduce")  # type: ignore[arg-type]
+        stub = Stub(target._hp_stub, args, "reduce")
         stub.kwargs = dict(kwargs)
         root = target._hp_stub
         while isinstance(root.factory, Stub):
@@ -243,7 +242,7 @@ class Session:
         """Read a pickle embedded as bytes (an inner ``loads`` in the file) for its globals."""
         try:
             read_pickle(io.BytesIO(data), self, kind="pickle")
-        except (HpinspectError, pickle.UnpicklingError, Exception):  # noqa: BLE001
+        except (HpinspectError, pickle.UnpicklingError, Exception):
             return  # a broken inner pickle: the outer call is already reported
 
 
@@ -349,10 +348,13 @@ class _CReaderPersistent(CReader):
         return self.hp_persistent(pid)
 
 
-class JoblibReader(pickle._Unpickler):  # type: ignore[name-defined,misc]
+class JoblibReader(pickle._Unpickler):
     """joblib's ``NumpyUnpickler`` with stand-ins: the pure-Python unpickler, BUILD hooked."""
 
-    dispatch: dict[int, Any] = pickle._Unpickler.dispatch.copy()  # type: ignore[attr-defined]
+    dispatch = pickle._Unpickler.dispatch.copy()
+    stack: list[Any]
+    proto: int
+    memo: dict[int, Any]
 
     def __init__(self, file: BinaryIO, session: Session,
                  persistent_load: PersistentLoad | None = None) -> None:
@@ -360,7 +362,7 @@ class JoblibReader(pickle._Unpickler):  # type: ignore[name-defined,misc]
         self.file_handle = file
         self.hp = session
         if persistent_load is not None:
-            self.persistent_load = persistent_load
+            setattr(self, "persistent_load", persistent_load)  # noqa: B010
 
     def find_class(self, module: str, name: str) -> Any:
         return self.hp.find_class(module, name, self.proto)
@@ -376,10 +378,10 @@ class JoblibReader(pickle._Unpickler):  # type: ignore[name-defined,misc]
             self.stack.pop()
             self.stack.append(read_wrapped_array(self, top))
 
-    dispatch[pickle.BUILD[0]] = load_build
+    dispatch[pickle.BUILD[0]] = load_build  # type: ignore[assignment]
 
 
-class InnerReader(pickle._Unpickler):  # type: ignore[name-defined,misc]
+class InnerReader(pickle._Unpickler):
     """The fresh ``pickle._Unpickler`` joblib reads an object array's nested pickle with."""
 
 
