@@ -10,7 +10,6 @@ cyclic references stay shared), and enforces the nesting limit.
 
 from __future__ import annotations
 
-import collections
 from collections import deque
 from typing import Any
 
@@ -19,15 +18,16 @@ from hpinspect.load.objects import Stub
 from hpinspect.load.standins import Deferred, StandIn, StandInMeta, ref_of
 from hpinspect.load.unpickler import Session
 
-_MUTABLE = (list, dict, set)
-_IMMUTABLE = (tuple, frozenset)
+_LEAVES = frozenset({str, int, float, bool, type(None), bytes, bytearray, complex, slice,
+                     range})
+_NODES = (list, dict, set, tuple, frozenset, StandIn, Stub)
 
 
 def _children(obj: Any) -> list[Any]:
     if isinstance(obj, dict):
-        return [*obj.keys(), *obj.values()]
+        return [x for x in (*obj.keys(), *obj.values()) if type(x) not in _LEAVES]
     if isinstance(obj, (list, tuple, set, frozenset)):
-        return list(obj)
+        return [x for x in obj if type(x) not in _LEAVES]
     if isinstance(obj, Deferred):
         return [*obj.args, obj._hp_stub.state]
     if isinstance(obj, StandIn):
@@ -39,11 +39,12 @@ def _children(obj: Any) -> list[Any]:
 
 
 def _is_node(obj: Any) -> bool:
-    return isinstance(obj, (list, dict, set, tuple, frozenset, StandIn, Stub))
+    return type(obj) not in _LEAVES and isinstance(obj, _NODES)
 
 
 class Converter:
-    """One conversion of one stream's graph."""
+    """One conversion of one stream's graph: containers are fixed in place (they are the
+    unpickler's fresh builtins), tuples rebuilt only when a member changes."""
 
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -52,21 +53,25 @@ class Converter:
         self.filled: set[int] = set()
 
     def value(self, obj: Any) -> Any:
-        """The converted form of ``obj`` (leaves convert directly)."""
+        """The converted form of ``obj``."""
+        kind = type(obj)
+        if kind in _LEAVES or kind in (list, dict, set):
+            return obj
         if isinstance(obj, StandInMeta):
             return ref_of(obj)
         if isinstance(obj, memoryview):
             return obj.tobytes()
-        if not _is_node(obj):
-            return obj
-        return self.done.get(id(obj))
+        if isinstance(obj, (tuple, frozenset, Deferred)):
+            return self.done.get(id(obj), obj if not isinstance(obj, Deferred) else None)
+        if isinstance(obj, StandIn):
+            return obj._hp_stub
+        return obj
 
     def run(self, root: Any) -> Any:
         order = self._discover(root)
         for obj in order:
-            self._shell(obj)
-        for obj in order:
-            self._finish(obj)
+            if isinstance(obj, (tuple, frozenset, Deferred)) and id(obj) not in self.busy:
+                self._finish(obj)
         for obj in order:
             self._fill(obj)
         return self.value(root)
@@ -86,19 +91,9 @@ class Converter:
                     self.s.path)
             seen.add(id(obj))
             order.append(obj)
-            queue.extend((child, depth + 1) for child in _children(obj))
+            nxt = depth + 1
+            queue.extend((child, nxt) for child in _children(obj))
         return order
-
-    def _shell(self, obj: Any) -> None:
-        if isinstance(obj, collections.OrderedDict):
-            self.done[id(obj)] = collections.OrderedDict()
-        elif isinstance(obj, _MUTABLE):
-            self.done[id(obj)] = type(obj)() if type(obj) in _MUTABLE else \
-                _MUTABLE[[isinstance(obj, t) for t in _MUTABLE].index(True)]()
-        elif isinstance(obj, StandIn) and not isinstance(obj, Deferred):
-            self.done[id(obj)] = obj._hp_stub
-        elif isinstance(obj, Stub):
-            self.done[id(obj)] = obj
 
     def _finish(self, start: Any) -> None:
         """Build tuples, frozensets and Deferreds after their children (iterative post-order)."""
@@ -114,32 +109,55 @@ class Converter:
             if key in expanded:
                 continue
             expanded.add(key)
-            if isinstance(obj, (*_IMMUTABLE, Deferred)):
+            if isinstance(obj, (tuple, frozenset, Deferred)):
                 stack.append((obj, True))
             stack.extend((child, False) for child in _children(obj)
-                         if _is_node(child) and id(child) not in expanded)
+                         if isinstance(child, (tuple, frozenset, Deferred, list, dict, set,
+                                               StandIn)) and id(child) not in expanded)
 
     def _build(self, obj: Any) -> Any:
-        if isinstance(obj, tuple):
-            return tuple(self.value(x) for x in obj)
-        if isinstance(obj, frozenset):
-            return frozenset(self.value(x) for x in obj)
+        if isinstance(obj, (tuple, frozenset)):
+            items = [self.value(x) for x in obj]
+            if all(a is b for a, b in zip(items, obj, strict=False)):
+                return obj
+            return tuple(items) if isinstance(obj, tuple) else frozenset(items)
         from hpinspect.load.ndbuild import build_deferred
 
         return build_deferred(self, obj)
 
     def _fill(self, obj: Any) -> None:
-        target: Any = self.done.get(id(obj))
+        value = self.value
         if isinstance(obj, dict):
-            for k, v in obj.items():
-                target[self.value(k)] = self.value(v)
+            self._fill_dict(obj)
         elif isinstance(obj, list):
-            target.extend(self.value(x) for x in obj)
+            for i, x in enumerate(obj):
+                if type(x) not in _LEAVES:
+                    new = value(x)
+                    if new is not x:
+                        obj[i] = new
         elif isinstance(obj, set):
-            target.update(self.value(x) for x in obj)
-        elif isinstance(target, Stub) and id(target) not in self.filled:
-            self.filled.add(id(target))
-            self._fill_stub(target)
+            new_items = {value(x) for x in obj}
+            if new_items != obj:
+                obj.clear()
+                obj.update(new_items)
+        elif isinstance(obj, (StandIn, Stub)) and not isinstance(obj, Deferred):
+            stub = obj._hp_stub if isinstance(obj, StandIn) else obj
+            if id(stub) not in self.filled:
+                self.filled.add(id(stub))
+                self._fill_stub(stub)
+
+    def _fill_dict(self, obj: dict[Any, Any]) -> None:
+        value = self.value
+        if any(type(k) not in _LEAVES and value(k) is not k for k in obj):
+            items = [(value(k), value(v)) for k, v in obj.items()]
+            obj.clear()
+            obj.update(items)
+            return
+        for k, v in obj.items():
+            if type(v) not in _LEAVES:
+                new = value(v)
+                if new is not v:
+                    obj[k] = new
 
     def _fill_stub(self, stub: Stub) -> None:
         value = self.value

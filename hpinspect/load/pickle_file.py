@@ -178,7 +178,8 @@ def _why(exc: BaseException) -> str:
 def _result(spath: str, size: int, digest: str, compression: str | None, session: Session,
             streams: Streams, head: bytes) -> LoadResult:
     root = streams.roots[0] if streams.roots else None
-    paths = locate(root, session.limits.max_depth, spath) if streams.roots else {}
+    wanted = {id(o) for use in session.globals.values() for o in use.objects}
+    paths = locate(root, wanted) if streams.roots else {}
     findings = _findings(session, paths)
     if streams.broken is not None:
         findings = _broken(session, streams, findings, head, compression)
@@ -262,52 +263,78 @@ def _join(path: str, attr: str) -> str:
     return f"{path}.{attr}" if path else attr
 
 
-def locate(root: Any, max_depth: int, spath: str) -> dict[int, str]:
-    """Breadth-first paths of every Stub and GlobalRef (``id`` -> path); enforces max_depth."""
+Link = tuple[Any, str, Any] | None
+"""(parent link, kind "attr"/"item"/"index", key): a path built only when it is needed."""
+
+
+def _render(link: Link) -> str:
+    parts: list[str] = []
+    while link is not None:
+        link, kind, key = link
+        if kind == "attr":
+            parts.append(f".{short_key(str(key))}")
+        elif kind == "item":
+            parts.append(f"[{short_key(safe_repr(key))}]")
+        else:
+            parts.append(f"[{key}]")
+    path = "".join(reversed(parts))
+    return path[1:] if path.startswith(".") else path
+
+
+def _stub_children(obj: Stub, link: Link) -> list[tuple[Any, Link]]:
+    out: list[tuple[Any, Link]] = [(obj.factory, link), *((a, link) for a in obj.args),
+                                   *((v, link) for v in obj.kwargs.values())]
+    state = obj.state
+    if isinstance(state, dict):
+        out.extend((v, (link, "attr", k)) for k, v in state.items())
+    elif state is not None:
+        out.append((state, link))
+    out.extend((v, (link, "index", i)) for i, v in enumerate(obj.list_items))
+    out.extend((v, (link, "item", k)) for k, v in obj.dict_items)
+    return out
+
+
+def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
+    if isinstance(obj, Stub):
+        return _stub_children(obj, link)
+    if isinstance(obj, dict):
+        return [x for k, v in obj.items() for x in ((k, link), (v, (link, "item", k)))]
+    if isinstance(obj, (list, tuple)):
+        return [(v, (link, "index", i)) for i, v in enumerate(obj)]
+    if isinstance(obj, (set, frozenset)):
+        return [(v, link) for v in obj]
+    if getattr(getattr(obj, "dtype", None), "hasobject", False):
+        return [(v, (link, "index", i)) for i, v in enumerate(obj.flat)]
+    return []
+
+
+def locate(root: Any, wanted: set[int]) -> dict[int, str]:
+    """Breadth-first paths of the Stubs and GlobalRefs in ``wanted`` (``id`` -> path).
+
+    The walk stops as soon as every wanted object is placed; path strings are built only
+    for them. (Nesting is already limited by :mod:`hpinspect.load.convert`.)
+    """
     import numpy as np
 
-    paths: dict[int, str] = {}
+    found: dict[int, Link] = {}
     seen: set[int] = set()
-    queue: deque[tuple[Any, str, int]] = deque([(root, "", 0)])
-    while queue:
-        obj, path, depth = queue.popleft()
-        if depth > max_depth:
-            raise LimitExceededError(
-                f"objects nest deeper than {max_depth:,} levels (raise it with --max-depth)",
-                spath)
+    nodes = (Stub, list, tuple, dict, set, frozenset, np.ndarray)
+    queue: deque[tuple[Any, Link]] = deque([(root, None)])
+    while queue and len(found) < len(wanted):
+        obj, link = queue.popleft()
+        key = id(obj)
         if isinstance(obj, GlobalRef):
-            paths.setdefault(id(obj), path)
+            if key in wanted:
+                found.setdefault(key, link)
             continue
-        if not isinstance(obj, (Stub, list, tuple, dict, set, frozenset, np.ndarray)):
+        if key in seen or not isinstance(obj, nodes):
             continue
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        nxt = depth + 1
-        if isinstance(obj, Stub):
-            paths.setdefault(id(obj), path)
-            queue.append((obj.factory, path, nxt))
-            queue.extend((arg, path, nxt) for arg in obj.args)
-            queue.extend((v, path, nxt) for v in obj.kwargs.values())
-            state = obj.state
-            if isinstance(state, dict):
-                queue.extend((v, _join(path, str(k)), nxt) for k, v in state.items())
-            elif state is not None:
-                queue.append((state, path, nxt))
-            queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj.list_items))
-            queue.extend((v, f"{path}[{short_key(safe_repr(k))}]", nxt)
-                         for k, v in obj.dict_items)
-        elif isinstance(obj, dict):
-            for k, v in obj.items():
-                queue.append((k, path, nxt))
-                queue.append((v, f"{path}[{short_key(safe_repr(k))}]", nxt))
-        elif isinstance(obj, (list, tuple)):
-            queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj))
-        elif isinstance(obj, (set, frozenset)):
-            queue.extend((v, path, nxt) for v in obj)
-        elif obj.dtype.hasobject:
-            queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj.flat))
-    return paths
+        seen.add(key)
+        if key in wanted:
+            found.setdefault(key, link)
+        queue.extend(child for child in _children_of(obj, link)
+                     if isinstance(child[0], (GlobalRef, *nodes)))
+    return {key: _render(link) for key, link in found.items()}
 
 
 def _findings(session: Session, paths: dict[int, str]) -> tuple[Finding, ...]:

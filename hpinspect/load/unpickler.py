@@ -396,7 +396,8 @@ def _c_load(stream: BinaryIO, session: Session, persistent_load: PersistentLoad 
         reader = _CReaderPersistent(stream, session, proto)
         reader.hp_persistent = persistent_load
     value = reader.load()
-    session.check_memo(len(reader.memo.copy()))
+    if session.charged > session.limits.max_memo:  # each memo entry takes at least one byte
+        session.check_memo(len(reader.memo.copy()))
     return value
 
 

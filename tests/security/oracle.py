@@ -1,0 +1,140 @@
+"""Differential oracle: CPython's real unpicklers with a ``find_class`` that imports nothing.
+
+Run as ``python oracle.py FILE...``; prints one JSON line per file:
+``{"path", "pickle": {"names": [...], "calls": [...], "error"}, "joblib": {...}}``.
+
+``pickle`` is the C ``pickle.Unpickler``; ``joblib`` is the real ``joblib.load`` (its
+``NumpyUnpickler``), whose ``find_class`` is replaced for the one load. Every global resolves
+to a fresh recording class (a metaclass records calls, ``__new__`` instantiations, and every
+method an unpickler calls on an instance), except the few real data classes joblib needs to
+rebuild arrays (``NumpyArrayWrapper``, numpy's reconstructors, builtins containers), which are
+the real objects and are recorded as resolved. Nothing named by a file is imported.
+"""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import copyreg
+import io
+import json
+import pickle
+import sys
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
+from typing import Any
+
+import joblib.numpy_pickle as jnp
+import numpy as np
+
+REAL: dict[str, Any] = {
+    "joblib.numpy_pickle.NumpyArrayWrapper": jnp.NumpyArrayWrapper,
+    "numpy.core.multiarray._reconstruct": np._core.multiarray._reconstruct,
+    "numpy._core.multiarray._reconstruct": np._core.multiarray._reconstruct,
+    "numpy.ndarray": np.ndarray,
+    "numpy.dtype": np.dtype,
+    "numpy.core.multiarray.scalar": np._core.multiarray.scalar,
+    "numpy._core.multiarray.scalar": np._core.multiarray.scalar,
+    "copyreg._reconstructor": copyreg._reconstructor,
+    "builtins.object": object,
+    "_codecs.encode": codecs.encode,
+    "collections.OrderedDict": collections.OrderedDict,
+    **{f"builtins.{t.__name__}": t for t in (set, frozenset, list, tuple, dict, bytearray,
+                                             bytes, slice, complex, int, float, str, range)},
+}
+
+
+class Log:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.calls: list[str] = []
+
+
+def recorder(dotted: str, log: Log) -> type:
+    class Meta(type):
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            log.calls.append(dotted)
+            return object.__new__(Instance)
+
+    class Instance(metaclass=Meta):
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return object.__new__(cls)  # instantiation without __init__ (NEWOBJ)
+
+        def __setstate__(self, state: Any) -> None:
+            pass
+
+        def __setitem__(self, key: Any, value: Any) -> None:
+            pass
+
+        def append(self, item: Any) -> None:
+            pass
+
+        def extend(self, items: Any) -> None:
+            pass
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            log.calls.append(dotted)
+            return object.__new__(Instance)
+
+    return Instance
+
+
+def finder(log: Log, proto: Any) -> Any:
+    def find_class(module: str, name: str) -> Any:
+        if proto() < 3:
+            if (module, name) in NAME_MAPPING:
+                module, name = NAME_MAPPING[(module, name)]
+            elif module in IMPORT_MAPPING:
+                module = IMPORT_MAPPING[module]
+        dotted = f"{module}.{name}"
+        log.names.append(dotted)
+        return REAL.get(dotted) or recorder(dotted, log)
+    return find_class
+
+
+def read_c(path: str) -> dict[str, Any]:
+    log = Log()
+    with open(path, "rb") as handle:
+        head = handle.read(2)
+        handle.seek(0)
+        proto = head[1] if head[:1] == b"\x80" else 0
+        find = finder(log, lambda: proto)
+
+        class Reader(pickle.Unpickler):
+            def find_class(self, module: str, name: str) -> Any:
+                return find(module, name)
+
+        reader = Reader(io.BufferedReader(handle), encoding="latin1")
+        error = None
+        try:
+            reader.load()
+        except Exception as exc:  # noqa: BLE001
+            error = f"{type(exc).__name__}: {exc}"
+    return {"names": sorted(set(log.names)), "calls": sorted(set(log.calls)), "error": error}
+
+
+def read_joblib(path: str) -> dict[str, Any]:
+    log = Log()
+    original = jnp.NumpyUnpickler.find_class
+
+    def find_class(self: Any, module: str, name: str) -> Any:
+        return finder(log, lambda: self.proto)(module, name)
+
+    jnp.NumpyUnpickler.find_class = find_class  # type: ignore[method-assign]
+    error = None
+    try:
+        jnp.load(path)
+    except Exception as exc:  # noqa: BLE001
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        jnp.NumpyUnpickler.find_class = original  # type: ignore[method-assign]
+    return {"names": sorted(set(log.names)), "calls": sorted(set(log.calls)), "error": error}
+
+
+def main(paths: list[str]) -> None:
+    for path in paths:
+        print(json.dumps({"path": path, "pickle": read_c(path), "joblib": read_joblib(path)}),
+              flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

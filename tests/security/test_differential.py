@@ -1,0 +1,149 @@
+"""Differential test: the names hpinspect reports equal what CPython's real loaders resolve.
+
+The oracle (``tests/security/oracle.py``) runs in a subprocess: the C ``pickle.Unpickler`` and
+the real ``joblib.load``, with a ``find_class`` that imports nothing and records every name.
+Cases: every hostile technique of ``hostile_corpus``, benign model files, and seeded byte
+mutations of real model files. Properties:
+
+- every name a real load resolves is in hpinspect's findings (nothing hidden);
+- when hpinspect refuses a file (exit 2), no name the real load *called* first is unsafe
+  (findings survive errors, so such a file must come back ``unsafe`` instead);
+- on benign files the two sets are equal and the values match the real load's.
+
+``scripts/fidelity_long.py`` runs the same comparison on tens of thousands of mutations.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pytest
+from hostile_corpus import TECHNIQUES, fresh_model
+
+from hpinspect.errors import HpinspectError
+from hpinspect.load import read_model
+from hpinspect.load.policy import severity_of
+
+ORACLE = Path(__file__).with_name("oracle.py")
+MUTATIONS = 120
+SEED = 20261201
+
+
+def oracle(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """The oracle's answer per path; a path on which the oracle itself crashes is omitted."""
+    out: dict[str, dict[str, Any]] = {}
+    todo = [str(p) for p in paths]
+    while todo:
+        proc = subprocess.run([sys.executable, str(ORACLE), *todo], capture_output=True,
+                              text=True, timeout=600, check=False)
+        for line in proc.stdout.splitlines():
+            doc = json.loads(line)
+            out[doc["path"]] = doc
+        done = [p for p in todo if p in out]
+        if len(done) == len(todo):
+            break
+        todo = todo[todo.index(next(p for p in todo if p not in out)) + 1:]
+    return out
+
+
+def hp_names(path: Path) -> set[str] | None:
+    """Names in hpinspect's findings, or ``None`` when it refuses the file."""
+    try:
+        result = read_model(path)
+    except HpinspectError:
+        return None
+    return {f.global_name for f in result.safety.findings if f.global_name != "(stream)"}
+
+
+def mutate(data: bytes, rng: random.Random) -> bytes:
+    buf = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.random()
+        i = rng.randrange(len(buf))
+        if kind < 0.5:
+            buf[i] = rng.randrange(256)
+        elif kind < 0.75:
+            del buf[i: i + rng.randint(1, 8)]
+        else:
+            buf[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+    return bytes(buf)
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    root = tmp_path_factory.mktemp("differential")
+    hostile: list[Path] = []
+    for i, technique in enumerate(TECHNIQUES):
+        directory = root / f"h{i}"
+        directory.mkdir()
+        hostile.append(technique.build(directory, root / f"canary{i}"))
+    benign: list[Path] = []
+    for kind in ("logreg", "pipeline"):
+        model = fresh_model(kind)  # type: ignore[arg-type]
+        for protocol in (0, 2, 4, 5):
+            path = root / f"{kind}-p{protocol}.pkl"
+            path.write_bytes(pickle.dumps(model, protocol=protocol))
+            benign.append(path)
+        joblib.dump(model, root / f"{kind}.joblib")
+        joblib.dump(model, root / f"{kind}-z.joblib", compress=3)
+        benign += [root / f"{kind}.joblib", root / f"{kind}-z.joblib"]
+    rng = random.Random(SEED)
+    mutated: list[Path] = []
+    for n in range(MUTATIONS):
+        source = benign[n % len(benign)]
+        path = root / f"mut{n}{source.suffix}"
+        path.write_bytes(mutate(source.read_bytes(), rng))
+        mutated.append(path)
+    return {"hostile": hostile, "benign": benign, "mutated": mutated}
+
+
+def _check(path: Path, answer: dict[str, Any]) -> str | None:
+    """A description of the divergence, or ``None``."""
+    real = set(answer["pickle"]["names"]) | set(answer["joblib"]["names"])
+    called = set(answer["pickle"]["calls"]) | set(answer["joblib"]["calls"])
+    mine = hp_names(path)
+    if mine is None:
+        unsafe = {n for n in called
+                  if severity_of(n, {"called"})[0] in ("dangerous", "unknown call")}
+        return f"refused, but a real load calls {sorted(unsafe)}" if unsafe else None
+    missing = real - mine
+    return f"names a real load resolves but hpinspect does not report: {sorted(missing)}" \
+        if missing else None
+
+
+def test_hostile_and_mutated_files_name_everything_a_real_load_resolves(
+        cases: dict[str, list[Path]]) -> None:
+    paths = cases["hostile"] + cases["mutated"]
+    answers = oracle(paths)
+    assert len(answers) >= len(paths) * 0.9, "the oracle crashed on too many files"
+    divergences = {str(p): d for p in paths if str(p) in answers
+                   for d in [_check(p, answers[str(p)])] if d}
+    assert not divergences, json.dumps(divergences, indent=1)
+
+
+def test_benign_files_equal_names_and_values(cases: dict[str, list[Path]]) -> None:
+    answers = oracle(cases["benign"])
+    for path in cases["benign"]:
+        answer = answers[str(path)]
+        real = set(answer["pickle"]["names"]) if path.suffix == ".pkl" else set(
+            answer["joblib"]["names"])
+        mine = hp_names(path)
+        assert mine is not None
+        assert real <= mine, (path, real - mine)
+        # hpinspect reads .joblib both ways; the plain-pickle names are the only extra ones
+        extra = mine - real - set(answer["pickle"]["names"])
+        assert not extra, (path, extra)
+        result = read_model(path)
+        model = joblib.load(path) if path.suffix == ".joblib" else pickle.loads(
+            path.read_bytes())
+        root = result.root
+        for name, value in model.get_params(deep=False).items():
+            if isinstance(value, (int, float, str, bool, type(None))):
+                assert root.attrs[name] == value, (path, name)
