@@ -155,10 +155,17 @@ def _np_reconstruct(s: Session, args: tuple[Any, ...], kwargs: dict[str, Any],
     return s.deferred("numpy.core.multiarray._reconstruct", "ndarray", args, how)
 
 
+RECORD_TYPES = frozenset({"numpy.record", "numpy.rec.record", "numpy._core.records.record",
+                          "numpy.core.records.record"})
+
+
 def _deferred(kind: str, arity: tuple[int, ...]) -> Evaluator:
     def run(s: Session, args: tuple[Any, ...], kwargs: dict[str, Any], how: str) -> Any:
         if kwargs or len(args) not in arity:
             return _unexpected()
+        first = ref_of(args[0])
+        if kind == "dtype" and first is not None and first.dotted in RECORD_TYPES:
+            args = ("V", *args[1:])  # a record array's dtype: numpy.dtype(numpy.record, 0, 1)
         if kind == "dtype" and (not isinstance(args[0], str) or len(args[0]) > MAX_DTYPE_TEXT
                                 or not all(isinstance(a, (bool, int)) for a in args[1:])):
             return _unexpected()

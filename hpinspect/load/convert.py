@@ -14,7 +14,7 @@ from collections import deque
 from typing import Any
 
 from hpinspect.errors import LimitExceededError
-from hpinspect.load.objects import Stub
+from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.standins import Deferred, StandIn, StandInMeta, ref_of
 from hpinspect.load.unpickler import Session
 
@@ -199,10 +199,16 @@ def planted_hooks(session: Session) -> None:
     under ``__setstate__``/``append``/``extend``/``add``/...; a later BUILD/APPEND(S)/ADDITEMS
     then calls it. Every non-inert value under such a key is reported as called.
     """
+    from hpinspect.load.allowlist import arguments_inert
+
     for obj in session.instances:
         if isinstance(obj, Deferred):
             continue
         stub = obj._hp_stub
+        factory = stub.factory
+        if isinstance(factory, GlobalRef) and factory.dotted in session.globals and \
+                not arguments_inert(factory.dotted, stub.args, stub.kwargs):
+            session.globals[factory.dotted].unvetted = True  # load/allowlist.py argument rules
         for mapping in _hook_dicts(stub):
             for key, value in mapping.items():
                 if not isinstance(key, str) or not (key in HOOK_KEYS or (

@@ -227,10 +227,7 @@ UNREVIEWED_SETSTATE: frozenset[str] = frozenset({
 
 
 def _allowlisted_methods(dotted: str) -> frozenset[str]:
-    try:
-        from hpinspect.load import allowlist  # type: ignore[attr-defined]
-    except ImportError:
-        return HARMLESS_METHODS.get(dotted, frozenset())
+    """Reviewed methods for ``dotted``: this table plus any in load/allowlist.py."""
     extra: dict[str, frozenset[str]] = getattr(allowlist, "HARMLESS_METHODS", {})
     return HARMLESS_METHODS.get(dotted, frozenset()) | extra.get(dotted, frozenset())
 
