@@ -303,13 +303,12 @@ class BudgetRaw(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
         self._check_growth()
-        data = self._source.read(len(view))
+        data = self._source.read(len(buffer))
         n = len(data)
         if n:
             self._session.charge(n, "pickle data")
-            view[:n] = data
+            buffer[:n] = data
             self.position += n
         return n
 
