@@ -51,10 +51,13 @@ def nbytes_of(shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
 
 
 def _datetime_text(s: Session, text: str, meta: Any) -> str:
-    if not (isinstance(meta, tuple) and meta and isinstance(meta[0], tuple)
-            and len(meta[0]) >= 2):
+    """``M8[ns]``-style text from the datetime metadata: ``(metadata, (unit, num, den, ev))``
+    (numpy >= 1.7) or ``(unit, num, den, ev)``."""
+    if isinstance(meta, tuple) and len(meta) == 2 and isinstance(meta[1], tuple):
+        meta = meta[1]
+    if not (isinstance(meta, tuple) and len(meta) >= 2):
         raise _bad(s, "datetime dtype")
-    unit, num = meta[0][0], meta[0][1]
+    unit, num = meta[0], meta[1]
     unit = unit.decode("ascii", "replace") if isinstance(unit, bytes) else unit
     if unit not in DATETIME_UNITS or not isinstance(num, int) or not 0 < num < 1 << 31:
         raise _bad(s, "datetime dtype")
