@@ -155,8 +155,9 @@ def _read_streams(source: BinaryIO, session: Session, kind: str,
             out.roots.append(convert(raw, session))
         except Exception as exc:
             where = "pickle" if index == 0 else f"pickle stream {index + 1}"
-            out.broken = (f"{where} starting at byte {start:,} breaks near byte "
-                          f"{stream.tell():,}: {_why(exc)}")
+            read_to = getattr(stream.raw, "position", stream.tell())
+            out.broken = (f"{where} starting at byte {start:,} breaks before byte "
+                          f"{read_to:,}: {_why(exc)}")
             out.first_broken = index == 0
             out.error = exc
             return out
