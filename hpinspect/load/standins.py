@@ -116,7 +116,8 @@ class Deferred(StandIn):
 
 def make_class(ref: GlobalRef, recorder: Recorder) -> type:
     """A new stand-in class for the global ``ref``."""
-    return StandInMeta(f"standin:{ref.dotted}", (StandIn,),
+    # A fixed class name: the file's name may not even be encodable (lone surrogates).
+    return StandInMeta("StandIn", (StandIn,),
                        {"__slots__": (), "_hp_ref": ref, "_hp_recorder": recorder})
 
 
@@ -141,7 +142,7 @@ def _deferred_class(cls: type) -> type:
     meta: Any = cls
     cached = getattr(meta, "_hp_deferred", None)
     if cached is None:
-        cached = StandInMeta(f"deferred:{meta._hp_ref.dotted}", (Deferred,),
+        cached = StandInMeta("Deferred", (Deferred,),
                              {"__slots__": (), "_hp_ref": meta._hp_ref,
                               "_hp_recorder": meta._hp_recorder})
         type.__setattr__(cls, "_hp_deferred", cached)
