@@ -281,7 +281,7 @@ def _peak_rss() -> int:
 class BudgetRaw(io.RawIOBase):
     """The bytes of ``source``, refusing to deliver more than the session's byte budget.
 
-    Each refill (every 64 KiB) also checks how much memory the unpickler's objects took since
+    Each refill (every 1 MiB) also checks how much memory the unpickler's objects took since
     the read began: the C unpickler builds containers with no callback hpinspect could count.
     """
 
@@ -318,7 +318,7 @@ class BudgetRaw(io.RawIOBase):
 
 def budget_stream(source: BinaryIO, session: Session) -> io.BufferedReader:
     """A buffered reader over ``source`` that counts every byte against the budget."""
-    return io.BufferedReader(BudgetRaw(source, session), 1 << 16)
+    return io.BufferedReader(BudgetRaw(source, session), 1 << 20)
 
 
 # ---------------------------------------------------------------------- the readers
