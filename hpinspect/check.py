@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any, Literal, cast
 
 from hpinspect.errors import UsageError
-from hpinspect.report import Node, Report
+from hpinspect.report import Category, Node, Report
 
 __all__ = [
     "SKEW_LEVELS",
@@ -339,7 +339,7 @@ def param_map(report: Report) -> dict[str, Param]:
     """
     params: dict[str, Param] = {}
     for node in report.nodes():
-        for attr in node.by_category("hyperparameter"):
+        for attr in node.by_category(Category.HYPERPARAMETER):
             params.setdefault(node.param_prefix + attr.name,
                               Param(node.param_prefix + attr.name, attr.value, attr.summary,
                                     attr.kind))

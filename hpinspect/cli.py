@@ -249,7 +249,7 @@ def inspect(
     reports, code = load_reports(models, limits, overrides, expand_members=show_all)
     if reports:
         options = RenderOptions(
-            only=only.value if only is not None else None,
+            only=only,
             explain=explain, show_all=show_all, color=use_color(no_color, output),
             width=terminal_width(width), several=len(models) > 1)
         emit(get_renderer(fmt).render(reports, options), output)

@@ -12,23 +12,32 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from hpinspect.classify.versions import MARKERS
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
-from hpinspect.report import CATEGORIES, Attribute, Category, Node, Report
+from hpinspect.render.text import format_float, shape_text
+from hpinspect.report import (
+    CATEGORIES,
+    Attribute,
+    Category,
+    DiffStatus,
+    Node,
+    Report,
+    RowCategory,
+)
 
 __all__ = ["DiffResult", "DiffRow", "DiffStatus", "RowCategory", "diff_reports"]
 
-DiffStatus = Literal["changed", "added", "removed", "equal"]
-RowCategory = Literal["hyperparameter", "learned", "auxiliary", "structure", "version", "safety"]
 
 # Bounds on the recursive comparison of loaded values: a hostile or huge object graph must cost
 # no more than a bounded walk (the loader already capped its size).
 _MAX_DEPTH = 24
 _MAX_ITEMS = 100_000
+DIFF_DIGITS = 6
+"""Significant digits of the largest differences in a detail."""
 
 
 @dataclass(frozen=True)
@@ -80,12 +89,12 @@ class DiffResult:
     @property
     def has_differences(self) -> bool:
         """True when any row is not ``equal``."""
-        return any(row.status != "equal" for row in self.rows)
+        return any(row.status != DiffStatus.EQUAL for row in self.rows)
 
     @property
     def differences(self) -> tuple[DiffRow, ...]:
         """The rows that are not ``equal``."""
-        return tuple(row for row in self.rows if row.status != "equal")
+        return tuple(row for row in self.rows if row.status != DiffStatus.EQUAL)
 
 
 # --------------------------------------------------------------------------- JSON-safe values
@@ -137,8 +146,8 @@ class _Compare:
         parts: list[str] = []
         if self.numeric_diff:
             parts.append(
-                f"values differ: max abs diff {_num(self.max_abs)}, "
-                f"max rel diff {_num(self.max_rel)}"
+                f"values differ: max abs diff {_magnitude(self.max_abs)}, "
+                f"max rel diff {_magnitude(self.max_rel)}"
             )
         if self.nan_mismatch:
             parts.append("NaN positions differ")
@@ -283,6 +292,10 @@ class _Compare:
             self.other_diff = True
 
 
+def _magnitude(x: float) -> str:
+    return format_float(x, DIFF_DIGITS, mark_float=False)
+
+
 def _fitted_state(state: Any) -> Any:
     """For a nested estimator, only what ``fit`` set (trailing underscore) is a learned value.
 
@@ -322,19 +335,6 @@ def _loose_equal(a: Any, b: Any) -> bool:
         return False
 
 
-def _num(x: float) -> str:
-    if math.isinf(x) or math.isnan(x):
-        return str(x)
-    return f"{x:.6g}"
-
-
-def _shape_text(shape: Any) -> str:
-    if isinstance(shape, (list, tuple)):
-        dims = [str(d) for d in shape]
-        return "(" + dims[0] + ",)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"
-    return str(shape)
-
-
 # --------------------------------------------------------------------------- attribute rows
 
 
@@ -357,7 +357,7 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
         changes: list[str] = []
         if not _loose_equal(a.stats.get("shape"), b.stats.get("shape")):
             changes.append(
-                f"shape {_shape_text(a.stats.get('shape'))} → {_shape_text(b.stats.get('shape'))}"
+                f"shape {shape_text(a.stats.get('shape'))} → {shape_text(b.stats.get('shape'))}"
             )
         if a.stats.get("dtype") != b.stats.get("dtype"):
             changes.append(f"dtype {a.stats.get('dtype')} → {b.stats.get('dtype')}")
@@ -388,17 +388,18 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
 
 
 def _attribute_row(node_path: str, a: Attribute, b: Attribute, prefix: str = "") -> DiffRow:
-    category: Category = b.category
-    if a.category == "learned" or b.category == "learned":
+    category = RowCategory(b.category)
+    if Category.LEARNED in (a.category, b.category):
         equal, detail = _compare_learned(a, b)
-        category = "learned"
+        category = RowCategory.LEARNED
     else:
         equal, detail = _compare_value(a, b)
     if a.category != b.category:
         move = f"category {a.category} → {b.category}"
         detail = f"{move}; {detail}" if detail else move
-    return DiffRow(node_path, a.name, category, a.summary, b.summary,
-                   "equal" if equal else "changed", detail, _param(prefix, a.name))
+    status = DiffStatus.EQUAL if equal else DiffStatus.CHANGED
+    return DiffRow(node_path, a.name, category, a.summary, b.summary, status, detail,
+                   _param(prefix, a.name))
 
 
 def _param(prefix: str, name: str) -> str:
@@ -408,26 +409,28 @@ def _param(prefix: str, name: str) -> str:
 def _node_rows(a: Node, b: Node, ignore: frozenset[Category]) -> list[DiffRow]:
     rows: list[DiffRow] = []
     if a.class_name != b.class_name:
-        rows.append(DiffRow(a.path, "", "structure", a.short_class, b.short_class, "changed",
-                            f"class {a.class_name} → {b.class_name}"))
+        rows.append(DiffRow(a.path, "", RowCategory.STRUCTURE, a.short_class, b.short_class,
+                            DiffStatus.CHANGED, f"class {a.class_name} → {b.class_name}"))
     elif a.fitted != b.fitted:
-        rows.append(DiffRow(a.path, "", "structure", _fitted(a), _fitted(b), "changed",
-                            "fitted state changed"))
+        rows.append(DiffRow(a.path, "", RowCategory.STRUCTURE, _fitted(a), _fitted(b),
+                            DiffStatus.CHANGED, "fitted state changed"))
     else:
-        rows.append(DiffRow(a.path, "", "structure", a.short_class, b.short_class, "equal"))
+        rows.append(DiffRow(a.path, "", RowCategory.STRUCTURE, a.short_class, b.short_class,
+                            DiffStatus.EQUAL))
     b_attrs = {attr.name: attr for attr in b.attributes}
     a_names = {attr.name for attr in a.attributes}
     for attr in a.attributes:
         other = b_attrs.get(attr.name)
         if other is None:
             if attr.category not in ignore:
-                rows.append(DiffRow(a.path, attr.name, attr.category, attr.summary, "",
-                                    "removed", param=_param(a.param_prefix, attr.name)))
+                rows.append(DiffRow(a.path, attr.name, RowCategory(attr.category), attr.summary, "",
+                                    DiffStatus.REMOVED, param=_param(a.param_prefix, attr.name)))
         elif attr.category not in ignore or other.category not in ignore:
             rows.append(_attribute_row(a.path, attr, other, a.param_prefix))
     for attr in b.attributes:
         if attr.name not in a_names and attr.category not in ignore:
-            rows.append(DiffRow(b.path, attr.name, attr.category, "", attr.summary, "added",
+            rows.append(DiffRow(b.path, attr.name, RowCategory(attr.category), "", attr.summary,
+                                DiffStatus.ADDED,
                                 param=_param(b.param_prefix, attr.name)))
     return rows
 
@@ -445,13 +448,13 @@ def _version_rows(a: Report, b: Report) -> list[DiffRow]:
     for lib in sorted(a_saved.keys() | b_saved.keys()):
         va, vb = a_saved.get(lib, ""), b_saved.get(lib, "")
         if not va:
-            status: DiffStatus = "added"
+            status = DiffStatus.ADDED
         elif not vb:
-            status = "removed"
+            status = DiffStatus.REMOVED
         else:
-            status = "equal" if va == vb else "changed"
-        detail = "" if status == "equal" else "saved with"
-        rows.append(DiffRow("", lib, "version", va, vb, status, detail))
+            status = DiffStatus.EQUAL if va == vb else DiffStatus.CHANGED
+        detail = "" if status == DiffStatus.EQUAL else "saved with"
+        rows.append(DiffRow("", lib, RowCategory.VERSION, va, vb, status, detail))
     return rows
 
 
@@ -462,7 +465,8 @@ def _finding_names(report: Report) -> set[str]:
 
 def _safety_rows(a: Report, b: Report) -> list[DiffRow]:
     va, vb = a.safety.verdict, b.safety.verdict
-    rows = [DiffRow("", "verdict", "safety", va, vb, "equal" if va == vb else "changed")]
+    verdict = DiffStatus.EQUAL if va == vb else DiffStatus.CHANGED
+    rows = [DiffRow("", "verdict", RowCategory.SAFETY, va, vb, verdict)]
     fa, fb = _finding_names(a), _finding_names(b)
     if fa != fb:
         parts: list[str] = []
@@ -470,10 +474,11 @@ def _safety_rows(a: Report, b: Report) -> list[DiffRow]:
             parts.append("only in B: " + ", ".join(sorted(fb - fa)))
         if fa - fb:
             parts.append("only in A: " + ", ".join(sorted(fa - fb)))
-        rows.append(DiffRow("", "findings", "safety", _join(fa), _join(fb), "changed",
-                            "; ".join(parts)))
+        rows.append(DiffRow("", "findings", RowCategory.SAFETY, _join(fa), _join(fb),
+                            DiffStatus.CHANGED, "; ".join(parts)))
     else:
-        rows.append(DiffRow("", "findings", "safety", _join(fa), _join(fb), "equal"))
+        rows.append(DiffRow("", "findings", RowCategory.SAFETY, _join(fa), _join(fb),
+                            DiffStatus.EQUAL))
     return rows
 
 
@@ -524,15 +529,15 @@ def diff_reports(a: Report, b: Report, ignore: frozenset[Category] = frozenset()
         if na is not None and nb is not None:
             rows.extend(_node_rows(na, nb, ignore))
         elif na is not None:
-            rows.append(DiffRow(path, "", "structure", na.short_class, "", "removed",
-                                f"node {na.class_name} only in A"))
+            rows.append(DiffRow(path, "", RowCategory.STRUCTURE, na.short_class, "",
+                                DiffStatus.REMOVED, f"node {na.class_name} only in A"))
         elif nb is not None:
-            rows.append(DiffRow(path, "", "structure", "", nb.short_class, "added",
-                                f"node {nb.class_name} only in B"))
-    if "auxiliary" not in ignore:
+            rows.append(DiffRow(path, "", RowCategory.STRUCTURE, "", nb.short_class,
+                                DiffStatus.ADDED, f"node {nb.class_name} only in B"))
+    if Category.AUXILIARY not in ignore:
         rows.extend(_version_rows(a, b))
     rows.extend(_safety_rows(a, b))
     if not include_equal:
-        rows = [row for row in rows if row.status != "equal"]
+        rows = [row for row in rows if row.status != DiffStatus.EQUAL]
     ignored = tuple(c for c in CATEGORIES if c in ignore)
     return DiffResult(a.file.path, b.file.path, tuple(rows), ignored)

@@ -16,6 +16,7 @@ import numpy as np
 from hpinspect.load.arrays import ArrayStats, compute_stats
 from hpinspect.load.common import MAX_INT_BITS, int_text, safe_repr
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
+from hpinspect.render.text import format_number
 
 MAX_ITEMS = 12
 MAX_DEPTH = 3
@@ -32,19 +33,6 @@ class Described:
     """JSON-safe value, or None when a summary is all that makes sense."""
     summary: str
     stats: dict[str, Any] | None = None
-
-
-def _fmt(x: float | int | None) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, int):
-        return int_text(x)
-    if math.isnan(x) or math.isinf(x):
-        return str(x)
-    text = f"{x:.4g}"
-    if not any(c in text for c in ".en"):
-        text += ".0"  # keep 1.0 visibly a float
-    return text
 
 
 def stats_dict(stats: ArrayStats) -> dict[str, Any]:
@@ -72,9 +60,9 @@ def _array_summary(stats: ArrayStats) -> str:
     text = f"{stats.dtype} ({shape})"
     if stats.numeric:
         as_int = stats.dtype.lstrip("<>=|")[:1] in ("i", "u", "b") and stats.min is not None
-        low = _fmt(int(stats.min)) if as_int and stats.min is not None else _fmt(stats.min)
-        high = _fmt(int(stats.max)) if as_int and stats.max is not None else _fmt(stats.max)
-        text += f" min={low} max={high} mean={_fmt(stats.mean)}"
+        low = format_number(int(stats.min) if as_int and stats.min is not None else stats.min)
+        high = format_number(int(stats.max) if as_int and stats.max is not None else stats.max)
+        text += f" min={low} max={high} mean={format_number(stats.mean)}"
         if stats.nans:
             text += f" nans={stats.nans}"
     elif stats.fields:
@@ -132,7 +120,7 @@ def display_text(value: Any, depth: int = 0) -> str:
     if isinstance(value, str):
         return repr(_short(value, 60))
     if isinstance(value, float):
-        return _fmt(value)
+        return format_number(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return int_text(value)
     if value is None or isinstance(value, bool):
@@ -402,7 +390,7 @@ def describe(value: Any) -> Described:
         py = value.item() if isinstance(value, np.generic) else value
         if isinstance(py, int) and py.bit_length() > MAX_INT_BITS:
             return Described("scalar", None, int_text(py))
-        return Described("scalar", py, _fmt(py))
+        return Described("scalar", py, format_number(py))
     if isinstance(value, str):
         json_value, _ = to_json_value(value)
         return Described("string", json_value, display_text(value))
