@@ -18,19 +18,19 @@ Number, size and statistics text comes from :mod:`hpinspect.render.text`;
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Column, Table
 from rich.text import Text
 from rich.tree import Tree
 
 from hpinspect.render import RenderOptions
+from hpinspect.render.console import string_console
 from hpinspect.render.neutral import neutral_report
 from hpinspect.render.text import format_default, format_stats, human_size, plural
 from hpinspect.report import (
@@ -124,16 +124,7 @@ class TableRenderer:
 
     def render(self, reports: Sequence[Report], options: RenderOptions) -> str:
         """Every report in turn, separated by a rule; the text rich would print."""
-        file = io.StringIO()
-        console = Console(
-            file=file,
-            width=options.width,
-            force_terminal=options.color,
-            color_system="standard" if options.color else None,
-            no_color=not options.color,
-            highlight=False,
-            soft_wrap=False,
-        )
+        console = string_console(options.width, options.color)
         for index, report in enumerate(reports):
             if index:
                 console.print()
@@ -141,7 +132,7 @@ class TableRenderer:
                 console.print()
             for renderable in report_renderables(report, options):
                 console.print(renderable)
-        text = file.getvalue()
+        text = console.text()
         if not options.color:
             # Tables and panels pad their lines with spaces; without colours they carry nothing.
             text = "\n".join(line.rstrip() for line in text.split("\n"))
