@@ -16,7 +16,7 @@ import numpy as np
 from hpinspect.load.arrays import ArrayStats, compute_stats
 from hpinspect.load.common import MAX_INT_BITS, int_text, safe_repr
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
-from hpinspect.render.text import format_number
+from hpinspect.render.text import format_float, format_number
 
 MAX_ITEMS = 12
 MAX_DEPTH = 3
@@ -135,23 +135,28 @@ def display_text(value: Any, depth: int = 0) -> str:
         return _array_summary(array_stats(value))
     if depth >= MAX_DEPTH:
         return "…"
-    if isinstance(value, (list, tuple, set, frozenset)):
-        brackets = {list: "[]", tuple: "()"}.get(type(value), "{}")
-        items = list(value)
-        parts = [display_text(v, depth + 1) for v in items[:6]]
-        if len(items) > 6:
-            parts.append(f"… {len(items)} items")
-        trailing = "," if isinstance(value, tuple) and len(items) == 1 else ""
-        return _short(brackets[0] + ", ".join(parts) + trailing + brackets[1], 120)
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return _container_text(value, depth)
+    if isinstance(value, (bytes, bytearray)):
+        return f"{type(value).__name__}[{len(value)}]"
+    return _short(safe_repr(value), 80)
+
+
+def _container_text(value: Any, depth: int) -> str:
+    """A list, tuple, set or dict: the first few items, then how many there are."""
     if isinstance(value, dict):
         parts = [f"{display_text(k, depth + 1)}: {display_text(v, depth + 1)}" for k, v in
                  list(value.items())[:4]]
         if len(value) > 4:
             parts.append(f"… {len(value)} keys")
         return _short("{" + ", ".join(parts) + "}", 120)
-    if isinstance(value, (bytes, bytearray)):
-        return f"{type(value).__name__}[{len(value)}]"
-    return _short(safe_repr(value), 80)
+    brackets = "[]" if type(value) is list else "()" if type(value) is tuple else "{}"
+    items = list(value)
+    parts = [display_text(v, depth + 1) for v in items[:6]]
+    if len(items) > 6:
+        parts.append(f"… {len(items)} items")
+    trailing = "," if isinstance(value, tuple) and len(items) == 1 else ""
+    return _short(brackets[0] + ", ".join(parts) + trailing + brackets[1], 120)
 
 
 def stub_text(stub: Stub) -> str:
@@ -344,6 +349,31 @@ def pandas_text(stub: Stub) -> str | None:
     return None
 
 
+def _describe_stub(value: Stub) -> Described:
+    """A tree, a sparse matrix, an ndarray subclass or pandas object, a random state, or an
+    object the loader did not construct."""
+    dotted = value.dotted
+    tree = tree_facts(value) if dotted.endswith(("._tree.Tree", "TreePredictor")) else None
+    if tree is not None:
+        return Described("tree", tree, f"{tree['node_count']} nodes, depth "
+                         f"{tree['max_depth']}, {tree['leaves']} leaves")
+    if dotted.startswith("scipy.sparse."):
+        facts = sparse_facts(value)
+        if facts is not None:
+            shape = "×".join(str(d) for d in facts["shape"])
+            return Described("sparse", facts, f"{dotted.rsplit('.', 1)[-1]} ({shape}) "
+                             f"nnz={facts['nnz']} "
+                             f"density={format_float(facts['density'], 3, mark_float=False)}")
+    special = subclass_array_text(value) or (
+        pandas_text(value) if dotted.startswith("pandas.") else None)
+    if special is not None:
+        return Described("array" if dotted.startswith("numpy.") else "table", None,
+                         special)
+    text = stub_text(value)
+    kind = "random_state" if text.startswith(("RandomState(", "Generator(")) else "object"
+    return Described(kind, text if kind == "random_state" else dotted, text)
+
+
 def describe(value: Any) -> Described:
     """Kind, JSON value, summary and statistics of one attribute value."""
     if value is None:
@@ -363,25 +393,7 @@ def describe(value: Any) -> Described:
                          {"shape": list(value.shape), "dtype": "object",
                           "nbytes": int(value.nbytes)})
     if isinstance(value, Stub):
-        dotted = value.dotted
-        tree = tree_facts(value) if dotted.endswith(("._tree.Tree", "TreePredictor")) else None
-        if tree is not None:
-            return Described("tree", tree, f"{tree['node_count']} nodes, depth "
-                             f"{tree['max_depth']}, {tree['leaves']} leaves")
-        if dotted.startswith("scipy.sparse."):
-            facts = sparse_facts(value)
-            if facts is not None:
-                shape = "×".join(str(d) for d in facts["shape"])
-                return Described("sparse", facts, f"{dotted.rsplit('.', 1)[-1]} ({shape}) "
-                                 f"nnz={facts['nnz']} density={facts['density']:.3g}")
-        special = subclass_array_text(value) or (
-            pandas_text(value) if dotted.startswith("pandas.") else None)
-        if special is not None:
-            return Described("array" if dotted.startswith("numpy.") else "table", None,
-                             special)
-        text = stub_text(value)
-        kind = "random_state" if text.startswith(("RandomState(", "Generator(")) else "object"
-        return Described(kind, text if kind == "random_state" else dotted, text)
+        return _describe_stub(value)
     if isinstance(value, GlobalRef):
         return Described("callable", value.dotted, value.dotted)
     if isinstance(value, (bool, np.bool_)):

@@ -122,6 +122,32 @@ def _join(path: str, attr: str) -> str:
     return f"{path}.{attr}" if path else attr
 
 
+def _children(obj: Any, path: str, nxt: int) -> list[tuple[Any, str, int]]:
+    """What :func:`locate` visits next from ``obj``, each with its path."""
+    if isinstance(obj, Stub):
+        out = [(obj.factory, path, nxt)]
+        out += [(arg, path, nxt) for arg in obj.args]
+        out += [(v, path, nxt) for v in obj.kwargs.values()]
+        state = obj.state
+        if isinstance(state, dict):
+            out += [(v, _join(path, str(k)), nxt) for k, v in state.items()]
+        elif state is not None:
+            out.append((state, path, nxt))
+        out += [(v, f"{path}[{i}]", nxt) for i, v in enumerate(obj.list_items)]
+        out += [(v, f"{path}[{short_key(safe_repr(k))}]", nxt) for k, v in obj.dict_items]
+        return out
+    if isinstance(obj, dict):
+        return [item for k, v in obj.items()
+                for item in ((k, path, nxt), (v, f"{path}[{short_key(safe_repr(k))}]", nxt))]
+    if isinstance(obj, (list, tuple)):
+        return [(v, f"{path}[{i}]", nxt) for i, v in enumerate(obj)]
+    if isinstance(obj, (set, frozenset)):
+        return [(v, path, nxt) for v in obj]
+    if obj.dtype.hasobject:
+        return [(v, f"{path}[{i}]", nxt) for i, v in enumerate(obj.flat)]
+    return []
+
+
 def locate(root: Any, max_depth: int, spath: str) -> dict[int, str]:
     """Breadth-first paths of every Stub and GlobalRef (``id`` -> path); enforces max_depth."""
     import numpy as np
@@ -143,30 +169,9 @@ def locate(root: Any, max_depth: int, spath: str) -> dict[int, str]:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        nxt = depth + 1
         if isinstance(obj, Stub):
             paths.setdefault(id(obj), path)
-            queue.append((obj.factory, path, nxt))
-            queue.extend((arg, path, nxt) for arg in obj.args)
-            queue.extend((v, path, nxt) for v in obj.kwargs.values())
-            state = obj.state
-            if isinstance(state, dict):
-                queue.extend((v, _join(path, str(k)), nxt) for k, v in state.items())
-            elif state is not None:
-                queue.append((state, path, nxt))
-            queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj.list_items))
-            queue.extend((v, f"{path}[{short_key(safe_repr(k))}]", nxt)
-                         for k, v in obj.dict_items)
-        elif isinstance(obj, dict):
-            for k, v in obj.items():
-                queue.append((k, path, nxt))
-                queue.append((v, f"{path}[{short_key(safe_repr(k))}]", nxt))
-        elif isinstance(obj, (list, tuple)):
-            queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj))
-        elif isinstance(obj, (set, frozenset)):
-            queue.extend((v, path, nxt) for v in obj)
-        elif obj.dtype.hasobject:
-            queue.extend((v, f"{path}[{i}]", nxt) for i, v in enumerate(obj.flat))
+        queue.extend(_children(obj, path, depth + 1))
     return paths
 
 
