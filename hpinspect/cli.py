@@ -392,35 +392,41 @@ def _annotate(lines: list[str], to_stdout: bool) -> None:
     stream.flush()
 
 
+ExpectOpt = Annotated[list[str] | None, typer.Option(
+    "--expect", metavar="PATH=VALUE", help="A hyperparameter (or any attribute with a plain "
+    "value) must have this value (repeatable). PATH is get_params style: C, "
+    "clf__n_estimators, prep__num__with_mean; a search's fitted estimator is "
+    "best_estimator_.C, a bundle entry model__C. VALUE is JSON or a Python literal, else a "
+    "string. Floats compare with a small tolerance.", show_default=False)]
+RangeOpt = Annotated[list[str] | None, typer.Option(
+    "--range", metavar="PATH=LOW:HIGH", help="A numeric hyperparameter must lie in "
+    "[LOW, HIGH] (repeatable).", show_default=False)]
+RequireFittedOpt = Annotated[bool, typer.Option(
+    "--require-fitted", help="Fail when the estimator was never fitted.")]
+MaxSkewOpt = Annotated[SkewLevel | None, typer.Option(
+    "--max-skew", help="Largest allowed distance between the library versions the file "
+    "was saved with and the installed ones (none, patch, minor or major). A library not "
+    "installed here has an unknown skew: that passes, with a note.", show_default=False)]
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Classes hpinspect does not know (custom estimators) fail too.")]
+MaxSizeOpt = Annotated[int | None, typer.Option(
+    "--max-size", metavar="BYTES", help="Largest allowed file size.", show_default=False)]
+RulesOpt = Annotated[Path | None, typer.Option(
+    "--rules", metavar="FILE.toml", help="The same rules in TOML (require_fitted, "
+    "max_skew, strict, max_size, [expect], [range]); default: [tool.hpinspect.check] in "
+    "the nearest pyproject.toml.", show_default=False)]
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 def check(
     models: ModelsArg,
-    expect: Annotated[list[str] | None, typer.Option(
-        "--expect", metavar="PATH=VALUE", help="A hyperparameter (or any attribute with a plain "
-        "value) must have this value (repeatable). PATH is get_params style: C, "
-        "clf__n_estimators, prep__num__with_mean; a search's fitted estimator is "
-        "best_estimator_.C, a bundle entry model__C. VALUE is JSON or a Python literal, else a "
-        "string. Floats compare with a small tolerance.", show_default=False)] = None,
-    ranges: Annotated[list[str] | None, typer.Option(
-        "--range", metavar="PATH=LOW:HIGH", help="A numeric hyperparameter must lie in "
-        "[LOW, HIGH] (repeatable).", show_default=False)] = None,
-    require_fitted: Annotated[bool, typer.Option(
-        "--require-fitted", help="Fail when the estimator was never fitted.")] = False,
-    max_skew: Annotated[SkewLevel | None, typer.Option(
-        "--max-skew", help="Largest allowed distance between the library versions the file "
-        "was saved with and the installed ones (none, patch, minor or major). A library not "
-        "installed here has an unknown skew: that passes, with a note.", show_default=False)
-    ] = None,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Classes hpinspect does not know (custom estimators) fail too.")
-    ] = False,
-    max_size: Annotated[int | None, typer.Option(
-        "--max-size", metavar="BYTES", help="Largest allowed file size.", show_default=False)
-    ] = None,
-    rules: Annotated[Path | None, typer.Option(
-        "--rules", metavar="FILE.toml", help="The same rules in TOML (require_fitted, "
-        "max_skew, strict, max_size, [expect], [range]); default: [tool.hpinspect.check] in "
-        "the nearest pyproject.toml.", show_default=False)] = None,
+    expect: ExpectOpt = None,
+    ranges: RangeOpt = None,
+    require_fitted: RequireFittedOpt = False,
+    max_skew: MaxSkewOpt = None,
+    strict: StrictOpt = False,
+    max_size: MaxSizeOpt = None,
+    rules: RulesOpt = None,
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")
                    ] = CheckFormat.table,
     output: OutputOpt = None,

@@ -2,10 +2,10 @@
 
 Nodes are matched by :attr:`Node.path`, attributes by name. Hyperparameters and auxiliary
 attributes compare their JSON-safe values (NaN equals NaN, floats exactly); learned attributes
-compare array layout first, then the classifier's verdict on the loaded values
-(:func:`hpinspect.classify.compare.compare_loaded`), reporting the largest absolute and relative
-difference. diff itself imports neither numpy nor the loader. Nothing here prints; renderers live in
-:mod:`hpinspect.render.diff_render`.
+compare array layout first, then the classifier's verdict on the loaded values (through
+:attr:`Attribute.handle`, an opaque handle whose ``compare`` the classifier implements), reporting
+the largest absolute and relative difference. diff itself imports neither numpy nor the loader.
+Nothing here prints; renderers live in :mod:`hpinspect.render.diff_render`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hpinspect.classify.compare import compare_loaded, loose_equal, stats_equal
 from hpinspect.render.text import shape_text
 from hpinspect.report import (
     CATEGORIES,
@@ -138,7 +137,7 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
     """(equal?, detail) for learned attributes: layout, then loaded values, then statistics."""
     if a.stats is not None and b.stats is not None:
         changes: list[str] = []
-        if not loose_equal(a.stats.get("shape"), b.stats.get("shape")):
+        if not json_equal(a.stats.get("shape"), b.stats.get("shape")):
             changes.append(
                 f"shape {shape_text(a.stats.get('shape'))} → {shape_text(b.stats.get('shape'))}"
             )
@@ -149,8 +148,8 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
     elif (a.stats is None) != (b.stats is None):
         return False, f"kind {a.kind} → {b.kind}" if a.kind != b.kind else "values differ"
 
-    if a.data is not None and b.data is not None:
-        loaded = compare_loaded(a.data, b.data)
+    if a.handle is not None and b.handle is not None:
+        loaded = a.handle.compare(b.handle)
         if not loaded.equal:
             return False, loaded.detail
         if not loaded.undetermined:
@@ -158,10 +157,10 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
         # Part of the value was kept as statistics only: fall through to what the report has.
 
     if a.stats is not None and b.stats is not None:
-        if stats_equal(a.stats, b.stats):
+        if json_equal(a.stats, b.stats):
             return True, ""
         differing = sorted(k for k in a.stats.keys() | b.stats.keys()
-                           if not loose_equal(a.stats.get(k), b.stats.get(k)))
+                           if not json_equal(a.stats.get(k), b.stats.get(k)))
         return False, f"statistics differ ({', '.join(differing)})"
     return _compare_value(a, b)
 

@@ -1,8 +1,9 @@
 """The report model: frozen dataclasses that every renderer, ``diff`` and ``check`` read.
 
 A :class:`Report` is built once per file by :func:`hpinspect.inspect_file`; nothing downstream
-looks at the raw object graph again, except ``diff`` which may compare the kept array values
-carried (outside equality and JSON) in :attr:`Attribute.data`.
+looks at the raw object graph again. ``diff`` compares loaded values only through the opaque
+:attr:`Attribute.handle` the classifier attaches (outside equality and JSON): it asks the
+handle for a :class:`Comparison` and never sees what is inside.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class Category(StrEnum):
@@ -253,6 +254,26 @@ class Versions:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """How two loaded values compare, as the layer that loaded them judges it."""
+
+    equal: bool
+    """No difference was found."""
+    undetermined: bool = False
+    """Part of a value was kept as statistics only: "equal" means as far as can be told."""
+    detail: str = ""
+    """What differs (``values differ: max abs diff 1, max rel diff 0.25`` …), or ``""``."""
+
+
+class ValueHandle(Protocol):
+    """An opaque handle on a loaded value: all a report consumer can do is compare two."""
+
+    def compare(self, other: ValueHandle) -> Comparison:
+        """Compare this value with ``other`` (a handle made by the same classifier)."""
+        ...
+
+
+@dataclass(frozen=True)
 class Attribute:
     """One classified attribute of an estimator."""
 
@@ -281,8 +302,8 @@ class Attribute:
     """For hyperparameters with a default: whether the value differs from it."""
     default_summary: str = ""
     """The default as display text, in the same style as :attr:`summary`."""
-    data: Any = field(default=None, compare=False, repr=False)
-    """The loaded value itself, for ``diff`` (never rendered, never in JSON)."""
+    handle: ValueHandle | None = field(default=None, compare=False, repr=False)
+    """Opaque handle on the loaded value, for ``diff`` (never rendered, never in JSON)."""
 
 
 @dataclass(frozen=True)

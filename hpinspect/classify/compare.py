@@ -1,8 +1,11 @@
 """Compare two loaded values (the object graphs the classifier saw): ``diff``'s learned rows.
 
 This is the layer that knows loaded values (numpy arrays, :class:`~hpinspect.load.objects.Stub`,
-:class:`~hpinspect.load.objects.ArrayStub`), so the walk lives here and ``diff`` receives only
-the verdict: equal, undetermined (statistics only) or the detail of what differs. Bounded: a
+:class:`~hpinspect.load.objects.ArrayStub`), so the walk lives here. The classifier attaches a
+:class:`LoadedValue` (made by :func:`handle_for`) to each attribute as its opaque
+:attr:`~hpinspect.report.Attribute.handle`; ``diff`` receives only the
+:class:`~hpinspect.report.Comparison`: equal, undetermined (statistics only) or the detail of
+what differs. Bounded: a
 hostile or huge graph costs no more than 100,000 visits, 24 levels deep.
 """
 
@@ -10,16 +13,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from hpinspect.classify.values import values_equal
 from hpinspect.classify.versions import MARKERS
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
 from hpinspect.render.text import format_float
+from hpinspect.report import Comparison, ValueHandle
 
-__all__ = ["LoadedComparison", "compare_loaded", "loose_equal", "stats_equal"]
+__all__ = ["LoadedValue", "compare_loaded", "handle_for"]
 
 _MAX_DEPTH = 24
 _MAX_ITEMS = 100_000
@@ -27,26 +32,32 @@ DIFF_DIGITS = 6
 """Significant digits of the largest differences in a detail."""
 
 
-@dataclass(frozen=True)
-class LoadedComparison:
-    """The verdict on two loaded values."""
+@dataclass(frozen=True, eq=False)
+class LoadedValue:
+    """The :class:`~hpinspect.report.ValueHandle` of one loaded value."""
 
-    equal: bool
-    """No difference was found."""
-    undetermined: bool
-    """Part of a value was kept as statistics only: equal as far as hpinspect can tell."""
-    detail: str
-    """What differs (``values differ: max abs diff 1, max rel diff 0.25`` …), or ``""``."""
+    value: Any = field(repr=False)
+
+    def compare(self, other: ValueHandle) -> Comparison:
+        """Walk both values together; a foreign handle is simply "different"."""
+        if not isinstance(other, LoadedValue):
+            return Comparison(False, False, "values differ")
+        return compare_loaded(self.value, other.value)
 
 
-def compare_loaded(a: Any, b: Any) -> LoadedComparison:
+def handle_for(value: Any) -> LoadedValue | None:
+    """The handle the classifier attaches to an attribute (None for a loaded ``None``)."""
+    return None if value is None else LoadedValue(value)
+
+
+def compare_loaded(a: Any, b: Any) -> Comparison:
     """Walk two loaded values together (arrays elementwise, stubs field by field)."""
     cmp = _Compare()
     try:
         cmp.walk(a, b)
     except RecursionError:  # e.g. comparing 990-deep tuple keys recurses in C
         cmp.undetermined = True
-    return LoadedComparison(cmp.equal, cmp.undetermined, "" if cmp.equal else cmp.detail())
+    return Comparison(cmp.equal, cmp.undetermined, "" if cmp.equal else cmp.detail())
 
 
 def _is_number(x: Any) -> bool:
@@ -168,7 +179,7 @@ class _Compare:
                 return
             self.undetermined = True
             return
-        if a.shape != b.shape or str(a.dtype) != str(b.dtype) or not stats_equal(
+        if a.shape != b.shape or str(a.dtype) != str(b.dtype) or not values_equal(
             _as_mapping(a_stats), _as_mapping(b_stats)
         ):
             self.other_diff = True
@@ -253,20 +264,3 @@ def _as_mapping(stats: Any) -> Mapping[str, Any]:
     if fields is not None:
         return {name: getattr(stats, name) for name in fields}
     return {"repr": repr(stats)}
-
-
-def stats_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return a.keys() == b.keys() and all(loose_equal(a[k], b[k]) for k in a)
-
-
-def loose_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return stats_equal(a, b)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(loose_equal(x, y) for x, y in zip(a, b, strict=True))
-    try:
-        return bool(a == b)
-    except Exception:
-        return False

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from hpinspect.classify import rules
+from hpinspect.classify.compare import handle_for
 from hpinspect.classify.config import Overrides
 from hpinspect.classify.families import family_for
 from hpinspect.classify.kb import (
@@ -171,9 +172,9 @@ def _holds_estimators(value: Any) -> bool:
 def _reference(first: Node, path: str, prefix: str, label: str) -> Node:
     """A second place holding an estimator already shown at ``first.path``."""
     where = first.path or "(root)"
-    note = Attribute("same object as", "auxiliary", "shared reference",
+    note = Attribute("same object as", Category.AUXILIARY, "shared reference",
                      f"the file stores one object here and at {where}; it is classified once",
-                     "reference", where, f"same object as {where}", data=None)
+                     "reference", where, f"same object as {where}")
     return Node(path, prefix, first.class_name, first.known, first.fitted, (note,), label=label)
 
 
@@ -229,7 +230,8 @@ class TreeBuilder:
         desc = describe(root)
         cls = root.dotted if isinstance(root, Stub) else f"builtins.{type(root).__name__}"
         attr = Attribute("value", Category.AUXILIARY, "content", "the file holds no estimator",
-                         desc.kind, desc.value, desc.summary, desc.stats, data=root)
+                         desc.kind, desc.value, desc.summary, desc.stats,
+                         handle=handle_for(root))
         return Node("", "", cls, False, False, (attr,), kind=NodeKind.VALUE)
 
     def bundle(self, root: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> Node:
@@ -252,7 +254,7 @@ class TreeBuilder:
             attributes.append(Attribute(str(key), Category.AUXILIARY, "bundle metadata",
                                         "entry of a top-level bundle, not an estimator",
                                         desc.kind, desc.value, desc.summary, desc.stats,
-                                        data=value))
+                                        handle=handle_for(value)))
         cls = f"builtins.{type(root).__name__}"
         return Node("", "", cls, True, any(c.fitted for c in children), tuple(attributes),
                     tuple(children), groups, label="bundle", kind=NodeKind.BUNDLE)
@@ -264,7 +266,7 @@ class TreeBuilder:
             # A cycle in the object graph, or nesting no real model has: stop descending.
             note = Attribute("nesting", Category.AUXILIARY, "structure",
                              f"estimators nested deeper than {MAX_NESTING} levels (or a "
-                             "cycle): not descended", "object", None, stub.dotted, data=None)
+                             "cycle): not descended", "object", None, stub.dotted)
             return Node(path, prefix, stub.dotted, False, False, (note,), label=label)
         first = self._built.get(id(stub))
         if first is not None:
@@ -364,7 +366,7 @@ class TreeBuilder:
                 default_text = _default_text(raw_default)
         return Attribute(name, decision.category, decision.role, decision.reason, desc.kind,
                          desc.value, desc.summary, desc.stats, default, has_default, changed,
-                         default_text, data=value)
+                         default_text, handle=handle_for(value))
 
     def _default(self, value: Any, default: Any) -> tuple[Any, bool | None]:
         if isinstance(default, DefaultRef):
