@@ -206,6 +206,11 @@ def load_overrides_or_exit(config: Path | None) -> Overrides:
     raise AssertionError("unreachable")  # pragma: no cover (mypy: the boundary re-raises)
 
 
+# Old names of the option enums, kept importable (the vocabulary now lives in report.py).
+Only = Category
+DiffOutput = DiffFormat
+CheckOutput = CheckFormat
+
 ModelsArg = Annotated[list[Path], typer.Argument(
     help="Model files (.joblib, .pkl, … — the format is detected from the content).",
     show_default=False)]
