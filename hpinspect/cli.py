@@ -370,7 +370,7 @@ def _check_rules_or_exit(expect: list[str], ranges: list[str], require_fitted: b
     with error_boundary():
         if max_skew is not None and max_skew not in SKEW_ORDER:
             raise HpinspectError(f"--max-skew must be one of {', '.join(SKEW_ORDER)}, "
-                                 f"got {max_skew!r}")
+                                 f"got {max_skew.value!r} (an unknown skew is not a limit)")
         base = (load_rules_file(rules_file) if rules_file is not None
                 else find_pyproject_rules(Path.cwd()))
         given = Rules(
@@ -409,9 +409,10 @@ RangeOpt = Annotated[list[str] | None, typer.Option(
 RequireFittedOpt = Annotated[bool, typer.Option(
     "--require-fitted", help="Fail when the estimator was never fitted.")]
 MaxSkewOpt = Annotated[SkewLevel | None, typer.Option(
-    "--max-skew", help="Largest allowed distance between the library versions the file "
-    "was saved with and the installed ones (none, patch, minor or major). A library not "
-    "installed here has an unknown skew: that passes, with a note.", show_default=False)]
+    "--max-skew", metavar="[" + "|".join(SKEW_ORDER) + "]",
+    help="Largest allowed distance between the library versions the file was saved with and "
+    "the installed ones. A library not installed here has an unknown skew: that passes, with "
+    "a note.", show_default=False)]
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Classes hpinspect does not know (custom estimators) fail too.")]
 MaxSizeOpt = Annotated[int | None, typer.Option(
