@@ -123,7 +123,8 @@ class _Compare:
                 return True
             self.walk(a.args, b.args, depth + 1)
             self.walk(a.kwargs, b.kwargs, depth + 1)
-            self.walk(_fitted_state(a.state), _fitted_state(b.state), depth + 1)
+            self.walk(_fitted_state(a.dotted, a.state), _fitted_state(b.dotted, b.state),
+                      depth + 1)
             self.walk(a.list_items, b.list_items, depth + 1)
             self.walk(a.dict_items, b.dict_items, depth + 1)
         elif isinstance(a, GlobalRef) and isinstance(b, GlobalRef):
@@ -244,17 +245,20 @@ def _magnitude(x: float) -> str:
     return format_float(x, DIFF_DIGITS, mark_float=False)
 
 
-def _fitted_state(state: Any) -> Any:
-    """For a nested estimator, only what ``fit`` set (trailing underscore) is a learned value.
+def _fitted_state(dotted: str, state: Any) -> Any:
+    """For a nested estimator, only what the classifier calls learned is a learned value.
 
-    Its configuration and provenance are compared in the nested node's own rows (or, for
-    members shown as a group, through the parent's hyperparameters); walking them here would
-    report a changed seed or ``_sklearn_version`` as "learned values differ".
+    The decision is the classifier's own (:func:`hpinspect.classify.sklearn.classify_name`, no
+    user overrides), not a second reading of the naming convention. Configuration, diagnostics
+    and provenance are compared in the nested node's own rows (or, for members shown as a
+    group, through the parent's hyperparameters); walking them here would report a changed
+    seed, ``n_iter_`` or ``_sklearn_version`` as "learned values differ".
     """
-    if isinstance(state, dict) and any(key in state for key in MARKERS):
-        return {key: value for key, value in state.items()
-                if isinstance(key, str) and key.endswith("_") and key not in MARKERS}
-    return state
+    if not (isinstance(state, dict) and any(key in state for key in MARKERS)):
+        return state
+    from hpinspect.classify.sklearn import learned_names  # the classifier imports this module
+
+    return {key: state[key] for key in learned_names(dotted, state)}
 
 
 def _as_mapping(stats: Any) -> Mapping[str, Any]:

@@ -7,7 +7,7 @@ scikit-learn's naming convention and says so in every reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from hpinspect.classify.values import (
     tree_facts,
     values_equal,
 )
-from hpinspect.classify.versions import marker_versions
+from hpinspect.classify.versions import MARKERS, marker_versions
 from hpinspect.load import short_key
 from hpinspect.load.common import safe_repr
 from hpinspect.load.objects import GlobalRef, Stub
@@ -111,6 +111,20 @@ def classify_name(name: str, value: Any, info: EstimatorInfo | None, short: str,
                         f"estimator template set by {info.name}.__init__ (not a parameter)")
     return Decision(Category.AUXILIARY, "extra attribute",
                     f"public attribute outside {info.name}.__init__ signature")
+
+
+NO_OVERRIDES = Overrides()
+"""The classifier's own decisions, before any user configuration."""
+
+
+def learned_names(dotted: str, state: Mapping[Any, Any]) -> list[str]:
+    """The names in an estimator's ``state`` the classifier puts in the learned category."""
+    info, _how = knowledge_base().estimator(dotted)
+    short = dotted.rsplit(".", 1)[-1]
+    return [name for name, value in state.items()
+            if isinstance(name, str) and name not in MARKERS
+            and classify_name(name, value, info, short, NO_OVERRIDES).category
+            == Category.LEARNED]
 
 
 def _private(name: str, value: Any, unknown: str) -> Decision:
