@@ -74,7 +74,8 @@ class NodeKind(StrEnum):
     VALUE = "value"
     """The file holds no estimator: one node with the value as its only attribute."""
     GROUP = "group"
-    """A stand-in for many homogeneous members (a nesting cut-off or an aggregated list)."""
+    """Many homogeneous members shown as one node (a family whose members have no nodes of
+    their own); members of an estimator are usually a :class:`Group` on their parent."""
 
 
 class ValueKind(StrEnum):
@@ -95,6 +96,10 @@ class ValueKind(StrEnum):
     ESTIMATORS = "estimators"
     CALLABLE = "callable"
     RANDOM_STATE = "random_state"
+    TABLE = "table"
+    """A pandas DataFrame or Series."""
+    REFERENCE = "reference"
+    """A second place holding an estimator already shown elsewhere (classified once)."""
     OBJECT = "object"
 
 

@@ -87,28 +87,32 @@ def to_json_value(value: Any, depth: int = 0) -> tuple[Any, bool]:
         return value.dotted, True
     if depth >= MAX_DEPTH:
         return None, False
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = list(value)[:MAX_ITEMS] if not isinstance(value, (set, frozenset)) else \
-            sorted(list(value)[:10 * MAX_ITEMS], key=safe_repr)[:MAX_ITEMS]
-        out = []
-        complete = len(value) <= MAX_ITEMS
-        for item in items:
-            v, ok = to_json_value(item, depth + 1)
-            out.append(v)
-            complete = complete and ok
-        return out, complete
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return _json_container(value, depth)
+    if isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY and not value.dtype.names:
+        return to_json_value(value.tolist() if not value.dtype.hasobject else
+                             list(value.ravel()), depth)
+    return None, False
+
+
+def _json_container(value: Any, depth: int) -> tuple[Any, bool]:
+    """:func:`to_json_value` of a list, tuple, set (sorted) or dict: the first few items."""
+    complete = len(value) <= MAX_ITEMS
     if isinstance(value, dict):
         out_d: dict[str, Any] = {}
-        complete = len(value) <= MAX_ITEMS
         for k, v in list(value.items())[:MAX_ITEMS]:
             jv, ok = to_json_value(v, depth + 1)
             out_d[k if isinstance(k, str) else safe_repr(k)] = jv
             complete = complete and ok
         return out_d, complete
-    if isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY and not value.dtype.names:
-        return to_json_value(value.tolist() if not value.dtype.hasobject else
-                             list(value.ravel()), depth)
-    return None, False
+    items = list(value)[:MAX_ITEMS] if not isinstance(value, (set, frozenset)) else \
+        sorted(list(value)[:10 * MAX_ITEMS], key=safe_repr)[:MAX_ITEMS]
+    out = []
+    for item in items:
+        v, ok = to_json_value(item, depth + 1)
+        out.append(v)
+        complete = complete and ok
+    return out, complete
 
 
 def _short(text: str, limit: int = 80) -> str:
