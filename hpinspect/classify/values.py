@@ -59,7 +59,8 @@ def _array_summary(stats: ArrayStats) -> str:
     shape = "×".join(str(d) for d in stats.shape) or "scalar"
     text = f"{stats.dtype} ({shape})"
     if stats.numeric:
-        as_int = stats.dtype.lstrip("<>=|")[:1] in ("i", "u", "b") and stats.min is not None
+        as_int = stats.dtype.lstrip("<>=|")[:1] in ("i", "u", "b") and stats.min is not None \
+            and not stats.dtype.startswith("bfloat")  # torch's bfloat16
         low = format_number(int(stats.min) if as_int and stats.min is not None else stats.min)
         high = format_number(int(stats.max) if as_int and stats.max is not None else stats.max)
         text += f" min={low} max={high} mean={format_number(stats.mean)}"

@@ -52,6 +52,14 @@ class GlobalUse:
     """The GlobalRefs and Stubs for it (to locate it in the object graph)."""
 
 
+PersistentLoad = Callable[[Any], Any]
+"""Hook: persistent id (BINPERSID/PERSID) -> inert value. Without it, persistent ids are an
+error, as they are for pickle.load and joblib.load."""
+Evaluators = dict[str, Callable[[tuple[Any, ...]], Any]]
+"""Hook: extra inert constructors, dotted name -> evaluator(args) -> inert value. An evaluator
+returns ``NotImplemented`` to refuse a use it does not vouch for: the call then stays a Stub
+and its global is flagged unvetted (an unknown call, fail closed)."""
+
 JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
                              "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
 _UNEXPECTED = object()
@@ -123,8 +131,13 @@ class Session:
 class RestrictedUnpickler:
     """Reads one pickle from ``stream``; :meth:`load` returns the inert object graph."""
 
-    def __init__(self, stream: BinaryIO, session: Session, joblib_arrays: bool = True) -> None:
+    def __init__(self, stream: BinaryIO, session: Session, joblib_arrays: bool = True,
+                 persistent_load: PersistentLoad | None = None,
+                 evaluators: Evaluators | None = None) -> None:
         self.stream = stream
+        # --- hooks for container formats (torch); see PersistentLoad and Evaluators
+        self.persistent_load = persistent_load
+        self.evaluators = evaluators
         self.s = session
         self.joblib_arrays = joblib_arrays
         """Read raw array bytes after a NumpyArrayWrapper's BUILD, as joblib's own unpickler
@@ -241,7 +254,11 @@ class RestrictedUnpickler:
         """What a real load's call of ``func(*args, **kwargs)`` becomes here."""
         if isinstance(func, GlobalRef):
             dotted = func.dotted
-            if dotted in INERT_CONSTRUCTORS:
+            if self.evaluators is not None and dotted in self.evaluators:
+                value = self.hooked(dotted, args, kwargs)
+                if value is not NotImplemented:
+                    return value
+            elif dotted in INERT_CONSTRUCTORS:
                 value = evaluate(self, dotted, args, how) if not kwargs else _UNEXPECTED
                 if value is _UNEXPECTED:
                     self.s.globals[dotted].unvetted = True
@@ -275,6 +292,16 @@ class RestrictedUnpickler:
             return stub
         raise self.s.error(f"pickle calls a non-callable {type(func).__name__} value")
 
+    def hooked(self, dotted: str, args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
+        """An extra evaluator's value, or NotImplemented (the global is then unvetted)."""
+        assert self.evaluators is not None
+        value = self.evaluators[dotted](args) if not kwargs else NotImplemented
+        if value is NotImplemented:
+            self.s.globals[dotted].unvetted = True
+        else:
+            self.note(dotted, "called", None)
+        return value
+
     def scan_nested(self, data: bytes) -> None:
         """Read a pickle embedded as bytes (an inner `loads` call in the file) for its globals."""
         import io
@@ -298,6 +325,14 @@ class RestrictedUnpickler:
             return self.replace(obj, build_ndarray(self, state))
         if isinstance(obj, _PendingWrapper):
             return self.replace(obj, read_wrapped_array(self, state))
+        if isinstance(obj, collections.OrderedDict) and isinstance(state, dict):
+            # OrderedDict has no __setstate__: pickle sets instance attributes, as torch's
+            # state_dict ``_metadata`` (only identifier names, never dunders).
+            for key, value in state.items():
+                if not isinstance(key, str) or not key.isidentifier() or key.startswith("__"):
+                    raise self.s.error("malformed OrderedDict attribute state")
+                obj.__dict__[key] = value
+            return obj
         if isinstance(obj, np.dtype):
             if not isinstance(state, tuple):
                 raise self.s.error("malformed numpy dtype state")
@@ -847,7 +882,15 @@ def op_build(u: RestrictedUnpickler) -> None:
 
 
 def op_persid(u: RestrictedUnpickler) -> None:
-    raise u.s.error("persistent IDs (PERSID) cannot be loaded by pickle or joblib")
+    if u.persistent_load is None:
+        raise u.s.error("persistent IDs (PERSID) cannot be loaded by pickle or joblib")
+    u.push(u.persistent_load(u.readline().decode("ascii")))
+
+
+def op_binpersid(u: RestrictedUnpickler) -> None:
+    if u.persistent_load is None:
+        raise u.s.error("persistent IDs (PERSID) cannot be loaded by pickle or joblib")
+    u.stack[-1] = u.persistent_load(u.stack[-1])
 
 
 def op_ext(u: RestrictedUnpickler) -> None:
@@ -1013,7 +1056,7 @@ _HANDLERS: dict[str, Callable[[RestrictedUnpickler], None]] = {
     "FLOAT": op_float, "STRING": op_string, "UNICODE": op_unicode, "GET": op_get,
     "PUT": op_put, "GLOBAL": op_global, "STACK_GLOBAL": op_stack_global, "INST": op_inst,
     "OBJ": op_obj, "REDUCE": op_reduce, "NEWOBJ": op_newobj, "NEWOBJ_EX": op_newobj_ex,
-    "BUILD": op_build, "PERSID": op_persid, "BINPERSID": op_persid, "EXT1": op_ext,
+    "BUILD": op_build, "PERSID": op_persid, "BINPERSID": op_binpersid, "EXT1": op_ext,
     "EXT2": op_ext, "EXT4": op_ext, "NEXT_BUFFER": op_next_buffer,
     "READONLY_BUFFER": op_noop, "APPEND": op_append, "APPENDS": op_appends,
     "SETITEM": op_setitem, "SETITEMS": op_setitems, "ADDITEMS": op_additems,
