@@ -254,17 +254,9 @@ class RestrictedUnpickler:
         """What a real load's call of ``func(*args, **kwargs)`` becomes here."""
         if isinstance(func, GlobalRef):
             dotted = func.dotted
-            if self.evaluators is not None and dotted in self.evaluators:
-                value = self.hooked(dotted, args, kwargs)
-                if value is not NotImplemented:
-                    return value
-            elif dotted in INERT_CONSTRUCTORS:
-                value = evaluate(self, dotted, args, how) if not kwargs else _UNEXPECTED
-                if value is _UNEXPECTED:
-                    self.s.globals[dotted].unvetted = True
-                elif value is not NotImplemented:
-                    self.note(dotted, "called", None)
-                    return value
+            value = self.inert_value(dotted, args, how, kwargs)
+            if value is not NotImplemented:
+                return value
             use: Use = "instantiated" if how == "newobj" and not args and not kwargs \
                 else "called"
             if dotted in NESTED_LOADS and args and isinstance(args[0], (bytes, bytearray)):
@@ -292,14 +284,25 @@ class RestrictedUnpickler:
             return stub
         raise self.s.error(f"pickle calls a non-callable {type(func).__name__} value")
 
-    def hooked(self, dotted: str, args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
-        """An extra evaluator's value, or NotImplemented (the global is then unvetted)."""
-        assert self.evaluators is not None
-        value = self.evaluators[dotted](args) if not kwargs else NotImplemented
-        if value is NotImplemented:
-            self.s.globals[dotted].unvetted = True
+    def inert_value(self, dotted: str, args: tuple[Any, ...], how: str,
+                    kwargs: dict[str, Any] | None) -> Any:
+        """The value of an inert constructor's call, or NotImplemented (then a Stub)."""
+        if self.evaluators is not None and dotted in self.evaluators:
+            # hook: an extra evaluator's refusal (NotImplemented) leaves the global unvetted
+            value = self.evaluators[dotted](args) if not kwargs else NotImplemented
+            if value is NotImplemented:
+                self.s.globals[dotted].unvetted = True
+                return NotImplemented
+        elif dotted in INERT_CONSTRUCTORS:
+            value = evaluate(self, dotted, args, how) if not kwargs else _UNEXPECTED
+            if value is _UNEXPECTED:
+                self.s.globals[dotted].unvetted = True
+                return NotImplemented
+            if value is NotImplemented:
+                return NotImplemented
         else:
-            self.note(dotted, "called", None)
+            return NotImplemented
+        self.note(dotted, "called", None)
         return value
 
     def scan_nested(self, data: bytes) -> None:
