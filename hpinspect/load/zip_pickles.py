@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,15 +48,16 @@ def zip_findings(archive: SafeZip) -> Iterator[Finding]:
                       "which copy they load", "(archive)", False)
 
 
-def _is_pickle(archive: SafeZip, name: str) -> bool:
+def _is_pickle(raw: zipfile.ZipFile, archive: SafeZip, name: str) -> bool:
     if name.lower().endswith(PICKLE_SUFFIXES):
         return True
-    member = archive.members[name]
-    if member.size < 2 or not member.stored or member.data_offset < 0:
+    if archive.members[name].size < 2:
         return False
-    with open(archive.path, "rb") as handle:
-        handle.seek(member.data_offset)
-        head = handle.read(2)
+    try:  # two decompressed bytes: the PROTO opcode of protocols 2-5
+        with raw.open(name) as handle:
+            head = handle.read(2)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return False
     return head[:1] == b"\x80" and 2 <= head[1] <= 5
 
 
@@ -71,10 +73,10 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     hasher.start()
     root: dict[str, Any] = {}
     findings: list[Finding] = []
-    with SafeZip(spath, budget) as archive:
+    with SafeZip(spath, budget) as archive, zipfile.ZipFile(spath) as raw:
         findings.extend(zip_findings(archive))
         for name in archive.names():
-            if name.endswith("/") or not _is_pickle(archive, name):
+            if name.endswith("/") or not _is_pickle(raw, archive, name):
                 continue
             root[name], found = _member(archive, name, limits, budget, spath)
             findings.extend(found)
