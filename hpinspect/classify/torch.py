@@ -349,7 +349,8 @@ def optimizer_node(opt: dict[str, Any], path: str, prefix: str, label: str) -> N
     attributes += _optimizer_state(opt.get("state"))
     keys = set(groups[0]) if groups else set()
     kind = "Adam-family" if "betas" in keys else "SGD" if "nesterov" in keys else "optimizer"
-    return Node(path, prefix, f"torch.optim ({kind}) state_dict", True, False,
+    stepped = bool(opt.get("state"))  # "fitted": the optimizer has taken steps
+    return Node(path, prefix, f"torch.optim ({kind}) state_dict", True, stepped,
                 tuple(attributes), label=label)
 
 
@@ -363,7 +364,8 @@ def scheduler_node(sched: dict[str, Any], path: str, prefix: str, label: str) ->
         else:
             attributes.append(_attr(key, value, "auxiliary", "scheduler state",
                                     "scheduler progress, needed to resume training only"))
-    return Node(path, prefix, "torch.optim.lr_scheduler state_dict", True, False,
+    stepped = isinstance(sched.get("last_epoch"), int) and sched["last_epoch"] > 0
+    return Node(path, prefix, "torch.optim.lr_scheduler state_dict", True, stepped,
                 tuple(attributes), label=label)
 
 
@@ -399,7 +401,7 @@ def hparams_node(value: Any, path: str, prefix: str, label: str) -> Node:
     attributes = tuple(_attr(k, v, "hyperparameter", "declared hyperparameter",
                              f"entry of the checkpoint's {label!r} (set before training)")
                        for k, v in flat.items())
-    return Node(path, prefix, cls, True, False, attributes, label=label)
+    return Node(path, prefix, cls, True, True, attributes, label=label)
 
 
 def callbacks_node(value: dict[Any, Any], path: str, prefix: str, label: str) -> Node:
@@ -413,8 +415,8 @@ def callbacks_node(value: dict[Any, Any], path: str, prefix: str, label: str) ->
                   "predict") for k, v in entries.items())
         short = str(name).split("{", 1)[0]
         children.append(Node(f"{path}[{i}]", f"{prefix}{short}.", f"callback {short}", True,
-                             False, attributes, label=str(name)[:80]))
-    return Node(path, prefix, "callbacks", True, False, (), tuple(children), label=label)
+                             True, attributes, label=str(name)[:80]))
+    return Node(path, prefix, "callbacks", True, True, (), tuple(children), label=label)
 
 
 def _list_of(check: Callable[[Any], bool], value: Any) -> bool:
