@@ -9,10 +9,11 @@ through vfork + exec). The 1 GB figure in the README comes from a manual run of 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from helpers import run_measured
 
 WRITE = """\
 import json, sys, torch
@@ -28,29 +29,14 @@ from hpinspect.load import read_model
 root = read_model(sys.argv[1]).root
 print(json.dumps({k: [t.stats.min, t.stats.max, t.stats.mean] for k, t in root.items()}))
 """
-LAUNCHER = """\
-import os, subprocess, sys
-proc = subprocess.Popen(sys.argv[2:])
-_, status, usage = os.wait4(proc.pid, 0)
-with open(sys.argv[1], "w") as fh:
-    fh.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
-"""
-
-
 def test_300mb_checkpoint_is_streamed(tmp_path: Path) -> None:
     path = tmp_path / "big.pt"
     written = subprocess.run([sys.executable, "-c", WRITE, str(path)], capture_output=True,
                              text=True, check=True, timeout=600)
     oracle = json.loads(written.stdout)
     assert path.stat().st_size > 280 << 20
-    status, out = tmp_path / "status", tmp_path / "out"
-    with out.open("w") as handle:
-        subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCHER, str(status),
-                        sys.executable, "-c", READ, str(path)], stdout=handle, check=True,
-                       timeout=600, env=dict(os.environ))
-    code, rss_kib = status.read_text().split()
-    assert code == "0"
-    stats = json.loads(out.read_text())
+    stdout, rss_kib = run_measured(READ, str(path))
+    stats = json.loads(stdout)
     for key, (low, high, mean) in oracle.items():
         assert stats[key][:2] == [low, high]
         assert abs(stats[key][2] - mean) < 1e-6
