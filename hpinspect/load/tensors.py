@@ -21,7 +21,7 @@ import numpy as np
 
 from hpinspect.errors import CorruptFileError
 from hpinspect.load.arrays import ArrayStats, StatsAccumulator
-from hpinspect.load.objects import ArrayStub, GlobalRef
+from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
 from hpinspect.load.unpickler import Evaluators, RestrictedUnpickler, Session
 from hpinspect.report import SEVERITIES, Finding
 
@@ -385,10 +385,23 @@ def _override(dotted: str, use: Any, evaluated: frozenset[str]) -> str | None:
         return "torch data constructor (torch's weights_only allowlist), evaluated by hpinspect"
     if dotted in TORCH_TYPES and use.uses == {"referenced"}:
         return "torch type named as data (torch's weights_only allowlist)"
+    if dotted == "collections.defaultdict" and all(_plain_defaultdict(o) for o in use.objects):
+        return "defaultdict of a builtin container (OmegaConf metadata); its factory is data"
     if "called" not in use.uses and (dotted.startswith(KNOWN_CLASSES) or dotted in
                                      LIGHTNING_DICTS):
         return "torch.nn module or plain data class: a load restores its __dict__ only"
     return None
+
+
+def _plain_defaultdict(obj: Any) -> bool:
+    """``defaultdict()`` or ``defaultdict(<builtin container type>)``, nothing else."""
+    if isinstance(obj, GlobalRef):
+        return True  # the reference itself; its calls are the Stubs
+    if not isinstance(obj, Stub) or len(obj.args) > 1 or obj.kwargs:
+        return False
+    factory = obj.args[0] if obj.args else None
+    return factory is None or (isinstance(factory, GlobalRef) and factory.dotted in (
+        "builtins.dict", "builtins.list", "builtins.set", "builtins.int"))
 
 
 def torch_findings(findings: tuple[Finding, ...], session: Session) -> tuple[Finding, ...]:

@@ -249,3 +249,25 @@ def test_lightning_check_paths(lightning_ckpt: tuple[Path, Any]) -> None:
     assert proc.returncode == 0
     data = json.loads(proc.stdout)
     assert data["versions"]["saved_with"]["pytorch-lightning"]
+
+
+def test_hparams_as_namespace_and_dictconfig(tmp_path: Path) -> None:
+    import argparse
+
+    from omegaconf import OmegaConf
+
+    weights = nn.Linear(3, 2).state_dict()
+    ns_path, omega_path = tmp_path / "ns.ckpt", tmp_path / "omega.ckpt"
+    torch.save({"state_dict": weights, "args": argparse.Namespace(hidden=8, lr=0.02)}, ns_path)
+    config = OmegaConf.create({"hidden": 16, "optim": {"lr": 0.001}})
+    torch.save({"state_dict": weights, "hyper_parameters": config}, omega_path)
+    ns = inspect_file(ns_path)
+    assert ns.safety.verdict == "safe"
+    assert {a.name: a.value for a in node(ns, "['args']").attributes} == {"hidden": 8,
+                                                                          "lr": 0.02}
+    omega = inspect_file(omega_path)
+    assert omega.safety.verdict == "review"  # OmegaConf classes: known library, unvetted
+    hp = {a.name: a.value for a in node(omega, "['hyper_parameters']").attributes}
+    assert hp == {"hidden": config.hidden, "optim.lr": config.optim.lr}
+    proc = run_cli("check", str(omega_path), "--expect", "hyper_parameters.optim.lr=0.001")
+    assert proc.returncode == 0, proc.stdout
