@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hpinspect.classify.compare import handle_for
 from hpinspect.classify.values import describe
 from hpinspect.load.objects import Stub
 from hpinspect.load.tensors import TensorStub
@@ -68,7 +69,7 @@ def _attr(name: str, value: Any, category: Category, role: str, reason: str) -> 
     desc = describe(_scalar(value))
     data = value.values if isinstance(value, TensorStub) and value.values is not None else value
     return Attribute(name, category, role, reason, desc.kind, desc.value, desc.summary,
-                     desc.stats, data=data)
+                     desc.stats, handle=handle_for(data))
 
 
 def _scalar(value: Any) -> Any:
@@ -126,16 +127,17 @@ def claims(value: Any) -> bool:
 # ---------------------------------------------------------------------- parameters
 def _tensor_attr(name: str, tensor: Any, owner: str) -> Attribute:
     if name in BOOKKEEPING_BUFFERS:
-        return _attr(name, tensor, "auxiliary", "training counter",
+        return _attr(name, tensor, Category.AUXILIARY, "training counter",
                      "BatchNorm batch counter: counts training steps, not used to predict "
                      "(unless momentum is None)")
     if not isinstance(tensor, TensorStub):
-        return _attr(name, tensor, "auxiliary", "extra state", f"non-tensor entry of {owner}")
+        return _attr(name, tensor, Category.AUXILIARY, "extra state",
+                     f"non-tensor entry of {owner}")
     role = BUFFERS.get(name) or WEIGHT_ROLES.get(name) or (
         "weights" if "weight" in name else "biases" if "bias" in name else "parameters")
     why = "buffer estimated from the training data, used to predict" if name in BUFFERS \
         else f"tensor of {owner}: learned by training"
-    return _attr(name, tensor, "learned", role, why)
+    return _attr(name, tensor, Category.LEARNED, role, why)
 
 
 def count_parameters(tensors: list[tuple[str, Any]]) -> Attribute:
@@ -157,10 +159,10 @@ def count_parameters(tensors: list[tuple[str, Any]]) -> Attribute:
         nbytes += tensor.stats.nbytes
     summary = f"{count:,} parameters ({_size(nbytes)})" + (
         f", plus {buffers:,} buffer values" if buffers else "")
-    return Attribute("total_parameters", "learned", "parameter count",
+    return Attribute("total_parameters", Category.LEARNED, "parameter count",
                      "sum of the parameter tensors' sizes (buffers excluded, shared storages "
                      "once)", "scalar", count, summary, {"nbytes": nbytes, "buffers": buffers},
-                     data=count)
+                     handle=handle_for(count))
 
 
 def _size(nbytes: int) -> str:
@@ -189,7 +191,7 @@ def inferred(tensors: dict[str, Any]) -> list[Attribute]:
     role = "architecture (inferred from shapes)"
 
     def add(name: str, value: Any, why: str) -> None:
-        out.append(_attr(name, value, "hyperparameter", role, why))
+        out.append(_attr(name, value, Category.HYPERPARAMETER, role, why))
 
     weight, bias = _shape(tensors, "weight"), _shape(tensors, "bias")
     running = _shape(tensors, "running_mean")
@@ -224,8 +226,8 @@ def state_dict_node(sd: dict[str, Any], path: str, prefix: str, label: str,
                              "torch.nn.Module", True, True, tuple(attrs), label=module))
     metadata = getattr(sd, "__dict__", {}).get("__metadata__")
     if isinstance(metadata, dict):
-        attributes += [_attr(k, v, "auxiliary", "provenance", "safetensors __metadata__ entry")
-                       for k, v in metadata.items()]
+        attributes += [_attr(k, v, Category.AUXILIARY, "provenance",
+                             "safetensors __metadata__ entry") for k, v in metadata.items()]
     return Node(path, prefix, cls, True, True, tuple(attributes), tuple(children), label=label)
 
 
@@ -234,14 +236,14 @@ def _module_attr(name: str, value: Any, known: bool, cls: str) -> Attribute | No
     if name in MODULE_INTERNALS:
         return None
     if name in MODULE_AUX:
-        return _attr(name, value, "auxiliary", "runtime flag", MODULE_AUX[name])
+        return _attr(name, value, Category.AUXILIARY, "runtime flag", MODULE_AUX[name])
     if isinstance(value, TensorStub):
-        return _attr(name, value, "learned", "tensor attribute", "tensor held by the module")
+        return _attr(name, value, Category.LEARNED, "tensor attribute", "tensor held by the module")
     if name.startswith("_"):
-        return _attr(name, value, "auxiliary", "bookkeeping", "private module attribute")
+        return _attr(name, value, Category.AUXILIARY, "bookkeeping", "private module attribute")
     why = f"{cls} attribute set by __init__" if known else \
         "attribute of a user module, set by its __init__ (before training)"
-    return _attr(name, value, "hyperparameter", "architecture", why)
+    return _attr(name, value, Category.HYPERPARAMETER, "architecture", why)
 
 
 def module_node(stub: Stub, path: str, prefix: str, label: str, budget: list[int]) -> Node:
@@ -300,20 +302,20 @@ def _group_attrs(group: dict[str, Any], pre: str) -> list[Attribute]:
     for key, value in group.items():
         name = f"{pre}{key}"
         if key == "params":
-            out.append(_attr(name, value, "auxiliary", "bookkeeping",
+            out.append(_attr(name, value, Category.AUXILIARY, "bookkeeping",
                              "indices of the parameters this group optimises"))
         elif key == "initial_lr":
             continue
         elif key == "lr" and initial is not None:
-            out.append(_attr(name, initial, "hyperparameter", _TRAINING,
+            out.append(_attr(name, initial, Category.HYPERPARAMETER, _TRAINING,
                              "param_groups initial_lr: the learning rate set before training"))
-            out.append(_attr(f"{pre}scheduled_lr", value, "auxiliary", "training state",
+            out.append(_attr(f"{pre}scheduled_lr", value, Category.AUXILIARY, "training state",
                              "the learning rate a scheduler had reached when saved"))
         elif key in GROUP_IMPLEMENTATION:
-            out.append(_attr(name, value, "auxiliary", "implementation",
+            out.append(_attr(name, value, Category.AUXILIARY, "implementation",
                              "optimizer implementation switch, same optimisation"))
         else:
-            out.append(_attr(name, value, "hyperparameter", _TRAINING,
+            out.append(_attr(name, value, Category.HYPERPARAMETER, _TRAINING,
                              "optimizer param_groups setting, chosen before training"))
     return out
 
@@ -332,11 +334,11 @@ def _optimizer_state(state: Any) -> list[Attribute]:
         nbytes = sum(t.stats.nbytes for t in tensors)
         summary = f"{len(values)} per-parameter values" + (
             f", {count:,} elements ({_size(nbytes)})" if tensors else "")
-        out.append(Attribute(f"state.{kind}", "auxiliary", _OPT_STATE,
+        out.append(Attribute(f"state.{kind}", Category.AUXILIARY, _OPT_STATE,
                              "optimizer per-parameter state (moments, step counts)", "list",
                              len(values), summary, {"tensors": len(tensors), "nbytes": nbytes},
-                             data=[v.values if isinstance(v, TensorStub) else v
-                                   for v in values]))
+                             handle=handle_for([v.values if isinstance(v, TensorStub)
+                                                else v for v in values])))
     return out
 
 
@@ -359,10 +361,10 @@ def scheduler_node(sched: dict[str, Any], path: str, prefix: str, label: str) ->
     attributes = []
     for key, value in sched.items():
         if key in SCHEDULER_HPARAMS:
-            attributes.append(_attr(key, value, "hyperparameter", _TRAINING,
+            attributes.append(_attr(key, value, Category.HYPERPARAMETER, _TRAINING,
                                     "learning-rate schedule setting, chosen before training"))
         else:
-            attributes.append(_attr(key, value, "auxiliary", "scheduler state",
+            attributes.append(_attr(key, value, Category.AUXILIARY, "scheduler state",
                                     "scheduler progress, needed to resume training only"))
     stepped = isinstance(sched.get("last_epoch"), int) and sched["last_epoch"] > 0
     return Node(path, prefix, "torch.optim.lr_scheduler state_dict", True, stepped,
@@ -398,7 +400,7 @@ def hparams_node(value: Any, path: str, prefix: str, label: str) -> Node:
     flat: dict[str, Any] = {}
     _flatten(mapping_of(value) or {}, "", 0, flat)
     cls = value.dotted if isinstance(value, Stub) else "builtins.dict"
-    attributes = tuple(_attr(k, v, "hyperparameter", "declared hyperparameter",
+    attributes = tuple(_attr(k, v, Category.HYPERPARAMETER, "declared hyperparameter",
                              f"entry of the checkpoint's {label!r} (set before training)")
                        for k, v in flat.items())
     return Node(path, prefix, cls, True, True, attributes, label=label)
@@ -410,7 +412,7 @@ def callbacks_node(value: dict[Any, Any], path: str, prefix: str, label: str) ->
     for i, (name, state) in enumerate(value.items()):
         entries = mapping_of(state) or {"state": state}
         attributes = tuple(
-            _attr(k, v, "auxiliary", "provenance" if any(p in k for p in PATH_KEYS) else
+            _attr(k, v, Category.AUXILIARY, "provenance" if any(p in k for p in PATH_KEYS) else
                   "callback state", "callback state: written during training, not used to "
                   "predict") for k, v in entries.items())
         short = str(name).split("{", 1)[0]
@@ -425,17 +427,18 @@ def _list_of(check: Callable[[Any], bool], value: Any) -> bool:
 
 def _entry_attr(key: str, value: Any) -> Attribute:
     if key in PROGRESS_KEYS or key.endswith(("_step", "_epoch")):
-        return _attr(key, value, "auxiliary", "training progress",
+        return _attr(key, value, Category.AUXILIARY, "training progress",
                      "training counter: where training stopped, not used to predict")
     if key.endswith("_version") or key == "version":
-        return _attr(key, value, "auxiliary", "provenance", "library version the file records")
+        return _attr(key, value, Category.AUXILIARY, "provenance",
+                     "library version the file records")
     if any(word in key.lower() for word in DIAGNOSTIC_KEYS):
-        return _attr(key, value, "auxiliary", "diagnostic",
+        return _attr(key, value, Category.AUXILIARY, "diagnostic",
                      "training metric recorded in the checkpoint, not used to predict")
     if key == "loops":
-        return _attr(key, value, "auxiliary", "loop counters",
+        return _attr(key, value, Category.AUXILIARY, "loop counters",
                      "Lightning loop progress, needed to resume training only")
-    return _attr(key, value, "auxiliary", "checkpoint entry",
+    return _attr(key, value, Category.AUXILIARY, "checkpoint entry",
                  "checkpoint entry that is neither weights nor settings")
 
 

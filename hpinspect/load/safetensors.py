@@ -20,7 +20,7 @@ from hpinspect.errors import CorruptFileError, LimitExceededError
 from hpinspect.load.common import LoadResult, Progress, Sha256, open_file
 from hpinspect.load.limits import Limits
 from hpinspect.load.tensors import StorageRef, TensorFactory, itemsize
-from hpinspect.report import FileFormat, FileInfo, Safety
+from hpinspect.report import FileFormat, FileInfo, Safety, Verdict
 
 FORMAT = FileFormat.SAFETENSORS
 MAX_HEADER = 100 << 20
@@ -179,4 +179,4 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         progress(size, size)
     info = FileInfo(path=spath, size_bytes=size, sha256=hasher.digest(),
                     format=FileFormat.SAFETENSORS, compression=None, pickle_protocol=0)
-    return LoadResult(root=root, file=info, safety=Safety("safe", ()))
+    return LoadResult(root=root, file=info, safety=Safety(Verdict.SAFE, ()))

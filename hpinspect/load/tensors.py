@@ -23,7 +23,7 @@ from hpinspect.errors import CorruptFileError
 from hpinspect.load.arrays import ArrayStats, StatsAccumulator
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
 from hpinspect.load.unpickler import Evaluators, RestrictedUnpickler, Session
-from hpinspect.report import SEVERITIES, Finding
+from hpinspect.report import SEVERITIES, Finding, Severity
 
 CHUNK = 8 << 20
 STRIDED_LIMIT = 64 << 20
@@ -413,7 +413,7 @@ def torch_findings(findings: tuple[Finding, ...], session: Session) -> tuple[Fin
         detail = _override(finding.global_name, use, evaluated) if use is not None else None
         out.append(finding if detail is None or (
             finding.severity == "dangerous" and finding.global_name not in evaluated) else
-                   dataclasses.replace(finding, severity="known", detail=detail))
+                   dataclasses.replace(finding, severity=Severity.KNOWN, detail=detail))
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     out.sort(key=lambda f: (rank[f.severity], f.global_name))
     return tuple(out)

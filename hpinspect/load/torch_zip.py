@@ -25,7 +25,7 @@ from hpinspect.load.tensors import StorageRef, TensorFactory, storage_ref, torch
 from hpinspect.load.unpickler import Session
 from hpinspect.load.zip_pickles import zip_findings
 from hpinspect.load.zipsafe import SafeZip
-from hpinspect.report import FileFormat, FileInfo, Finding, Safety
+from hpinspect.report import FileFormat, FileInfo, Finding, Safety, Severity
 
 FORMAT = FileFormat.TORCH
 SMALL_RECORD = 64
@@ -128,10 +128,10 @@ def _code_finding(archive: SafeZip, prefix: str) -> Finding | None:
     shown = ", ".join(n.removeprefix(prefix) for n in code[:4]) + (
         f", … {len(code)} files" if len(code) > 4 else "")
     if hooks:
-        return Finding("TorchScript code", "unknown call",
+        return Finding("TorchScript code", Severity.UNKNOWN_CALL,
                        f"torch.jit.load runs TorchScript __setstate__ in {len(hooks)} code "
                        f"file(s) while loading; code files: {shown}", "code/", True)
-    return Finding("TorchScript code", "unknown class",
+    return Finding("TorchScript code", Severity.UNKNOWN_CLASS,
                    f"TorchScript archive: {len(code)} code file(s) compiled by torch.jit.load "
                    f"and run when the model is called ({shown})", "code/", False)
 

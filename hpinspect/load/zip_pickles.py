@@ -21,7 +21,7 @@ from hpinspect.load.limits import Limits
 from hpinspect.load.pickle_file import _findings, locate
 from hpinspect.load.unpickler import RestrictedUnpickler, Session
 from hpinspect.load.zipsafe import SafeZip, unsafe_name
-from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety
+from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety, Severity
 
 FORMAT = FileFormat.ZIP
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".ckpt", ".p")
@@ -39,11 +39,11 @@ def zip_findings(archive: SafeZip) -> Iterator[Finding]:
     for name in archive.names():
         why = unsafe_name(name)
         if why is not None:
-            yield Finding(f"zip member {name[:80]!r}", "dangerous",
+            yield Finding(f"zip member {name[:80]!r}", Severity.DANGEROUS,
                           f"zip-slip: {why}; extracting the archive writes outside its folder",
                           name[:80], False)
     if archive.duplicate_names:
-        yield Finding("zip member names", "unknown call",
+        yield Finding("zip member names", Severity.UNKNOWN_CALL,
                       f"{archive.duplicate_names} member name(s) repeat: readers disagree on "
                       "which copy they load", "(archive)", False)
 
