@@ -12,7 +12,7 @@ import contextlib
 import os
 import shutil
 import sys
-from enum import Enum
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,7 +20,7 @@ import typer
 
 from hpinspect import __version__
 from hpinspect.errors import HpinspectError
-from hpinspect.render import Format
+from hpinspect.report import SKEW_ORDER, Category, CheckFormat, DiffFormat, InspectFormat, SkewLevel
 from hpinspect.threads import limit_thread_pools
 
 if TYPE_CHECKING:
@@ -55,14 +55,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class Only(str, Enum):
-    """Category filter for ``--only``."""
-
-    hyperparameter = "hyperparameter"
-    learned = "learned"
-    auxiliary = "auxiliary"
 
 
 def fail(message: str) -> None:
@@ -130,9 +122,9 @@ def load_reports(paths: list[Path], limits: Limits, overrides: Overrides | None,
             with _progress_for(path) or contextlib.nullcontext() as progress:
                 report = inspect_file(path, limits=limits, overrides=overrides,
                                       expand_members=expand_members, progress=progress)
-        except HpinspectError as exc:
+        except HpinspectError as exc:  # one bad file does not stop the others
             fail(str(exc))
-            worst = max(worst, EXIT_ERROR)
+            worst = max(worst, exit_code_for(exc))
             continue
         reports.append(report)
         if report.safety.unsafe:
@@ -144,11 +136,14 @@ class _ProgressBar:
     """A transient rich progress bar on stderr for large files (only on a terminal)."""
 
     def __init__(self, path: Path, total: int) -> None:
-        from rich.console import Console
+        from rich.markup import escape
         from rich.progress import Progress
 
-        self.progress = Progress(console=Console(stderr=True), transient=True)
-        self.task = self.progress.add_task(f"reading {path.name}", total=total)
+        from hpinspect.render.console import stderr_console
+
+        self.progress = Progress(console=stderr_console(), transient=True)
+        # The description is rich markup: a file name like "a[/b].pkl" must stay text.
+        self.task = self.progress.add_task(f"reading {escape(path.name)}", total=total)
 
     def __enter__(self) -> Progress:
         self.progress.start()
@@ -185,16 +180,36 @@ def emit(text: str, output: Path | None) -> None:
         raise typer.Exit(EXIT_ERROR) from exc
 
 
+def exit_code_for(error: HpinspectError) -> int:
+    """The exit code of a typed error: every error hpinspect raises on purpose is exit 2
+    (usage, access, format, corruption, limits, missing extras); unsafe content is not an
+    error but a verdict (exit 3, decided from the report)."""
+    return EXIT_ERROR
+
+
+@contextlib.contextmanager
+def error_boundary() -> Iterator[None]:
+    """The one place a typed error becomes its line on stderr and its exit code."""
+    try:
+        yield
+    except HpinspectError as exc:
+        fail(str(exc))
+        raise typer.Exit(exit_code_for(exc)) from exc
+
+
 def load_overrides_or_exit(config: Path | None) -> Overrides:
     """User classification overrides (``--config`` or pyproject.toml); exit 2 when bad."""
     from hpinspect.classify.config import load_overrides
 
-    try:
+    with error_boundary():
         return load_overrides(config)
-    except HpinspectError as exc:
-        fail(str(exc))
-        raise typer.Exit(EXIT_ERROR) from exc
+    raise AssertionError("unreachable")  # pragma: no cover (mypy: the boundary re-raises)
 
+
+# Old names of the option enums, kept importable (the vocabulary now lives in report.py).
+Only = Category
+DiffOutput = DiffFormat
+CheckOutput = CheckFormat
 
 ModelsArg = Annotated[list[Path], typer.Argument(
     help="Model files (.joblib, .pkl, … — the format is detected from the content).",
@@ -210,28 +225,31 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", help="TOML file moving attribute names between categories "
     "(default: [tool.hpinspect.classify] in the nearest pyproject.toml).",
     show_default=False)]
+# Output options, declared once for every command that has them.
+OutputOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Write to FILE instead of stdout.", show_default=False)]
+NoColorOpt = Annotated[bool, typer.Option(
+    "--no-color", help="No colours (NO_COLOR is respected too).")]
+WidthOpt = Annotated[int | None, typer.Option(
+    "--width", help="Layout width for tables [default: terminal width].", show_default=False)]
+ShowAllOpt = Annotated[bool, typer.Option("--all", help="Every ensemble member and longer "
+                                          "values.")]
 
 
 @app.command(epilog=EXIT_CODES_HELP)
 def inspect(
     models: ModelsArg,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")
-                   ] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write to FILE instead of stdout.",
-                                                show_default=False)] = None,
-    only: Annotated[Only | None, typer.Option("--only", help="Show one category only.",
-                                              show_default=False)] = None,
+    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="Output format.")
+                   ] = InspectFormat.table,
+    output: OutputOpt = None,
+    only: Annotated[Category | None, typer.Option("--only", help="Show one category only.",
+                                                  show_default=False)] = None,
     explain: Annotated[bool, typer.Option("--explain",
                                           help="Add a column with the reason behind each "
                                           "classification.")] = False,
-    show_all: Annotated[bool, typer.Option("--all", help="Every ensemble member and longer "
-                                           "values.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is "
-                                           "respected too).")] = False,
-    width: Annotated[int | None, typer.Option("--width", help="Layout width for tables "
-                                              "[default: terminal width].",
-                                              show_default=False)] = None,
+    show_all: ShowAllOpt = False,
+    no_color: NoColorOpt = False,
+    width: WidthOpt = None,
     config: ConfigOpt = None,
     max_bytes: MaxBytes = None,
     max_opcodes: MaxOpcodes = None,
@@ -249,7 +267,7 @@ def inspect(
     reports, code = load_reports(models, limits, overrides, expand_members=show_all)
     if reports:
         options = RenderOptions(
-            only=only.value if only is not None else None,
+            only=only,
             explain=explain, show_all=show_all, color=use_color(no_color, output),
             width=terminal_width(width), several=len(models) > 1)
         emit(get_renderer(fmt).render(reports, options), output)
@@ -273,40 +291,7 @@ def schema() -> None:
 # (commands added below this line)
 
 if TYPE_CHECKING:
-    from hpinspect.check import CheckResult, Rules
-
-
-class DiffOutput(str, Enum):
-    """Output formats of ``hpinspect diff``."""
-
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-
-
-class CheckOutput(str, Enum):
-    """Output formats of ``hpinspect check``."""
-
-    table = "table"
-    json = "json"
-    sarif = "sarif"
-
-
-class SkewLevel(str, Enum):
-    """Values of ``--max-skew``."""
-
-    none = "none"
-    patch = "patch"
-    minor = "minor"
-    major = "major"
-
-
-OutputOpt = Annotated[Path | None, typer.Option(
-    "--output", "-o", help="Write to FILE instead of stdout.", show_default=False)]
-NoColorOpt = Annotated[bool, typer.Option(
-    "--no-color", help="No colours (NO_COLOR is respected too).")]
-WidthOpt = Annotated[int | None, typer.Option(
-    "--width", help="Layout width for tables [default: terminal width].", show_default=False)]
+    from hpinspect.check import Rules
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -315,11 +300,11 @@ def diff(
                                             show_default=False)],
     model_b: Annotated[Path, typer.Argument(metavar="B", help="The second (newer) model file.",
                                             show_default=False)],
-    fmt: Annotated[DiffOutput, typer.Option("--format", "-f", help="Output format.")
-                   ] = DiffOutput.table,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")
+                   ] = DiffFormat.table,
     show_all: Annotated[bool, typer.Option("--all", help="Show every compared row, not only "
                                            "the differences.")] = False,
-    ignore: Annotated[list[Only] | None, typer.Option(
+    ignore: Annotated[list[Category] | None, typer.Option(
         "--ignore", help="Leave a category out (repeatable); --ignore learned --ignore "
         "auxiliary compares configuration only.", show_default=False)] = None,
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the files "
@@ -340,18 +325,17 @@ def diff(
     Example: hpinspect diff --ignore learned --ignore auxiliary --exit-code old.joblib new.joblib
     """
     from hpinspect.diff import diff_reports
-    from hpinspect.render.diff_render import DiffFormat, render_diff
+    from hpinspect.render import RenderOptions, get_diff_renderer
 
     overrides = load_overrides_or_exit(config)
     limits = make_limits(max_bytes, max_opcodes, max_depth)
     reports, code = load_reports([model_a, model_b], limits, overrides)
     if len(reports) < 2:
         raise typer.Exit(EXIT_ERROR)
-    ignored = frozenset(category.value for category in ignore or ())
-    result = diff_reports(reports[0], reports[1], ignore=ignored,  # type: ignore[arg-type]
+    result = diff_reports(reports[0], reports[1], ignore=frozenset(ignore or ()),
                           include_equal=show_all)
-    emit(render_diff(result, DiffFormat(fmt.value), color=use_color(no_color, output),
-                     width=terminal_width(width)), output)
+    options = RenderOptions(color=use_color(no_color, output), width=terminal_width(width))
+    emit(get_diff_renderer(fmt).render(result, options), output)
     if exit_code and result.has_differences:
         code = max(code, EXIT_FAILED)
     raise typer.Exit(code)
@@ -383,23 +367,24 @@ def _check_rules_or_exit(expect: list[str], ranges: list[str], require_fitted: b
         parse_range,
     )
 
-    try:
+    with error_boundary():
+        if max_skew is not None and max_skew not in SKEW_ORDER:
+            raise HpinspectError(f"--max-skew must be one of {', '.join(SKEW_ORDER)}, "
+                                 f"got {max_skew.value!r} (an unknown skew is not a limit)")
         base = (load_rules_file(rules_file) if rules_file is not None
                 else find_pyproject_rules(Path.cwd()))
         given = Rules(
             expect=MappingProxyType(_unique_expectations(parse_expect(item) for item in expect)),
             ranges=MappingProxyType(dict(parse_range(item) for item in ranges)),
             require_fitted=require_fitted,
-            max_skew=max_skew.value if max_skew is not None else None,
+            max_skew=max_skew,
             strict=strict,
             max_size=max_size,
             source="command line" if (expect or ranges or require_fitted or max_skew
                                       or strict or max_size is not None) else "",
         )
-    except HpinspectError as exc:
-        fail(str(exc))
-        raise typer.Exit(EXIT_ERROR) from exc
-    return merge_rules(base, given)
+        return merge_rules(base, given)
+    raise AssertionError("unreachable")  # pragma: no cover (mypy: the boundary re-raises)
 
 
 def _annotate(lines: list[str], to_stdout: bool) -> None:
@@ -412,91 +397,44 @@ def _annotate(lines: list[str], to_stdout: bool) -> None:
     stream.flush()
 
 
-def _check_json(reports: list[Report], results: list[CheckResult], unsafe: bool) -> str:
-    from hpinspect.render.neutral import json_dumps
-
-    files: list[dict[str, Any]] = []
-    by_file = {result.file: result for result in results}
-    for report in reports:
-        entry: dict[str, Any] = {"file": report.file.path, "unsafe": report.safety.unsafe}
-        result = by_file.get(report.file.path)
-        if report.safety.unsafe:
-            entry["ok"] = False
-            entry["findings"] = [
-                {"global": f.global_name, "severity": f.severity, "detail": f.detail,
-                 "path": f.path}
-                for f in report.safety.findings if f.severity in ("dangerous", "unknown call")]
-        elif result is not None:
-            entry["ok"] = result.ok
-            entry["failures"] = [
-                {"rule": f.rule, "subject": f.subject, "expected": f.expected,
-                 "actual": f.actual, "message": f.message, "hint": f.hint}
-                for f in result.failures]
-            entry["passed"] = list(result.passed)
-            entry["notes"] = list(result.notes)
-        files.append(entry)
-    document = {"schema_version": "1", "ok": not unsafe and all(r.ok for r in results),
-                "files": files}
-    return json_dumps(document)
-
-
-def _check_text(reports: list[Report], results: list[CheckResult]) -> str:
-    lines: list[str] = []
-    by_file = {result.file: result for result in results}
-    for report in reports:
-        path = report.file.path
-        if report.safety.unsafe:
-            for finding in report.safety.findings:
-                if finding.severity in ("dangerous", "unknown call"):
-                    where = f" at {finding.path}" if finding.path else ""
-                    lines.append(f"{path}: UNSAFE {finding.global_name} ({finding.severity})"
-                                 f"{where}: {finding.detail}")
-            lines.append(f"{path}: unsafe content; no rule was checked and nothing was run")
-            continue
-        result = by_file.get(path)
-        if result is None:
-            continue
-        lines.extend(f"{path}: note: {note}" for note in result.notes)
-        lines.extend(f"FAIL {failure.line}" for failure in result.failures)
-        if result.ok:
-            count = len(result.passed)
-            lines.append(f"{path}: ok ({count} rule{'s' if count != 1 else ''} passed)"
-                         if count else f"{path}: ok (safe; no rules given)")
-    from hpinspect.render.neutral import terminal
-
-    return "".join(terminal(line) + "\n" for line in lines)
+ExpectOpt = Annotated[list[str] | None, typer.Option(
+    "--expect", metavar="PATH=VALUE", help="A hyperparameter (or any attribute with a plain "
+    "value) must have this value (repeatable). PATH is get_params style: C, "
+    "clf__n_estimators, prep__num__with_mean; a search's fitted estimator is "
+    "best_estimator_.C, a bundle entry model__C. VALUE is JSON or a Python literal, else a "
+    "string. Floats compare with a small tolerance.", show_default=False)]
+RangeOpt = Annotated[list[str] | None, typer.Option(
+    "--range", metavar="PATH=LOW:HIGH", help="A numeric hyperparameter must lie in "
+    "[LOW, HIGH] (repeatable).", show_default=False)]
+RequireFittedOpt = Annotated[bool, typer.Option(
+    "--require-fitted", help="Fail when the estimator was never fitted.")]
+MaxSkewOpt = Annotated[SkewLevel | None, typer.Option(
+    "--max-skew", metavar="[" + "|".join(SKEW_ORDER) + "]",
+    help="Largest allowed distance between the library versions the file was saved with and "
+    "the installed ones. A library not installed here has an unknown skew: that passes, with "
+    "a note.", show_default=False)]
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Classes hpinspect does not know (custom estimators) fail too.")]
+MaxSizeOpt = Annotated[int | None, typer.Option(
+    "--max-size", metavar="BYTES", help="Largest allowed file size.", show_default=False)]
+RulesOpt = Annotated[Path | None, typer.Option(
+    "--rules", metavar="FILE.toml", help="The same rules in TOML (require_fitted, "
+    "max_skew, strict, max_size, [expect], [range]); default: [tool.hpinspect.check] in "
+    "the nearest pyproject.toml.", show_default=False)]
 
 
 @app.command(epilog=EXIT_CODES_HELP)
 def check(
     models: ModelsArg,
-    expect: Annotated[list[str] | None, typer.Option(
-        "--expect", metavar="PATH=VALUE", help="A hyperparameter (or any attribute with a plain "
-        "value) must have this value (repeatable). PATH is get_params style: C, "
-        "clf__n_estimators, prep__num__with_mean; a search's fitted estimator is "
-        "best_estimator_.C, a bundle entry model__C. VALUE is JSON or a Python literal, else a "
-        "string. Floats compare with a small tolerance.", show_default=False)] = None,
-    ranges: Annotated[list[str] | None, typer.Option(
-        "--range", metavar="PATH=LOW:HIGH", help="A numeric hyperparameter must lie in "
-        "[LOW, HIGH] (repeatable).", show_default=False)] = None,
-    require_fitted: Annotated[bool, typer.Option(
-        "--require-fitted", help="Fail when the estimator was never fitted.")] = False,
-    max_skew: Annotated[SkewLevel | None, typer.Option(
-        "--max-skew", help="Largest allowed distance between the library versions the file "
-        "was saved with and the installed ones. A library not installed here has an unknown "
-        "skew: that passes, with a note.", show_default=False)] = None,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Classes hpinspect does not know (custom estimators) fail too.")
-    ] = False,
-    max_size: Annotated[int | None, typer.Option(
-        "--max-size", metavar="BYTES", help="Largest allowed file size.", show_default=False)
-    ] = None,
-    rules: Annotated[Path | None, typer.Option(
-        "--rules", metavar="FILE.toml", help="The same rules in TOML (require_fitted, "
-        "max_skew, strict, max_size, [expect], [range]); default: [tool.hpinspect.check] in "
-        "the nearest pyproject.toml.", show_default=False)] = None,
-    fmt: Annotated[CheckOutput, typer.Option("--format", "-f", help="Output format.")
-                   ] = CheckOutput.table,
+    expect: ExpectOpt = None,
+    ranges: RangeOpt = None,
+    require_fitted: RequireFittedOpt = False,
+    max_skew: MaxSkewOpt = None,
+    strict: StrictOpt = False,
+    max_size: MaxSizeOpt = None,
+    rules: RulesOpt = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")
+                   ] = CheckFormat.table,
     output: OutputOpt = None,
     config: ConfigOpt = None,
     max_bytes: MaxBytes = None,
@@ -509,34 +447,28 @@ def check(
 
     Example: hpinspect check model.joblib --expect C=0.5 --expect clf__n_estimators=30 --require-fitted --max-skew minor
     """  # noqa: E501
-    from hpinspect.check import github_annotations, is_unsafe, run_check, unsafe_annotations
-    from hpinspect.render.sarif import sarif_for_check
+    from hpinspect.check import CheckRun, is_unsafe, run_check
+    from hpinspect.render import RenderOptions, get_check_renderer
+    from hpinspect.render.annotations import check_run_annotations
 
     merged = _check_rules_or_exit(expect or [], ranges or [], require_fitted, max_skew, strict,
                                   max_size, rules)
     overrides = load_overrides_or_exit(config)
     limits = make_limits(max_bytes, max_opcodes, max_depth)
     reports, code = load_reports(models, limits, overrides)
-    unsafe = [report for report in reports if is_unsafe(report)]
     # Safety comes before every rule: an unsafe file is refused whatever the rules say.
-    results = [] if unsafe else [run_check(report, merged) for report in reports]
-    if fmt is CheckOutput.sarif:
-        text = sarif_for_check(reports, results)
-    elif fmt is CheckOutput.json:
-        text = _check_json(reports, results, bool(unsafe))
-    else:
-        text = _check_text(reports, results)
-    emit(text, output)
+    unsafe = any(is_unsafe(report) for report in reports)
+    run = CheckRun(tuple(reports),
+                   () if unsafe else tuple(run_check(report, merged) for report in reports))
+    emit(get_check_renderer(fmt).render(run, RenderOptions(color=False)), output)
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        lines = [line for report in unsafe for line in unsafe_annotations(report)]
-        lines += github_annotations(results)
-        _annotate(lines, to_stdout=fmt is CheckOutput.table or output is not None)
+        _annotate(check_run_annotations(run),
+                  to_stdout=fmt is CheckFormat.table or output is not None)
     if unsafe:
         raise typer.Exit(EXIT_UNSAFE)
-    if any(not result.ok for result in results):
+    if not run.ok:
         code = max(code, EXIT_FAILED)
     raise typer.Exit(code)
-
 
 
 # ---------------------------------------------------------------------------- entry point

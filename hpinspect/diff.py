@@ -2,9 +2,10 @@
 
 Nodes are matched by :attr:`Node.path`, attributes by name. Hyperparameters and auxiliary
 attributes compare their JSON-safe values (NaN equals NaN, floats exactly); learned attributes
-compare array layout first and then the loaded values kept in :attr:`Attribute.data`, reporting
-the largest absolute and relative difference. Nothing here prints; renderers live in
-:mod:`hpinspect.render.diff_render`.
+compare array layout first, then the classifier's verdict on the loaded values (through
+:attr:`Attribute.handle`, an opaque handle whose ``compare`` the classifier implements), reporting
+the largest absolute and relative difference. diff itself imports neither numpy nor the loader.
+Nothing here prints; renderers live in :mod:`hpinspect.render.diff_render`.
 """
 
 from __future__ import annotations
@@ -12,23 +13,25 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-
-from hpinspect.classify.versions import MARKERS
-from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
-from hpinspect.report import CATEGORIES, Attribute, Category, Node, Report
+from hpinspect.render.text import shape_text
+from hpinspect.report import (
+    CATEGORIES,
+    Attribute,
+    Category,
+    DiffStatus,
+    Node,
+    Report,
+    RowCategory,
+)
 
 __all__ = ["DiffResult", "DiffRow", "DiffStatus", "RowCategory", "diff_reports"]
 
-DiffStatus = Literal["changed", "added", "removed", "equal"]
-RowCategory = Literal["hyperparameter", "learned", "auxiliary", "structure", "version", "safety"]
 
 # Bounds on the recursive comparison of loaded values: a hostile or huge object graph must cost
 # no more than a bounded walk (the loader already capped its size).
 _MAX_DEPTH = 24
-_MAX_ITEMS = 100_000
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,12 @@ class DiffResult:
     @property
     def has_differences(self) -> bool:
         """True when any row is not ``equal``."""
-        return any(row.status != "equal" for row in self.rows)
+        return any(row.status != DiffStatus.EQUAL for row in self.rows)
 
     @property
     def differences(self) -> tuple[DiffRow, ...]:
         """The rows that are not ``equal``."""
-        return tuple(row for row in self.rows if row.status != "equal")
+        return tuple(row for row in self.rows if row.status != DiffStatus.EQUAL)
 
 
 # --------------------------------------------------------------------------- JSON-safe values
@@ -114,227 +117,6 @@ def json_equal(a: Any, b: Any, depth: int = 0) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
-# --------------------------------------------------------------------------- loaded values
-
-
-class _Compare:
-    """Accumulates how two loaded values differ while walking them together."""
-
-    def __init__(self) -> None:
-        self.max_abs = 0.0
-        self.max_rel = 0.0
-        self.numeric_diff = False
-        self.nan_mismatch = False
-        self.other_diff = False
-        self.undetermined = False
-        self.items = 0
-
-    @property
-    def equal(self) -> bool:
-        return not (self.numeric_diff or self.nan_mismatch or self.other_diff)
-
-    def detail(self) -> str:
-        parts: list[str] = []
-        if self.numeric_diff:
-            parts.append(
-                f"values differ: max abs diff {_num(self.max_abs)}, "
-                f"max rel diff {_num(self.max_rel)}"
-            )
-        if self.nan_mismatch:
-            parts.append("NaN positions differ")
-        if self.other_diff:
-            parts.append("values differ" if not parts else "other values differ")
-        return "; ".join(parts)
-
-    def walk(self, a: Any, b: Any, depth: int = 0) -> None:
-        self.items += 1
-        if depth > _MAX_DEPTH or self.items > _MAX_ITEMS:
-            self.undetermined = True
-            return
-        if isinstance(a, np.generic):
-            a = a.item()
-        if isinstance(b, np.generic):
-            b = b.item()
-        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-            self._arrays(a, b)
-        elif isinstance(a, ArrayStub) or isinstance(b, ArrayStub):
-            self._stubs(a, b)
-        elif _is_number(a) and _is_number(b):
-            if isinstance(a, int) and isinstance(b, int) and max(
-                    a.bit_length(), b.bit_length()) > 1000:  # beyond float: compare exactly
-                self.other_diff = self.other_diff or a != b
-            else:
-                self._scalars(float(a), float(b))
-        elif isinstance(a, Stub) and isinstance(b, Stub):
-            if a.dotted != b.dotted:
-                self.other_diff = True
-                return
-            self.walk(a.args, b.args, depth + 1)
-            self.walk(a.kwargs, b.kwargs, depth + 1)
-            self.walk(_fitted_state(a.state), _fitted_state(b.state), depth + 1)
-            self.walk(a.list_items, b.list_items, depth + 1)
-            self.walk(a.dict_items, b.dict_items, depth + 1)
-        elif isinstance(a, GlobalRef) and isinstance(b, GlobalRef):
-            if a.dotted != b.dotted:
-                self.other_diff = True
-        elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-            if type(a) is not type(b) or len(a) != len(b):
-                self.other_diff = True
-                return
-            for x, y in zip(a, b, strict=True):
-                self.walk(x, y, depth + 1)
-        elif isinstance(a, dict) and isinstance(b, dict):
-            if a.keys() != b.keys():
-                self.other_diff = True
-                return
-            for key in a:
-                self.walk(a[key], b[key], depth + 1)
-        else:
-            try:
-                same = type(a) is type(b) and bool(a == b)
-            except Exception:
-                same = False
-            if not same:
-                self.other_diff = True
-
-    def _scalars(self, a: float, b: float) -> None:
-        a_nan, b_nan = math.isnan(a), math.isnan(b)
-        if a_nan or b_nan:
-            if a_nan != b_nan:
-                self.nan_mismatch = True
-            return
-        if a == b:
-            return
-        self._record(abs(a - b), max(abs(a), abs(b)))
-
-    def _record(self, abs_diff: float, scale: float) -> None:
-        self.numeric_diff = True
-        self.max_abs = max(self.max_abs, abs_diff)
-        rel = abs_diff / scale if scale > 0 else (math.inf if abs_diff else 0.0)
-        self.max_rel = max(self.max_rel, rel)
-
-    def _stubs(self, a: Any, b: Any) -> None:
-        # Only statistics were kept for at least one side: equal statistics cannot prove
-        # equal values, so the verdict is "equal as far as we can tell".
-        a_stats = a.stats if isinstance(a, ArrayStub) else None
-        b_stats = b.stats if isinstance(b, ArrayStub) else None
-        if a_stats is None or b_stats is None:
-            if not (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)):
-                self.other_diff = True
-                return
-            self.undetermined = True
-            return
-        if a.shape != b.shape or str(a.dtype) != str(b.dtype) or not _stats_equal(
-            _as_mapping(a_stats), _as_mapping(b_stats)
-        ):
-            self.other_diff = True
-        else:
-            self.undetermined = True
-
-    def _arrays(self, a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> None:
-        if a.shape != b.shape or a.dtype != b.dtype:
-            self.other_diff = True
-            return
-        if a.dtype.names:
-            for name in a.dtype.names:
-                self._arrays(a[name], b[name])
-            return
-        kind = a.dtype.kind
-        if kind in "biuf":
-            if kind == "b":
-                if not np.array_equal(a, b):
-                    self.other_diff = True
-                return
-            af = a.astype(np.float64, copy=False)
-            bf = b.astype(np.float64, copy=False)
-            a_nan, b_nan = np.isnan(af), np.isnan(bf)
-            if not np.array_equal(a_nan, b_nan):
-                self.nan_mismatch = True
-            both = ~(a_nan | b_nan)
-            if not both.any():
-                return
-            av, bv = af[both], bf[both]
-            with np.errstate(invalid="ignore", over="ignore"):
-                diff = np.abs(av - bv)
-            if not diff.any():
-                return
-            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-                scale = np.maximum(np.abs(av), np.abs(bv))
-                rel = np.where(scale > 0, diff / np.where(scale > 0, scale, 1.0), 0.0)
-            self.numeric_diff = True
-            self.max_abs = max(self.max_abs, float(np.nanmax(diff)))
-            self.max_rel = max(self.max_rel, float(np.nanmax(rel)))
-            return
-        if kind == "c":
-            with np.errstate(invalid="ignore"):
-                if not np.array_equal(a, b, equal_nan=True):
-                    diff = np.abs(a - b)
-                    self._record(float(np.nanmax(diff)), float(np.nanmax(np.abs(a))) or 1.0)
-            return
-        if kind == "O":
-            for x, y in zip(a.ravel(), b.ravel(), strict=True):
-                self.walk(x, y, 1)
-            return
-        try:
-            same = bool(np.array_equal(a, b))
-        except (TypeError, ValueError):  # exotic dtypes: fall back to the raw bytes
-            same = a.tobytes() == b.tobytes()
-        if not same:
-            self.other_diff = True
-
-
-def _fitted_state(state: Any) -> Any:
-    """For a nested estimator, only what ``fit`` set (trailing underscore) is a learned value.
-
-    Its configuration and provenance are compared in the nested node's own rows (or, for
-    members shown as a group, through the parent's hyperparameters); walking them here would
-    report a changed seed or ``_sklearn_version`` as "learned values differ".
-    """
-    if isinstance(state, dict) and any(key in state for key in MARKERS):
-        return {key: value for key, value in state.items()
-                if isinstance(key, str) and key.endswith("_") and key not in MARKERS}
-    return state
-
-
-def _as_mapping(stats: Any) -> Mapping[str, Any]:
-    if isinstance(stats, Mapping):
-        return stats
-    fields = getattr(stats, "__dataclass_fields__", None)
-    if fields is not None:
-        return {name: getattr(stats, name) for name in fields}
-    return {"repr": repr(stats)}
-
-
-def _stats_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return a.keys() == b.keys() and all(_loose_equal(a[k], b[k]) for k in a)
-
-
-def _loose_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return _stats_equal(a, b)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_loose_equal(x, y) for x, y in zip(a, b, strict=True))
-    try:
-        return bool(a == b)
-    except Exception:
-        return False
-
-
-def _num(x: float) -> str:
-    if math.isinf(x) or math.isnan(x):
-        return str(x)
-    return f"{x:.6g}"
-
-
-def _shape_text(shape: Any) -> str:
-    if isinstance(shape, (list, tuple)):
-        dims = [str(d) for d in shape]
-        return "(" + dims[0] + ",)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"
-    return str(shape)
-
-
 # --------------------------------------------------------------------------- attribute rows
 
 
@@ -355,9 +137,9 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
     """(equal?, detail) for learned attributes: layout, then loaded values, then statistics."""
     if a.stats is not None and b.stats is not None:
         changes: list[str] = []
-        if not _loose_equal(a.stats.get("shape"), b.stats.get("shape")):
+        if not json_equal(a.stats.get("shape"), b.stats.get("shape")):
             changes.append(
-                f"shape {_shape_text(a.stats.get('shape'))} → {_shape_text(b.stats.get('shape'))}"
+                f"shape {shape_text(a.stats.get('shape'))} → {shape_text(b.stats.get('shape'))}"
             )
         if a.stats.get("dtype") != b.stats.get("dtype"):
             changes.append(f"dtype {a.stats.get('dtype')} → {b.stats.get('dtype')}")
@@ -366,39 +148,36 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
     elif (a.stats is None) != (b.stats is None):
         return False, f"kind {a.kind} → {b.kind}" if a.kind != b.kind else "values differ"
 
-    if a.data is not None and b.data is not None:
-        cmp = _Compare()
-        try:
-            cmp.walk(a.data, b.data)
-        except RecursionError:  # e.g. comparing 990-deep tuple keys recurses in C
-            cmp.undetermined = True
-        if not cmp.equal:
-            return False, cmp.detail()
-        if not cmp.undetermined:
+    if a.handle is not None and b.handle is not None:
+        loaded = a.handle.compare(b.handle)
+        if not loaded.equal:
+            return False, loaded.detail
+        if not loaded.undetermined:
             return True, ""
         # Part of the value was kept as statistics only: fall through to what the report has.
 
     if a.stats is not None and b.stats is not None:
-        if _stats_equal(a.stats, b.stats):
+        if json_equal(a.stats, b.stats):
             return True, ""
         differing = sorted(k for k in a.stats.keys() | b.stats.keys()
-                           if not _loose_equal(a.stats.get(k), b.stats.get(k)))
+                           if not json_equal(a.stats.get(k), b.stats.get(k)))
         return False, f"statistics differ ({', '.join(differing)})"
     return _compare_value(a, b)
 
 
 def _attribute_row(node_path: str, a: Attribute, b: Attribute, prefix: str = "") -> DiffRow:
-    category: Category = b.category
-    if a.category == "learned" or b.category == "learned":
+    category = RowCategory(b.category)
+    if Category.LEARNED in (a.category, b.category):
         equal, detail = _compare_learned(a, b)
-        category = "learned"
+        category = RowCategory.LEARNED
     else:
         equal, detail = _compare_value(a, b)
     if a.category != b.category:
         move = f"category {a.category} → {b.category}"
         detail = f"{move}; {detail}" if detail else move
-    return DiffRow(node_path, a.name, category, a.summary, b.summary,
-                   "equal" if equal else "changed", detail, _param(prefix, a.name))
+    status = DiffStatus.EQUAL if equal else DiffStatus.CHANGED
+    return DiffRow(node_path, a.name, category, a.summary, b.summary, status, detail,
+                   _param(prefix, a.name))
 
 
 def _param(prefix: str, name: str) -> str:
@@ -408,26 +187,28 @@ def _param(prefix: str, name: str) -> str:
 def _node_rows(a: Node, b: Node, ignore: frozenset[Category]) -> list[DiffRow]:
     rows: list[DiffRow] = []
     if a.class_name != b.class_name:
-        rows.append(DiffRow(a.path, "", "structure", a.short_class, b.short_class, "changed",
-                            f"class {a.class_name} → {b.class_name}"))
+        rows.append(DiffRow(a.path, "", RowCategory.STRUCTURE, a.short_class, b.short_class,
+                            DiffStatus.CHANGED, f"class {a.class_name} → {b.class_name}"))
     elif a.fitted != b.fitted:
-        rows.append(DiffRow(a.path, "", "structure", _fitted(a), _fitted(b), "changed",
-                            "fitted state changed"))
+        rows.append(DiffRow(a.path, "", RowCategory.STRUCTURE, _fitted(a), _fitted(b),
+                            DiffStatus.CHANGED, "fitted state changed"))
     else:
-        rows.append(DiffRow(a.path, "", "structure", a.short_class, b.short_class, "equal"))
+        rows.append(DiffRow(a.path, "", RowCategory.STRUCTURE, a.short_class, b.short_class,
+                            DiffStatus.EQUAL))
     b_attrs = {attr.name: attr for attr in b.attributes}
     a_names = {attr.name for attr in a.attributes}
     for attr in a.attributes:
         other = b_attrs.get(attr.name)
         if other is None:
             if attr.category not in ignore:
-                rows.append(DiffRow(a.path, attr.name, attr.category, attr.summary, "",
-                                    "removed", param=_param(a.param_prefix, attr.name)))
+                rows.append(DiffRow(a.path, attr.name, RowCategory(attr.category), attr.summary, "",
+                                    DiffStatus.REMOVED, param=_param(a.param_prefix, attr.name)))
         elif attr.category not in ignore or other.category not in ignore:
             rows.append(_attribute_row(a.path, attr, other, a.param_prefix))
     for attr in b.attributes:
         if attr.name not in a_names and attr.category not in ignore:
-            rows.append(DiffRow(b.path, attr.name, attr.category, "", attr.summary, "added",
+            rows.append(DiffRow(b.path, attr.name, RowCategory(attr.category), "", attr.summary,
+                                DiffStatus.ADDED,
                                 param=_param(b.param_prefix, attr.name)))
     return rows
 
@@ -445,13 +226,13 @@ def _version_rows(a: Report, b: Report) -> list[DiffRow]:
     for lib in sorted(a_saved.keys() | b_saved.keys()):
         va, vb = a_saved.get(lib, ""), b_saved.get(lib, "")
         if not va:
-            status: DiffStatus = "added"
+            status = DiffStatus.ADDED
         elif not vb:
-            status = "removed"
+            status = DiffStatus.REMOVED
         else:
-            status = "equal" if va == vb else "changed"
-        detail = "" if status == "equal" else "saved with"
-        rows.append(DiffRow("", lib, "version", va, vb, status, detail))
+            status = DiffStatus.EQUAL if va == vb else DiffStatus.CHANGED
+        detail = "" if status == DiffStatus.EQUAL else "saved with"
+        rows.append(DiffRow("", lib, RowCategory.VERSION, va, vb, status, detail))
     return rows
 
 
@@ -462,7 +243,8 @@ def _finding_names(report: Report) -> set[str]:
 
 def _safety_rows(a: Report, b: Report) -> list[DiffRow]:
     va, vb = a.safety.verdict, b.safety.verdict
-    rows = [DiffRow("", "verdict", "safety", va, vb, "equal" if va == vb else "changed")]
+    verdict = DiffStatus.EQUAL if va == vb else DiffStatus.CHANGED
+    rows = [DiffRow("", "verdict", RowCategory.SAFETY, va, vb, verdict)]
     fa, fb = _finding_names(a), _finding_names(b)
     if fa != fb:
         parts: list[str] = []
@@ -470,10 +252,11 @@ def _safety_rows(a: Report, b: Report) -> list[DiffRow]:
             parts.append("only in B: " + ", ".join(sorted(fb - fa)))
         if fa - fb:
             parts.append("only in A: " + ", ".join(sorted(fa - fb)))
-        rows.append(DiffRow("", "findings", "safety", _join(fa), _join(fb), "changed",
-                            "; ".join(parts)))
+        rows.append(DiffRow("", "findings", RowCategory.SAFETY, _join(fa), _join(fb),
+                            DiffStatus.CHANGED, "; ".join(parts)))
     else:
-        rows.append(DiffRow("", "findings", "safety", _join(fa), _join(fb), "equal"))
+        rows.append(DiffRow("", "findings", RowCategory.SAFETY, _join(fa), _join(fb),
+                            DiffStatus.EQUAL))
     return rows
 
 
@@ -524,15 +307,15 @@ def diff_reports(a: Report, b: Report, ignore: frozenset[Category] = frozenset()
         if na is not None and nb is not None:
             rows.extend(_node_rows(na, nb, ignore))
         elif na is not None:
-            rows.append(DiffRow(path, "", "structure", na.short_class, "", "removed",
-                                f"node {na.class_name} only in A"))
+            rows.append(DiffRow(path, "", RowCategory.STRUCTURE, na.short_class, "",
+                                DiffStatus.REMOVED, f"node {na.class_name} only in A"))
         elif nb is not None:
-            rows.append(DiffRow(path, "", "structure", "", nb.short_class, "added",
-                                f"node {nb.class_name} only in B"))
-    if "auxiliary" not in ignore:
+            rows.append(DiffRow(path, "", RowCategory.STRUCTURE, "", nb.short_class,
+                                DiffStatus.ADDED, f"node {nb.class_name} only in B"))
+    if Category.AUXILIARY not in ignore:
         rows.extend(_version_rows(a, b))
     rows.extend(_safety_rows(a, b))
     if not include_equal:
-        rows = [row for row in rows if row.status != "equal"]
+        rows = [row for row in rows if row.status != DiffStatus.EQUAL]
     ignored = tuple(c for c in CATEGORIES if c in ignore)
     return DiffResult(a.file.path, b.file.path, tuple(rows), ignored)

@@ -1,8 +1,9 @@
 """The report model: frozen dataclasses that every renderer, ``diff`` and ``check`` read.
 
 A :class:`Report` is built once per file by :func:`hpinspect.inspect_file`; nothing downstream
-looks at the raw object graph again, except ``diff`` which may compare the kept array values
-carried (outside equality and JSON) in :attr:`Attribute.data`.
+looks at the raw object graph again. ``diff`` compares loaded values only through the opaque
+:attr:`Attribute.handle` the classifier attaches (outside equality and JSON): it asks the
+handle for a :class:`Comparison` and never sees what is inside.
 """
 
 from __future__ import annotations
@@ -10,14 +11,165 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Protocol
 
-Category = Literal["hyperparameter", "learned", "auxiliary"]
-CATEGORIES: tuple[Category, ...] = ("hyperparameter", "learned", "auxiliary")
-Severity = Literal["dangerous", "unknown call", "unknown class", "known"]
-SEVERITIES: tuple[Severity, ...] = ("dangerous", "unknown call", "unknown class", "known")
-Verdict = Literal["safe", "review", "unsafe"]
-Skew = Literal["none", "patch", "minor", "major", "unknown"]
+
+class Category(StrEnum):
+    """The three categories every attribute is sorted into (DESIGN §1)."""
+
+    HYPERPARAMETER = "hyperparameter"
+    LEARNED = "learned"
+    AUXILIARY = "auxiliary"
+
+
+CATEGORIES: tuple[Category, ...] = tuple(Category)
+
+
+class Severity(StrEnum):
+    """How dangerous a real load of a referenced global would be, most severe first."""
+
+    DANGEROUS = "dangerous"
+    UNKNOWN_CALL = "unknown call"
+    UNKNOWN_CLASS = "unknown class"
+    KNOWN = "known"
+
+
+SEVERITIES: tuple[Severity, ...] = tuple(Severity)
+UNSAFE_SEVERITIES: frozenset[Severity] = frozenset({Severity.DANGEROUS, Severity.UNKNOWN_CALL})
+"""Severities that make a file unsafe (exit 3)."""
+
+
+class Verdict(StrEnum):
+    """The safety verdict of one file."""
+
+    SAFE = "safe"
+    REVIEW = "review"
+    UNSAFE = "unsafe"
+
+
+class SkewLevel(StrEnum):
+    """Distance between the library version a file was saved with and the installed one."""
+
+    NONE = "none"
+    PATCH = "patch"
+    MINOR = "minor"
+    MAJOR = "major"
+    UNKNOWN = "unknown"
+    """Not installed here, or a version that does not parse: nothing to compare against."""
+
+
+Skew = SkewLevel
+SKEW_ORDER: tuple[SkewLevel, ...] = (SkewLevel.NONE, SkewLevel.PATCH, SkewLevel.MINOR,
+                                     SkewLevel.MAJOR)
+"""The ordered levels a limit (``check --max-skew``) can name; ``unknown`` is not one."""
+
+
+class NodeKind(StrEnum):
+    """What a :class:`Node` of the model tree stands for."""
+
+    ESTIMATOR = "estimator"
+    """A model or transformer object (known or not)."""
+    BUNDLE = "bundle"
+    """A top-level dict/list/tuple holding estimators and metadata."""
+    VALUE = "value"
+    """The file holds no estimator: one node with the value as its only attribute."""
+    GROUP = "group"
+    """Many homogeneous members shown as one node (a family whose members have no nodes of
+    their own); members of an estimator are usually a :class:`Group` on their parent."""
+
+
+class ValueKind(StrEnum):
+    """:attr:`Attribute.kind`: what sort of value an attribute holds."""
+
+    SCALAR = "scalar"
+    STRING = "string"
+    NONE = "none"
+    LIST = "list"
+    DICT = "dict"
+    ARRAY = "array"
+    SPARSE = "sparse"
+    TREE = "tree"
+    """A fitted tree structure (sklearn ``Tree``)."""
+    TREES = "trees"
+    """Many tree predictors shown as a :class:`Group` (HistGradientBoosting's ``_predictors``)."""
+    ESTIMATOR = "estimator"
+    ESTIMATORS = "estimators"
+    CALLABLE = "callable"
+    RANDOM_STATE = "random_state"
+    TABLE = "table"
+    """A pandas DataFrame or Series."""
+    REFERENCE = "reference"
+    """A second place holding an estimator already shown elsewhere (classified once)."""
+    OBJECT = "object"
+
+
+class RuleName(StrEnum):
+    """The rules of ``hpinspect check`` (also the SARIF rule ids' suffixes)."""
+
+    EXPECT = "expect"
+    RANGE = "range"
+    REQUIRE_FITTED = "require-fitted"
+    MAX_SKEW = "max-skew"
+    STRICT = "strict"
+    MAX_SIZE = "max-size"
+
+
+class DiffStatus(StrEnum):
+    """How one compared item of ``hpinspect diff`` differs."""
+
+    CHANGED = "changed"
+    ADDED = "added"
+    """Only in B."""
+    REMOVED = "removed"
+    """Only in A."""
+    EQUAL = "equal"
+
+
+class RowCategory(StrEnum):
+    """What a diff row compares: an attribute category, or structure / version / safety."""
+
+    HYPERPARAMETER = "hyperparameter"
+    LEARNED = "learned"
+    AUXILIARY = "auxiliary"
+    STRUCTURE = "structure"
+    VERSION = "version"
+    SAFETY = "safety"
+
+
+# Output formats per command. Members are named by their value (``InspectFormat.table``), as the
+# command line spells them; typer takes these enums directly.
+
+
+class InspectFormat(StrEnum):
+    """Output formats of ``hpinspect inspect`` (``--format``)."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    markdown = "markdown"
+    sarif = "sarif"
+
+
+class DiffFormat(StrEnum):
+    """Output formats of ``hpinspect diff``."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class CheckFormat(StrEnum):
+    """Output formats of ``hpinspect check``."""
+
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+OUTPUT_FORMATS: dict[str, type[StrEnum]] = {
+    "inspect": InspectFormat, "diff": DiffFormat, "check": CheckFormat,
+}
+"""Every command's output-format enum, by command (tests walk every member)."""
 
 
 class FileFormat(StrEnum):
@@ -91,7 +243,7 @@ class Safety:
     @property
     def unsafe(self) -> bool:
         """True when a real load would run code hpinspect cannot vouch for."""
-        return self.verdict == "unsafe"
+        return self.verdict == Verdict.UNSAFE
 
 
 @dataclass(frozen=True)
@@ -104,6 +256,26 @@ class Versions:
     """Installed versions of the same libraries (``importlib.metadata``, nothing imported)."""
     skew: Mapping[str, Skew]
     """Per library: none, patch, minor, major, or unknown when not installed."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How two loaded values compare, as the layer that loaded them judges it."""
+
+    equal: bool
+    """No difference was found."""
+    undetermined: bool = False
+    """Part of a value was kept as statistics only: "equal" means as far as can be told."""
+    detail: str = ""
+    """What differs (``values differ: max abs diff 1, max rel diff 0.25`` …), or ``""``."""
+
+
+class ValueHandle(Protocol):
+    """An opaque handle on a loaded value: all a report consumer can do is compare two."""
+
+    def compare(self, other: ValueHandle) -> Comparison:
+        """Compare this value with ``other`` (a handle made by the same classifier)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -135,8 +307,8 @@ class Attribute:
     """For hyperparameters with a default: whether the value differs from it."""
     default_summary: str = ""
     """The default as display text, in the same style as :attr:`summary`."""
-    data: Any = field(default=None, compare=False, repr=False)
-    """The loaded value itself, for ``diff`` (never rendered, never in JSON)."""
+    handle: ValueHandle | None = field(default=None, compare=False, repr=False)
+    """Opaque handle on the loaded value, for ``diff`` (never rendered, never in JSON)."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +346,9 @@ class Node:
     groups: tuple[Group, ...] = ()
     """Aggregates for large member lists (shown instead of every member)."""
     label: str = ""
-    """Short display label, e.g. the step name."""
+    """Short display label, e.g. the step name (``bundle`` for a bundle, as JSON shows it)."""
+    kind: NodeKind = NodeKind.ESTIMATOR
+    """What the node stands for; renderers test this, never the label."""
 
     @property
     def short_class(self) -> str:

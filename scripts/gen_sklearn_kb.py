@@ -325,6 +325,26 @@ def _sort_key(value: JSON) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _encode_float(value: float) -> JSON:
+    if math.isnan(value):
+        return {"$float": "nan"}
+    if math.isinf(value):
+        return {"$float": "inf" if value > 0 else "-inf"}
+    return float(value)
+
+
+def _encode_container(value: tuple[Any, ...] | list[Any] | dict[Any, Any] | set[Any]
+                      | frozenset[Any]) -> JSON:
+    if isinstance(value, tuple):
+        return {"$tuple": [encode_default(v) for v in value]}
+    if isinstance(value, list):
+        return [encode_default(v) for v in value]
+    if isinstance(value, dict):
+        return {"$dict": [[encode_default(k), encode_default(v)] for k, v in value.items()]}
+    tag = "$frozenset" if isinstance(value, frozenset) else "$set"
+    return {tag: sorted((encode_default(v) for v in value), key=_sort_key)}
+
+
 def encode_default(value: Any) -> JSON:
     """Encode a parameter default as a JSON-safe, decodable value."""
     if value is inspect.Parameter.empty:
@@ -339,20 +359,9 @@ def encode_default(value: Any) -> JSON:
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        if math.isnan(value):
-            return {"$float": "nan"}
-        if math.isinf(value):
-            return {"$float": "inf" if value > 0 else "-inf"}
-        return float(value)
-    if isinstance(value, tuple):
-        return {"$tuple": [encode_default(v) for v in value]}
-    if isinstance(value, list):
-        return [encode_default(v) for v in value]
-    if isinstance(value, dict):
-        return {"$dict": [[encode_default(k), encode_default(v)] for k, v in value.items()]}
-    if isinstance(value, set | frozenset):
-        tag = "$frozenset" if isinstance(value, frozenset) else "$set"
-        return {tag: sorted((encode_default(v) for v in value), key=_sort_key)}
+        return _encode_float(value)
+    if isinstance(value, tuple | list | dict | set | frozenset):
+        return _encode_container(value)
     if callable(value):
         # Classes, functions and other importable callables such as ``numpy.mean`` (a
         # ``numpy._ArrayFunctionDispatcher``) are stored by reference when they resolve.

@@ -14,54 +14,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from builders import aux, hyper, learned, node, report
 
 from hpinspect.diff import DiffResult, DiffRow, diff_reports, json_equal
 from hpinspect.render.diff_render import DiffFormat, render_diff
 from hpinspect.report import (
-    Attribute,
-    FileInfo,
     Finding,
-    Node,
-    Report,
-    Safety,
-    Versions,
 )
 
-# --------------------------------------------------------------------------- builders
-
-
-def hp(name: str, value: Any, summary: str | None = None, kind: str = "scalar") -> Attribute:
-    return Attribute(name, "hyperparameter", "", "", kind, value,
-                     summary if summary is not None else repr(value))
-
-
-def aux(name: str, value: Any) -> Attribute:
-    return Attribute(name, "auxiliary", "", "", "scalar", value, repr(value))
-
-
-def learned(name: str, data: Any, stats: dict[str, Any] | None = None) -> Attribute:
-    if stats is None and isinstance(data, np.ndarray):
-        stats = {"shape": list(data.shape), "dtype": str(data.dtype), "nbytes": data.nbytes}
-        if not data.dtype.names:
-            stats.update(min=float(data.min()), max=float(data.max()))
-    return Attribute(name, "learned", "weights", "", "array", None,
-                     f"array {stats.get('shape') if stats else '?'}", stats=stats, data=data)
-
-
-def node(attrs: tuple[Attribute, ...], path: str = "", cls: str = "sklearn.linear_model.LR",
-         prefix: str = "", children: tuple[Node, ...] = (), fitted: bool = True) -> Node:
-    return Node(path, prefix, cls, True, fitted, attrs, children)
-
-
-def report(model: Node, path: str = "a.pkl", saved: dict[str, str] | None = None,
-           findings: tuple[Finding, ...] = (), verdict: str = "safe") -> Report:
-    return Report(
-        FileInfo(path, 100, "0" * 64, "pickle", None, 4),
-        Versions(saved or {"scikit-learn": "1.5.0"}, {"scikit-learn": "1.5.0"},
-                 {"scikit-learn": "none"}),
-        Safety(verdict, findings),  # type: ignore[arg-type]
-        model,
-    )
+# --------------------------------------------------------------------------- helpers
 
 
 def rows_by_name(result: DiffResult) -> dict[str, DiffRow]:
@@ -89,8 +50,8 @@ def test_json_equal(a: Any, b: Any, equal: bool) -> None:
 
 
 def test_hyperparameter_change_is_reported() -> None:
-    a = report(node((hp("C", 1.0), hp("tol", 1e-4))))
-    b = report(node((hp("C", 0.5), hp("tol", 1e-4))), path="b.pkl")
+    a = report(node(attributes=(hyper("C", 1.0), hyper("tol", 1e-4))))
+    b = report(node(attributes=(hyper("C", 0.5), hyper("tol", 1e-4))), path="b.pkl")
     result = diff_reports(a, b)
     assert result.has_differences
     assert [r.location for r in result.rows] == ["C"]
@@ -99,7 +60,7 @@ def test_hyperparameter_change_is_reported() -> None:
 
 
 def test_identical_reports_have_no_differences() -> None:
-    model = node((hp("C", 1.0), learned("coef_", np.arange(3.0))))
+    model = node(attributes=(hyper("C", 1.0), learned("coef_", loaded=np.arange(3.0))))
     result = diff_reports(report(model), report(model, path="b.pkl"))
     assert not result.has_differences
     assert result.rows == ()
@@ -111,52 +72,52 @@ def test_identical_reports_have_no_differences() -> None:
 
 
 def test_nan_hyperparameters_are_equal() -> None:
-    a = report(node((hp("missing_values", math.nan),)))
+    a = report(node(attributes=(hyper("missing_values", math.nan),)))
     assert not diff_reports(a, a).has_differences
 
 
 def test_summary_fallback_when_no_value() -> None:
-    a = report(node((hp("kernel", None, "<function rbf>", kind="callable"),)))
-    b = report(node((hp("kernel", None, "<function poly>", kind="callable"),)))
+    a = report(node(attributes=(hyper("kernel", None, summary="<function rbf>", kind="callable"),)))
+    b = report(node(attributes=(hyper("kernel", None, summary="<function poly>", kind="callable"),)))
     assert diff_reports(a, b).rows[0].location == "kernel"
     assert not diff_reports(a, a).has_differences
 
 
 def test_added_and_removed_attributes() -> None:
-    a = report(node((hp("C", 1.0), hp("old", 1))))
-    b = report(node((hp("C", 1.0), hp("new", 2))))
+    a = report(node(attributes=(hyper("C", 1.0), hyper("old", 1))))
+    b = report(node(attributes=(hyper("C", 1.0), hyper("new", 2))))
     rows = rows_by_name(diff_reports(a, b))
     assert rows["old"].status == "removed" and rows["old"].b == ""
     assert rows["new"].status == "added" and rows["new"].a == ""
 
 
 def test_learned_shape_change() -> None:
-    a = report(node((learned("coef_", np.zeros(3)),)))
-    b = report(node((learned("coef_", np.zeros(4)),)))
+    a = report(node(attributes=(learned("coef_", loaded=np.zeros(3)),)))
+    b = report(node(attributes=(learned("coef_", loaded=np.zeros(4)),)))
     row = diff_reports(a, b).rows[0]
     assert row.status == "changed"
     assert row.detail == "shape (3,) → (4,)"
 
 
 def test_learned_dtype_change() -> None:
-    a = report(node((learned("coef_", np.zeros((2, 3))),)))
-    b = report(node((learned("coef_", np.zeros((2, 3), dtype=np.float32)),)))
+    a = report(node(attributes=(learned("coef_", loaded=np.zeros((2, 3))),)))
+    b = report(node(attributes=(learned("coef_", loaded=np.zeros((2, 3), dtype=np.float32)),)))
     assert diff_reports(a, b).rows[0].detail == "dtype float64 → float32"
 
 
 def test_learned_values_differ_with_max_abs_and_rel() -> None:
-    a = report(node((learned("coef_", np.array([1.0, 2.0, 4.0])),)))
-    b = report(node((learned("coef_", np.array([1.0, 2.5, 3.0])),)))
+    a = report(node(attributes=(learned("coef_", loaded=np.array([1.0, 2.0, 4.0])),)))
+    b = report(node(attributes=(learned("coef_", loaded=np.array([1.0, 2.5, 3.0])),)))
     row = diff_reports(a, b).rows[0]
     # |4-3| = 1 is the largest absolute difference; 0.5/2.5 = 0.2 and 1/4 = 0.25 relative.
     assert row.detail == "values differ: max abs diff 1, max rel diff 0.25"
 
 
 def test_learned_nan_positions() -> None:
-    a = report(node((learned("coef_", np.array([1.0, np.nan])),)))
-    b = report(node((learned("coef_", np.array([1.0, np.nan])),)))
+    a = report(node(attributes=(learned("coef_", loaded=np.array([1.0, np.nan])),)))
+    b = report(node(attributes=(learned("coef_", loaded=np.array([1.0, np.nan])),)))
     assert not diff_reports(a, b).has_differences
-    c = report(node((learned("coef_", np.array([np.nan, 1.0])),)))
+    c = report(node(attributes=(learned("coef_", loaded=np.array([np.nan, 1.0])),)))
     assert "NaN positions differ" in diff_reports(a, c).rows[0].detail
 
 
@@ -165,9 +126,9 @@ def test_learned_structured_arrays_compare_field_by_field() -> None:
     a = np.array([(1, 0.5), (-1, 0.0)], dtype=dtype)
     b = a.copy()
     b["threshold"][0] = 0.75
-    ra = report(node((learned("nodes", a),)))
-    assert not diff_reports(ra, report(node((learned("nodes", a.copy()),)))).has_differences
-    row = diff_reports(ra, report(node((learned("nodes", b),)))).rows[0]
+    ra = report(node(attributes=(learned("nodes", loaded=a),)))
+    assert not diff_reports(ra, report(node(attributes=(learned("nodes", loaded=a.copy()),)))).has_differences
+    row = diff_reports(ra, report(node(attributes=(learned("nodes", loaded=b),)))).rows[0]
     assert row.detail.startswith("values differ: max abs diff 0.25")
 
 
@@ -175,8 +136,8 @@ def test_learned_nested_data_in_lists() -> None:
     # MLP-style coefs_: a list of arrays, no top-level statistics.
     a = [np.zeros((2, 2)), np.ones(2)]
     b = [np.zeros((2, 2)), np.array([1.0, 3.0])]
-    ra = report(node((learned("coefs_", a, stats=None),)))
-    rb = report(node((learned("coefs_", b, stats=None),)))
+    ra = report(node(attributes=(learned("coefs_", loaded=a, stats=None),)))
+    rb = report(node(attributes=(learned("coefs_", loaded=b, stats=None),)))
     assert diff_reports(ra, rb).rows[0].detail == (
         "values differ: max abs diff 2, max rel diff 0.666667")
     assert not diff_reports(ra, ra).has_differences
@@ -184,9 +145,9 @@ def test_learned_nested_data_in_lists() -> None:
 
 def test_learned_without_data_compares_statistics() -> None:
     stats = {"shape": [3], "dtype": "float64", "mean": 1.0, "std": 0.5}
-    a = report(node((learned("coef_", None, stats),)))
-    same = report(node((learned("coef_", None, dict(stats)),)))
-    other = report(node((learned("coef_", None, {**stats, "mean": 2.0}),)))
+    a = report(node(attributes=(learned("coef_", stats=stats),)))
+    same = report(node(attributes=(learned("coef_", stats=dict(stats)),)))
+    other = report(node(attributes=(learned("coef_", stats={**stats, "mean": 2.0}),)))
     assert not diff_reports(a, same).has_differences
     row = diff_reports(a, other).rows[0]
     assert row.status == "changed"
@@ -194,13 +155,13 @@ def test_learned_without_data_compares_statistics() -> None:
 
 
 def test_structure_added_removed_and_class_changed() -> None:
-    scaler = node((hp("with_mean", True),), path="steps[0]", cls="sk.StandardScaler",
+    scaler = node(attributes=(hyper("with_mean", True),), path="steps[0]", class_name="sk.StandardScaler",
                   prefix="prep__")
-    lr = node((hp("C", 1.0),), path="steps[1]", cls="sk.LogisticRegression", prefix="clf__")
-    svc = node((hp("C", 1.0),), path="steps[1]", cls="sk.SVC", prefix="clf__")
-    extra = node((), path="steps[2]", cls="sk.Extra", prefix="x__")
-    a = report(node((), cls="sk.Pipeline", children=(scaler, lr)))
-    b = report(node((), cls="sk.Pipeline", children=(scaler, svc, extra)))
+    lr = node(attributes=(hyper("C", 1.0),), path="steps[1]", class_name="sk.LogisticRegression", prefix="clf__")
+    svc = node(attributes=(hyper("C", 1.0),), path="steps[1]", class_name="sk.SVC", prefix="clf__")
+    extra = node(attributes=(), path="steps[2]", class_name="sk.Extra", prefix="x__")
+    a = report(node(attributes=(), class_name="sk.Pipeline", children=(scaler, lr)))
+    b = report(node(attributes=(), class_name="sk.Pipeline", children=(scaler, svc, extra)))
     rows = rows_by_name(diff_reports(a, b))
     assert rows["steps[1]"].status == "changed"
     assert rows["steps[1]"].detail == "class sk.LogisticRegression → sk.SVC"
@@ -212,27 +173,27 @@ def test_structure_added_removed_and_class_changed() -> None:
 
 
 def test_node_order_keeps_b_only_nodes_next_to_their_neighbours() -> None:
-    first = node((hp("x", 1),), path="steps[0]")
-    only_b = node((hp("x", 1),), path="steps[1]")
-    last = node((hp("x", 1),), path="steps[2]")
-    a = report(node((), children=(first, last)))
-    b = report(node((), children=(first, only_b, last)))
+    first = node(attributes=(hyper("x", 1),), path="steps[0]")
+    only_b = node(attributes=(hyper("x", 1),), path="steps[1]")
+    last = node(attributes=(hyper("x", 1),), path="steps[2]")
+    a = report(node(attributes=(), children=(first, last)))
+    b = report(node(attributes=(), children=(first, only_b, last)))
     paths = [r.path for r in diff_reports(a, b, include_equal=True).rows
              if r.category == "structure"]
     assert paths == ["", "steps[0]", "steps[1]", "steps[2]"]
 
 
 def test_ignore_categories() -> None:
-    a = report(node((hp("C", 1.0), aux("n_jobs", 1), learned("coef_", np.zeros(3)))),
+    a = report(node(attributes=(hyper("C", 1.0), aux("n_jobs", 1), learned("coef_", loaded=np.zeros(3)))),
                saved={"scikit-learn": "1.4.0"})
-    b = report(node((hp("C", 1.0), aux("n_jobs", 4), learned("coef_", np.ones(3)))),
+    b = report(node(attributes=(hyper("C", 1.0), aux("n_jobs", 4), learned("coef_", loaded=np.ones(3)))),
                saved={"scikit-learn": "1.5.0"})
     assert {r.location for r in diff_reports(a, b).rows} == {"n_jobs", "coef_", "scikit-learn"}
     config_only = diff_reports(a, b, ignore=frozenset({"learned", "auxiliary"}))
     assert not config_only.has_differences
     assert config_only.ignored == ("learned", "auxiliary")
-    b2 = replace(b, model=node((hp("C", 2.0), aux("n_jobs", 4),
-                                learned("coef_", np.ones(3)))))
+    b2 = replace(b, model=node(attributes=(hyper("C", 2.0), aux("n_jobs", 4),
+                                learned("coef_", loaded=np.ones(3)))))
     changed = diff_reports(a, b2, ignore=frozenset({"learned", "auxiliary"}))
     assert [r.location for r in changed.rows] == ["C"]
 
@@ -240,8 +201,8 @@ def test_ignore_categories() -> None:
 def test_versions_and_safety_differences() -> None:
     payload = Finding("posix.system", "dangerous", "runs a shell command", "x_", True)
     known = Finding("numpy.dtype", "known", "", "", False)
-    a = report(node((hp("C", 1.0),)), saved={"scikit-learn": "1.4.0"}, findings=(known,))
-    b = report(node((hp("C", 1.0),)), saved={"scikit-learn": "1.5.0"},
+    a = report(node(attributes=(hyper("C", 1.0),)), saved={"scikit-learn": "1.4.0"}, findings=(known,))
+    b = report(node(attributes=(hyper("C", 1.0),)), saved={"scikit-learn": "1.5.0"},
                findings=(payload, known), verdict="unsafe")
     rows = rows_by_name(diff_reports(a, b))
     assert rows["scikit-learn"].category == "version"
@@ -249,7 +210,7 @@ def test_versions_and_safety_differences() -> None:
     assert (rows["verdict"].a, rows["verdict"].b) == ("safe", "unsafe")
     assert rows["findings"].detail == "only in B: posix.system (dangerous)"
     # known findings are not differences
-    c = report(node((hp("C", 1.0),)), saved={"scikit-learn": "1.4.0"})
+    c = report(node(attributes=(hyper("C", 1.0),)), saved={"scikit-learn": "1.4.0"})
     assert not diff_reports(a, c).has_differences
 
 
@@ -257,8 +218,8 @@ def test_versions_and_safety_differences() -> None:
 
 
 def _sample_result() -> DiffResult:
-    a = report(node((hp("C", 1.0), learned("coef_", np.array([1.0, 2.0])))), path="a.pkl")
-    b = report(node((hp("C", 0.5), learned("coef_", np.array([1.0, 3.0])))), path="b.pkl")
+    a = report(node(attributes=(hyper("C", 1.0), learned("coef_", loaded=np.array([1.0, 2.0])))), path="a.pkl")
+    b = report(node(attributes=(hyper("C", 0.5), learned("coef_", loaded=np.array([1.0, 3.0])))), path="b.pkl")
     return diff_reports(a, b)
 
 
@@ -273,24 +234,24 @@ def test_render_json_is_strict_and_complete() -> None:
 
 
 def test_render_markdown_escapes_pipes() -> None:
-    a = report(node((hp("sep", "a|b"),)))
-    b = report(node((hp("sep", "c"),)))
+    a = report(node(attributes=(hyper("sep", "a|b"),)))
+    b = report(node(attributes=(hyper("sep", "c"),)))
     text = render_diff(diff_reports(a, b), DiffFormat.markdown)
     assert "| ~ | sep | hyperparameter | 'a\\|b' | 'c' |  |" in text
-    assert text.startswith("## hpinspect diff: a.pkl → a.pkl")
+    assert text.startswith("## hpinspect diff: models/model.joblib → models/model.joblib")
 
 
 def test_render_table_plain_text_has_no_markup_interpretation() -> None:
-    a = report(node((hp("steps", None, "[bold]x[/bold]", kind="list"),)))
-    b = report(node((hp("steps", None, "[red]y", kind="list"),)))
+    a = report(node(attributes=(hyper("steps", None, summary="[bold]x[/bold]", kind="list"),)))
+    b = report(node(attributes=(hyper("steps", None, summary="[red]y", kind="list"),)))
     text = render_diff(diff_reports(a, b), DiffFormat.table, color=False)
     assert "[bold]x[/bold]" in text and "[red]y" in text
     assert "\x1b[" not in text
 
 
 def test_render_no_differences() -> None:
-    model = node((hp("C", 1.0),))
-    result = diff_reports(report(model), report(model, path="b.pkl"))
+    model = node(attributes=(hyper("C", 1.0),))
+    result = diff_reports(report(model, path="a.pkl"), report(model, path="b.pkl"))
     for fmt in DiffFormat:
         text = render_diff(result, fmt, color=False)
         if fmt is DiffFormat.json:

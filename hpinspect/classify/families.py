@@ -18,6 +18,7 @@ from typing import Any
 
 FAMILIES: tuple[str, ...] = (
     # module names of hpinspect.classify, tried in order
+    "hpinspect.classify.torch",
 )
 
 

@@ -7,13 +7,14 @@ scikit-learn's naming convention and says so in every reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from hpinspect.classify import rules
+from hpinspect.classify.compare import handle_for
 from hpinspect.classify.config import Overrides
 from hpinspect.classify.families import family_for
 from hpinspect.classify.kb import (
@@ -32,11 +33,11 @@ from hpinspect.classify.values import (
     tree_facts,
     values_equal,
 )
-from hpinspect.classify.versions import marker_versions
+from hpinspect.classify.versions import MARKERS, marker_versions
 from hpinspect.load import short_key
 from hpinspect.load.common import safe_repr
 from hpinspect.load.objects import GlobalRef, Stub
-from hpinspect.report import Attribute, Category, Group, Node
+from hpinspect.report import Attribute, Category, Group, Node, NodeKind, ValueKind
 
 MAX_NESTING = 64
 """Estimators nested deeper than this are not descended into (the classifier recurses)."""
@@ -75,14 +76,14 @@ def classify_name(name: str, value: Any, info: EstimatorInfo | None, short: str,
     if name in rules.AUXILIARY_PARAMS and (info is None or name in info.params
                                            or not name.endswith("_")):
         role = rules.AUXILIARY_PARAMS[name]
-        return Decision("auxiliary", role, f"known auxiliary parameter: {role} only")
+        return Decision(Category.AUXILIARY, role, f"known auxiliary parameter: {role} only")
     if info is not None and name in info.params:
         role = "structure" if name in rules.STRUCTURE_PARAMS and _holds_estimators(value) \
             else "configuration"
-        return Decision("hyperparameter", role, f"in {info.name}.__init__ signature")
+        return Decision(Category.HYPERPARAMETER, role, f"in {info.name}.__init__ signature")
     if name in rules.SELECTED_ANYWHERE or (short.endswith("CV") and name in
                                            rules.SELECTED_ON_CV):
-        return Decision("hyperparameter", "selected during fit",
+        return Decision(Category.HYPERPARAMETER, "selected during fit",
                         "hyperparameter value chosen or resolved by fit")
     aux_role = rules.AUXILIARY_FITTED.get(name) or (
         rules.AUXILIARY_ON_CV.get(name) if short.endswith("CV") else None)
@@ -90,40 +91,54 @@ def classify_name(name: str, value: Any, info: EstimatorInfo | None, short: str,
         why = "not used to predict" if aux_role in ("diagnostic", "provenance",
                                                     "training procedure") \
             else "does not configure the model"
-        return Decision("auxiliary", aux_role, f"known {aux_role} attribute, {why}")
+        return Decision(Category.AUXILIARY, aux_role, f"known {aux_role} attribute, {why}")
     if name in rules.PRIVATE_LEARNED:
         role = rules.PRIVATE_LEARNED[name]
-        return Decision("learned", role, "private prediction state set by fit")
+        return Decision(Category.LEARNED, role, "private prediction state set by fit")
     unknown = "" if info is not None else " (class not in knowledge base)"
     if name.endswith("_") and not name.startswith("__"):
         if name.startswith("_"):
             return _private(name, value, unknown)
         role = rules.LEARNED_ROLES.get(name, "fitted state")
-        return Decision("learned", role, f"trailing underscore: set by fit{unknown}")
+        return Decision(Category.LEARNED, role, f"trailing underscore: set by fit{unknown}")
     if name.startswith("_"):
         return _private(name, value, unknown)
     if info is None:
-        return Decision("hyperparameter", "configuration",
+        return Decision(Category.HYPERPARAMETER, "configuration",
                         "by naming convention (class not in knowledge base)")
     if _holds_estimators(value):
-        return Decision("hyperparameter", "structure",
+        return Decision(Category.HYPERPARAMETER, "structure",
                         f"estimator template set by {info.name}.__init__ (not a parameter)")
-    return Decision("auxiliary", "extra attribute",
+    return Decision(Category.AUXILIARY, "extra attribute",
                     f"public attribute outside {info.name}.__init__ signature")
+
+
+NO_OVERRIDES = Overrides()
+"""The classifier's own decisions, before any user configuration."""
+
+
+def learned_names(dotted: str, state: Mapping[Any, Any]) -> list[str]:
+    """The names in an estimator's ``state`` the classifier puts in the learned category."""
+    info, _how = knowledge_base().estimator(dotted)
+    short = dotted.rsplit(".", 1)[-1]
+    return [name for name, value in state.items()
+            if isinstance(name, str) and name not in MARKERS
+            and classify_name(name, value, info, short, NO_OVERRIDES).category
+            == Category.LEARNED]
 
 
 def _private(name: str, value: Any, unknown: str) -> Decision:
     """Private attributes: classified by what they hold, not by the underscore."""
     if _holds_data(value):
-        return Decision("learned", "private state",
+        return Decision(Category.LEARNED, "private state",
                         f"private attribute holding fitted data{unknown}")
     kind = describe(value).kind
     if kind == "random_state":
-        return Decision("auxiliary", "randomness",
+        return Decision(Category.AUXILIARY, "randomness",
                         f"private random state: seeds randomness only{unknown}")
     what = {"object": "helper object", "list": "list", "dict": "mapping",
             "callable": "callable"}.get(kind, "scalar")
-    return Decision("auxiliary", "bookkeeping",
+    return Decision(Category.AUXILIARY, "bookkeeping",
                     f"private {what} that holds no fitted data{unknown}")
 
 
@@ -171,9 +186,9 @@ def _holds_estimators(value: Any) -> bool:
 def _reference(first: Node, path: str, prefix: str, label: str) -> Node:
     """A second place holding an estimator already shown at ``first.path``."""
     where = first.path or "(root)"
-    note = Attribute("same object as", "auxiliary", "shared reference",
+    note = Attribute("same object as", Category.AUXILIARY, "shared reference",
                      f"the file stores one object here and at {where}; it is classified once",
-                     "reference", where, f"same object as {where}", data=None)
+                     "reference", where, f"same object as {where}")
     return Node(path, prefix, first.class_name, first.known, first.fitted, (note,), label=label)
 
 
@@ -228,9 +243,10 @@ class TreeBuilder:
             return self.bundle(root)
         desc = describe(root)
         cls = root.dotted if isinstance(root, Stub) else f"builtins.{type(root).__name__}"
-        attr = Attribute("value", "auxiliary", "content", "the file holds no estimator",
-                         desc.kind, desc.value, desc.summary, desc.stats, data=root)
-        return Node("", "", cls, False, False, (attr,))
+        attr = Attribute("value", Category.AUXILIARY, "content", "the file holds no estimator",
+                         desc.kind, desc.value, desc.summary, desc.stats,
+                         handle=handle_for(root))
+        return Node("", "", cls, False, False, (attr,), kind=NodeKind.VALUE)
 
     def bundle(self, root: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> Node:
         """A top-level dict/list/tuple: estimators become children, the rest metadata."""
@@ -249,22 +265,22 @@ class TreeBuilder:
                 children.append(self.node(value, path, f"{short_key(str(key))}__", str(key)))
                 continue
             desc = describe(value)
-            attributes.append(Attribute(str(key), "auxiliary", "bundle metadata",
+            attributes.append(Attribute(str(key), Category.AUXILIARY, "bundle metadata",
                                         "entry of a top-level bundle, not an estimator",
                                         desc.kind, desc.value, desc.summary, desc.stats,
-                                        data=value))
+                                        handle=handle_for(value)))
         cls = f"builtins.{type(root).__name__}"
         return Node("", "", cls, True, any(c.fitted for c in children), tuple(attributes),
-                    tuple(children), groups, label="bundle")
+                    tuple(children), groups, label="bundle", kind=NodeKind.BUNDLE)
 
     # ------------------------------------------------------------------ estimators
     def node(self, stub: Stub, path: str, prefix: str, label: str) -> Node:
         """Classify one estimator and, recursively, the estimators inside it."""
         if id(stub) in self._active or len(self._active) >= MAX_NESTING:
             # A cycle in the object graph, or nesting no real model has: stop descending.
-            note = Attribute("nesting", "auxiliary", "structure",
+            note = Attribute("nesting", Category.AUXILIARY, "structure",
                              f"estimators nested deeper than {MAX_NESTING} levels (or a "
-                             "cycle): not descended", "object", None, stub.dotted, data=None)
+                             "cycle): not descended", "object", None, stub.dotted)
             return Node(path, prefix, stub.dotted, False, False, (note,), label=label)
         first = self._built.get(id(stub))
         if first is not None:
@@ -309,13 +325,13 @@ class TreeBuilder:
                     groups.append(group)
                 if decision.category == "learned" and kids and all(
                         k.known and not k.fitted for k in kids):
-                    decision = Decision("auxiliary", "template",
+                    decision = Decision(Category.AUXILIARY, "template",
                                         "set by fit but holds an unfitted estimator (a "
                                         "validated copy of the template)")
             elif (predictors := _tree_predictors(value)):
                 group = self.group(name, predictors)
                 groups.append(group)
-                desc = Described("trees", None, f"{group.count} × TreePredictor")
+                desc = Described(ValueKind.TREES, None, f"{group.count} × TreePredictor")
             else:
                 desc = self.describe_value(value)
             attributes.append(self.attribute(name, value, decision, desc, info, in_params))
@@ -364,7 +380,7 @@ class TreeBuilder:
                 default_text = _default_text(raw_default)
         return Attribute(name, decision.category, decision.role, decision.reason, desc.kind,
                          desc.value, desc.summary, desc.stats, default, has_default, changed,
-                         default_text, data=value)
+                         default_text, handle=handle_for(value))
 
     def _default(self, value: Any, default: Any) -> tuple[Any, bool | None]:
         if isinstance(default, DefaultRef):

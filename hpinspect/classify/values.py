@@ -16,6 +16,7 @@ import numpy as np
 from hpinspect.load.arrays import ArrayStats, compute_stats
 from hpinspect.load.common import MAX_INT_BITS, int_text, safe_repr
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
+from hpinspect.render.text import format_float, format_number
 
 MAX_ITEMS = 12
 MAX_DEPTH = 3
@@ -32,19 +33,6 @@ class Described:
     """JSON-safe value, or None when a summary is all that makes sense."""
     summary: str
     stats: dict[str, Any] | None = None
-
-
-def _fmt(x: float | int | None) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, int):
-        return int_text(x)
-    if math.isnan(x) or math.isinf(x):
-        return str(x)
-    text = f"{x:.4g}"
-    if not any(c in text for c in ".en"):
-        text += ".0"  # keep 1.0 visibly a float
-    return text
 
 
 def stats_dict(stats: ArrayStats) -> dict[str, Any]:
@@ -71,10 +59,11 @@ def _array_summary(stats: ArrayStats) -> str:
     shape = "×".join(str(d) for d in stats.shape) or "scalar"
     text = f"{stats.dtype} ({shape})"
     if stats.numeric:
-        as_int = stats.dtype.lstrip("<>=|")[:1] in ("i", "u", "b") and stats.min is not None
-        low = _fmt(int(stats.min)) if as_int and stats.min is not None else _fmt(stats.min)
-        high = _fmt(int(stats.max)) if as_int and stats.max is not None else _fmt(stats.max)
-        text += f" min={low} max={high} mean={_fmt(stats.mean)}"
+        as_int = stats.dtype.lstrip("<>=|")[:1] in ("i", "u", "b") and stats.min is not None \
+            and not stats.dtype.startswith("bfloat")  # torch's bfloat16
+        low = format_number(int(stats.min) if as_int and stats.min is not None else stats.min)
+        high = format_number(int(stats.max) if as_int and stats.max is not None else stats.max)
+        text += f" min={low} max={high} mean={format_number(stats.mean)}"
         if stats.nans:
             text += f" nans={stats.nans}"
     elif stats.fields:
@@ -99,28 +88,32 @@ def to_json_value(value: Any, depth: int = 0) -> tuple[Any, bool]:
         return value.dotted, True
     if depth >= MAX_DEPTH:
         return None, False
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = list(value)[:MAX_ITEMS] if not isinstance(value, (set, frozenset)) else \
-            sorted(list(value)[:10 * MAX_ITEMS], key=safe_repr)[:MAX_ITEMS]
-        out = []
-        complete = len(value) <= MAX_ITEMS
-        for item in items:
-            v, ok = to_json_value(item, depth + 1)
-            out.append(v)
-            complete = complete and ok
-        return out, complete
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return _json_container(value, depth)
+    if isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY and not value.dtype.names:
+        return to_json_value(value.tolist() if not value.dtype.hasobject else
+                             list(value.ravel()), depth)
+    return None, False
+
+
+def _json_container(value: Any, depth: int) -> tuple[Any, bool]:
+    """:func:`to_json_value` of a list, tuple, set (sorted) or dict: the first few items."""
+    complete = len(value) <= MAX_ITEMS
     if isinstance(value, dict):
         out_d: dict[str, Any] = {}
-        complete = len(value) <= MAX_ITEMS
         for k, v in list(value.items())[:MAX_ITEMS]:
             jv, ok = to_json_value(v, depth + 1)
             out_d[k if isinstance(k, str) else safe_repr(k)] = jv
             complete = complete and ok
         return out_d, complete
-    if isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY and not value.dtype.names:
-        return to_json_value(value.tolist() if not value.dtype.hasobject else
-                             list(value.ravel()), depth)
-    return None, False
+    items = list(value)[:MAX_ITEMS] if not isinstance(value, (set, frozenset)) else \
+        sorted(list(value)[:10 * MAX_ITEMS], key=safe_repr)[:MAX_ITEMS]
+    out = []
+    for item in items:
+        v, ok = to_json_value(item, depth + 1)
+        out.append(v)
+        complete = complete and ok
+    return out, complete
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -132,7 +125,7 @@ def display_text(value: Any, depth: int = 0) -> str:
     if isinstance(value, str):
         return repr(_short(value, 60))
     if isinstance(value, float):
-        return _fmt(value)
+        return format_number(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return int_text(value)
     if value is None or isinstance(value, bool):
@@ -147,23 +140,28 @@ def display_text(value: Any, depth: int = 0) -> str:
         return _array_summary(array_stats(value))
     if depth >= MAX_DEPTH:
         return "…"
-    if isinstance(value, (list, tuple, set, frozenset)):
-        brackets = {list: "[]", tuple: "()"}.get(type(value), "{}")
-        items = list(value)
-        parts = [display_text(v, depth + 1) for v in items[:6]]
-        if len(items) > 6:
-            parts.append(f"… {len(items)} items")
-        trailing = "," if isinstance(value, tuple) and len(items) == 1 else ""
-        return _short(brackets[0] + ", ".join(parts) + trailing + brackets[1], 120)
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return _container_text(value, depth)
+    if isinstance(value, (bytes, bytearray)):
+        return f"{type(value).__name__}[{len(value)}]"
+    return _short(safe_repr(value), 80)
+
+
+def _container_text(value: Any, depth: int) -> str:
+    """A list, tuple, set or dict: the first few items, then how many there are."""
     if isinstance(value, dict):
         parts = [f"{display_text(k, depth + 1)}: {display_text(v, depth + 1)}" for k, v in
                  list(value.items())[:4]]
         if len(value) > 4:
             parts.append(f"… {len(value)} keys")
         return _short("{" + ", ".join(parts) + "}", 120)
-    if isinstance(value, (bytes, bytearray)):
-        return f"{type(value).__name__}[{len(value)}]"
-    return _short(safe_repr(value), 80)
+    brackets = "[]" if type(value) is list else "()" if type(value) is tuple else "{}"
+    items = list(value)
+    parts = [display_text(v, depth + 1) for v in items[:6]]
+    if len(items) > 6:
+        parts.append(f"… {len(items)} items")
+    trailing = "," if isinstance(value, tuple) and len(items) == 1 else ""
+    return _short(brackets[0] + ", ".join(parts) + trailing + brackets[1], 120)
 
 
 def stub_text(stub: Stub) -> str:
@@ -356,6 +354,31 @@ def pandas_text(stub: Stub) -> str | None:
     return None
 
 
+def _describe_stub(value: Stub) -> Described:
+    """A tree, a sparse matrix, an ndarray subclass or pandas object, a random state, or an
+    object the loader did not construct."""
+    dotted = value.dotted
+    tree = tree_facts(value) if dotted.endswith(("._tree.Tree", "TreePredictor")) else None
+    if tree is not None:
+        return Described("tree", tree, f"{tree['node_count']} nodes, depth "
+                         f"{tree['max_depth']}, {tree['leaves']} leaves")
+    if dotted.startswith("scipy.sparse."):
+        facts = sparse_facts(value)
+        if facts is not None:
+            shape = "×".join(str(d) for d in facts["shape"])
+            return Described("sparse", facts, f"{dotted.rsplit('.', 1)[-1]} ({shape}) "
+                             f"nnz={facts['nnz']} "
+                             f"density={format_float(facts['density'], 3, mark_float=False)}")
+    special = subclass_array_text(value) or (
+        pandas_text(value) if dotted.startswith("pandas.") else None)
+    if special is not None:
+        return Described("array" if dotted.startswith("numpy.") else "table", None,
+                         special)
+    text = stub_text(value)
+    kind = "random_state" if text.startswith(("RandomState(", "Generator(")) else "object"
+    return Described(kind, text if kind == "random_state" else dotted, text)
+
+
 def describe(value: Any) -> Described:
     """Kind, JSON value, summary and statistics of one attribute value."""
     if value is None:
@@ -375,25 +398,7 @@ def describe(value: Any) -> Described:
                          {"shape": list(value.shape), "dtype": "object",
                           "nbytes": int(value.nbytes)})
     if isinstance(value, Stub):
-        dotted = value.dotted
-        tree = tree_facts(value) if dotted.endswith(("._tree.Tree", "TreePredictor")) else None
-        if tree is not None:
-            return Described("tree", tree, f"{tree['node_count']} nodes, depth "
-                             f"{tree['max_depth']}, {tree['leaves']} leaves")
-        if dotted.startswith("scipy.sparse."):
-            facts = sparse_facts(value)
-            if facts is not None:
-                shape = "×".join(str(d) for d in facts["shape"])
-                return Described("sparse", facts, f"{dotted.rsplit('.', 1)[-1]} ({shape}) "
-                                 f"nnz={facts['nnz']} density={facts['density']:.3g}")
-        special = subclass_array_text(value) or (
-            pandas_text(value) if dotted.startswith("pandas.") else None)
-        if special is not None:
-            return Described("array" if dotted.startswith("numpy.") else "table", None,
-                             special)
-        text = stub_text(value)
-        kind = "random_state" if text.startswith(("RandomState(", "Generator(")) else "object"
-        return Described(kind, text if kind == "random_state" else dotted, text)
+        return _describe_stub(value)
     if isinstance(value, GlobalRef):
         return Described("callable", value.dotted, value.dotted)
     if isinstance(value, (bool, np.bool_)):
@@ -402,7 +407,7 @@ def describe(value: Any) -> Described:
         py = value.item() if isinstance(value, np.generic) else value
         if isinstance(py, int) and py.bit_length() > MAX_INT_BITS:
             return Described("scalar", None, int_text(py))
-        return Described("scalar", py, _fmt(py))
+        return Described("scalar", py, format_number(py))
     if isinstance(value, str):
         json_value, _ = to_json_value(value)
         return Described("string", json_value, display_text(value))

@@ -33,17 +33,17 @@ def parse(version: str) -> tuple[int, int, int] | None:
 def skew(saved: str, installed: str | None) -> Skew:
     """How far apart two versions are."""
     if installed is None:
-        return "unknown"
+        return Skew.UNKNOWN
     a, b = parse(saved), parse(installed)
     if a is None or b is None:
-        return "unknown"
+        return Skew.UNKNOWN
     if a[0] != b[0]:
-        return "major"
+        return Skew.MAJOR
     if a[1] != b[1]:
-        return "minor"
+        return Skew.MINOR
     if a[2] != b[2]:
-        return "patch"
-    return "none"
+        return Skew.PATCH
+    return Skew.NONE
 
 
 def _normalise(name: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpinspect.errors import FileAccessError
-from hpinspect.report import FileInfo, Finding, Safety, Verdict
+from hpinspect.report import UNSAFE_SEVERITIES, FileInfo, Finding, Safety, Severity, Verdict
 
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes total) while a file is read."""
@@ -138,9 +138,10 @@ def short_key(key: str) -> str:
 
 
 def verdict_of(findings: tuple[Finding, ...]) -> Verdict:
+    """unsafe (dangerous or unknown call), review (unknown class) or safe."""
     severities = {f.severity for f in findings}
-    if severities & {"dangerous", "unknown call"}:
-        return "unsafe"
-    if "unknown class" in severities:
-        return "review"
-    return "safe"
+    if severities & UNSAFE_SEVERITIES:
+        return Verdict.UNSAFE
+    if Severity.UNKNOWN_CLASS in severities:
+        return Verdict.REVIEW
+    return Verdict.SAFE

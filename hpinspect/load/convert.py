@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from hpinspect.errors import LimitExceededError
+from hpinspect.errors import CorruptFileError, LimitExceededError
 from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.standins import Deferred, StandIn, StandInMeta, ref_of
 from hpinspect.load.unpickler import Session
@@ -25,7 +25,8 @@ _NODES = (list, dict, set, tuple, frozenset, StandIn, Stub)
 
 def _children(obj: Any) -> list[Any]:
     if isinstance(obj, dict):
-        return [x for x in (*obj.keys(), *obj.values()) if type(x) not in _LEAVES]
+        attrs = _attrs(obj).values()
+        return [x for x in (*obj.keys(), *obj.values(), *attrs) if type(x) not in _LEAVES]
     if isinstance(obj, (list, tuple, set, frozenset)):
         return [x for x in obj if type(x) not in _LEAVES]
     if isinstance(obj, Deferred):
@@ -36,6 +37,15 @@ def _children(obj: Any) -> list[Any]:
         return [obj.factory, *obj.args, *obj.kwargs.values(), obj.state, *obj.list_items,
                 *(x for kv in obj.dict_items for x in kv)]
     return []
+
+
+def _attrs(obj: dict[Any, Any]) -> dict[Any, Any]:
+    """Instance attributes BUILD set on a dict subclass (an OrderedDict's, e.g. torch's
+    state_dict ``_metadata``): ``{}`` for a plain dict."""
+    if type(obj) is dict:
+        return {}
+    found = getattr(obj, "__dict__", None)
+    return found if isinstance(found, dict) else {}
 
 
 def _is_node(obj: Any) -> bool:
@@ -148,6 +158,12 @@ class Converter:
 
     def _fill_dict(self, obj: dict[Any, Any]) -> None:
         value = self.value
+        attrs = _attrs(obj)
+        for k, v in attrs.items():
+            if not isinstance(k, str) or not k.isidentifier() or k.startswith("__"):
+                raise CorruptFileError(f"malformed {type(obj).__name__} attribute state",
+                                       self.s.path)
+            attrs[k] = value(v)
         if any(type(k) not in _LEAVES and value(k) is not k for k in obj):
             items = [(value(k), value(v)) for k, v in obj.items()]
             obj.clear()

@@ -11,8 +11,9 @@ import contextlib
 import io
 import os
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from hpinspect.errors import (
     CorruptFileError,
@@ -38,9 +39,11 @@ from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.policy import method_severity, severity_of
 from hpinspect.load.stream import open_stream, sniff_compression
 from hpinspect.load.unpickler import PersistentLoad, Session, budget_stream, read_pickle
-from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety
+from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety, Severity, Verdict
 
-__all__ = ["Streams", "locate", "read", "read_streams"]
+__all__ = ["Streams", "in_reader_thread", "locate", "read", "read_streams", "why"]
+
+T = TypeVar("T")
 
 
 JOBLIB_SUFFIXES = (".joblib", ".jbl", ".jl", ".z", ".gz", ".bz2", ".xz", ".lzma", ".lz4")
@@ -116,20 +119,25 @@ def read_streams(source: BinaryIO, session: Session, kind: str,
     stops at the first break; what was found before it is kept in ``session``. Runs in a
     thread with a large stack (see :data:`READER_STACK`).
     """
+    return in_reader_thread(lambda: _read_streams(source, session, kind, persistent_load))
+
+
+def in_reader_thread(run: Callable[[], T]) -> T:
+    """``run()`` in a thread with a :data:`READER_STACK` stack; its exception re-raised."""
     import threading
 
-    result: list[Streams] = []
+    result: list[T] = []
     failure: list[BaseException] = []
 
-    def run() -> None:
+    def target() -> None:
         try:
-            result.append(_read_streams(source, session, kind, persistent_load))
+            result.append(run())
         except BaseException as exc:
             failure.append(exc)
 
     old = threading.stack_size(READER_STACK)
     try:
-        worker = threading.Thread(target=run, name="hpinspect-unpickler")
+        worker = threading.Thread(target=target, name="hpinspect-unpickler")
         worker.start()
     finally:
         threading.stack_size(old)
@@ -157,14 +165,15 @@ def _read_streams(source: BinaryIO, session: Session, kind: str,
             where = "pickle" if index == 0 else f"pickle stream {index + 1}"
             read_to = getattr(stream.raw, "position", stream.tell())
             out.broken = (f"{where} starting at byte {start:,} breaks before byte "
-                          f"{read_to:,}: {_why(exc)}")
+                          f"{read_to:,}: {why(exc)}")
             out.first_broken = index == 0
             out.error = exc
             return out
         index += 1
 
 
-def _why(exc: BaseException) -> str:
+def why(exc: BaseException) -> str:
+    """One line saying why a real unpickler stopped on ``exc``."""
     if isinstance(exc, HpinspectError):
         return exc.message
     if isinstance(exc, EOFError):
@@ -217,14 +226,14 @@ def _broken(session: Session, streams: Streams, findings: tuple[Finding, ...], h
     """Findings survive a break; without an unsafe one, a broken first pickle is an error."""
     assert streams.broken is not None
     exc = streams.error
-    if verdict_of(findings) != "unsafe" and streams.first_broken:
+    if verdict_of(findings) != Verdict.UNSAFE and streams.first_broken:
         if compression is None and session.declared_proto is None and not session.globals:
             raise UnsupportedFormatError(
                 f"not a pickle or joblib file (starts with {head[:8]!r})", session.path)
         kind = LimitExceededError if isinstance(exc, (LimitExceededError, MemoryError,
                                                       RecursionError)) else CorruptFileError
         raise kind(streams.broken, session.path)
-    note = Finding("(stream)", "known", f"{streams.broken}; findings above were reached "
+    note = Finding("(stream)", Severity.KNOWN, f"{streams.broken}; findings above were reached "
                    "before the break" if streams.first_broken else
                    f"trailing bytes: {streams.broken}", "(file)", False)
     return (*findings, note)
@@ -257,11 +266,6 @@ def _merge(session: Session, plain: Session) -> None:
         for dotted, use in session.globals.items():
             if dotted not in plain.globals:
                 use.joblib_only = True
-
-
-def _join(path: str, attr: str) -> str:
-    attr = short_key(attr)
-    return f"{path}.{attr}" if path else attr
 
 
 Link = tuple[Any, str, Any] | None

@@ -159,54 +159,77 @@ def _dangerous_traversal(name: str) -> bool:
 
 def severity_of(dotted: str, uses: set[Use], traversal: str | None = None,
                 result_called: bool = False, unvetted: bool = False) -> tuple[Severity, str]:
-    """Severity and one-line detail for a global given every way the stream used it."""
+    """Severity and one-line detail for a global given every way the stream used it.
+
+    Three passes, most severe first: dangerous names and call chains, then the known names,
+    then what a load of an unknown name would do.
+    """
     dotted = allowlist.canonical(dotted)  # old scikit-learn module paths (load/allowlist.py)
     called = "called" in uses
     instantiated = "instantiated" in uses
+    return (_dangerous(dotted, called, instantiated, traversal, result_called, unvetted)
+            or _known(dotted, called, instantiated)
+            or _unknown(dotted, called, instantiated))
+
+
+def _dangerous(dotted: str, called: bool, instantiated: bool, traversal: str | None,
+               result_called: bool, unvetted: bool) -> tuple[Severity, str] | None:
     if traversal is not None and _dangerous_traversal(traversal):
-        return "dangerous", (f"dotted name {traversal!r} walks module attributes to reach "
-                             "another module's object")
+        return Severity.DANGEROUS, (f"dotted name {traversal!r} walks module attributes to "
+                                    "reach another module's object")
     if is_dangerous(dotted):
         verb = "called" if called else "instantiated" if instantiated else "referenced"
-        return "dangerous", f"code-execution, process, file or network primitive ({verb})"
+        return Severity.DANGEROUS, f"code-execution, process, file or network primitive ({verb})"
     if result_called:
-        return "unknown call", (f"a real load calls the object {dotted}(...) returns: "
-                                "a call chain, never inert")
+        return Severity.UNKNOWN_CALL, (f"a real load calls the object {dotted}(...) returns: "
+                                       "a call chain, never inert")
     if unvetted:
-        return "unknown call", (f"{dotted} is called in a way no scikit-learn or joblib file "
-                                "uses; hpinspect does not vouch for it")
-    # ---- the reviewed allowlist (load/allowlist.py); its argument rules set ``unvetted``
+        return Severity.UNKNOWN_CALL, (f"{dotted} is called in a way no scikit-learn or joblib "
+                                       "file uses; hpinspect does not vouch for it")
+    return None
+
+
+def _known(dotted: str, called: bool, instantiated: bool) -> tuple[Severity, str] | None:
+    # The reviewed allowlist (load/allowlist.py); its argument rules set ``unvetted``.
     entry = allowlist.allowed(dotted)
     if entry is not None:
-        return "known", entry.reason
-    # ----
+        return Severity.KNOWN, entry.reason
     if dotted in INERT_CONSTRUCTORS:
-        return "known", "inert data constructor, evaluated by hpinspect's restricted reader"
+        return Severity.KNOWN, "inert data constructor, evaluated by hpinspect's restricted reader"
     classes, functions = _known_sklearn()
-    if dotted in classes and not called:
-        return "known", "scikit-learn class in the knowledge base"
-    if (dotted in classes or dotted in functions) and _sklearn_call_ok(dotted):
-        return "known", "scikit-learn Cython type rebuilt by its own pickle"
-    if dotted.startswith(("sklearn.", "numpy.random.")) and _sklearn_call_ok(dotted):
-        return "known", "Cython type rebuilt by its own pickle (scikit-learn or numpy.random)"
-    if dotted in KNOWN_CALLABLES or _SPARSE.match(dotted):
-        return "known", "known data class (numpy random state, scipy sparse, stdlib value)"
-    if dotted.startswith("sklearn.") and not called:
-        return "known", "scikit-learn name not in the installed knowledge base (other version)"
-    if dotted in functions and not called:
-        return "known", "scikit-learn function, referenced as a value"
-    if not called and not instantiated and dotted.startswith(_HARMLESS_REFERENCE_ROOTS):
-        return "known", "referenced as a value, never called"
+    rebuilt = _sklearn_call_ok(dotted)
+    checks: tuple[tuple[bool, str], ...] = (
+        (dotted in classes and not called, "scikit-learn class in the knowledge base"),
+        ((dotted in classes or dotted in functions) and rebuilt,
+         "scikit-learn Cython type rebuilt by its own pickle"),
+        (dotted.startswith(("sklearn.", "numpy.random.")) and rebuilt,
+         "Cython type rebuilt by its own pickle (scikit-learn or numpy.random)"),
+        (dotted in KNOWN_CALLABLES or bool(_SPARSE.match(dotted)),
+         "known data class (numpy random state, scipy sparse, stdlib value)"),
+        (dotted.startswith("sklearn.") and not called,
+         "scikit-learn name not in the installed knowledge base (other version)"),
+        (dotted in functions and not called, "scikit-learn function, referenced as a value"),
+        (not called and not instantiated and dotted.startswith(_HARMLESS_REFERENCE_ROOTS),
+         "referenced as a value, never called"),
+    )
+    for applies, detail in checks:
+        if applies:
+            return Severity.KNOWN, detail
+    return None
+
+
+def _unknown(dotted: str, called: bool, instantiated: bool) -> tuple[Severity, str]:
     module = dotted.rsplit(".", 1)[0]
     root = module.split(".")[0]
     if (root in sys.stdlib_module_names or root in LIBRARY_ROOTS) and (called or instantiated):
-        return "unknown call", (f"{dotted} is not a known model component; a load would run "
-                                "its constructor, __setstate__ or __del__")
+        return Severity.UNKNOWN_CALL, (f"{dotted} is not a known model component; a load "
+                                       "would run its constructor, __setstate__ or __del__")
     if called:
-        return "unknown call", f"a real load would call {dotted}, which is not known to be inert"
+        return Severity.UNKNOWN_CALL, (f"a real load would call {dotted}, which is not known "
+                                       "to be inert")
     if instantiated:
-        return "unknown class", f"a real load imports {module} and instantiates this class"
-    return "unknown class", f"a real load imports {module} to resolve this name"
+        return Severity.UNKNOWN_CLASS, f"a real load imports {module} and instantiates this class"
+    return Severity.UNKNOWN_CLASS, f"a real load imports {module} to resolve this name"
 
 
 # Methods a real load calls on instances (BUILD -> __setstate__, APPEND(S) -> append/extend,
@@ -240,16 +263,18 @@ def method_severity(dotted: str, severity: Severity, detail: str, methods: set[s
     harmless for that class; a method called on the class or function object itself mutates
     it and is never harmless.
     """
-    if severity == "dangerous":
+    if severity == Severity.DANGEROUS:
         return severity, detail
     if class_ops:
-        return "unknown call", (f"a real load calls {', '.join(sorted(class_ops))} on the "
-                                f"{dotted} object itself (BUILD/APPEND/SETITEM on a global)")
+        return Severity.UNKNOWN_CALL, (f"a real load calls {', '.join(sorted(class_ops))} on "
+                                       f"the {dotted} object itself (BUILD/APPEND/SETITEM on "
+                                       "a global)")
     unreviewed = methods - _allowlisted_methods(dotted)
-    setstate_ok = dotted not in UNREVIEWED_SETSTATE and severity in ("known", "unknown class")
+    setstate_ok = (dotted not in UNREVIEWED_SETSTATE
+                   and severity in (Severity.KNOWN, Severity.UNKNOWN_CLASS))
     if setstate_ok:
         unreviewed.discard("__setstate__")
-    if not unreviewed or severity == "unknown call":
+    if not unreviewed or severity == Severity.UNKNOWN_CALL:
         return severity, detail
-    return "unknown call", (f"a real load calls {', '.join(sorted(unreviewed))} on a "
-                            f"{dotted} instance, not reviewed as harmless")
+    return Severity.UNKNOWN_CALL, (f"a real load calls {', '.join(sorted(unreviewed))} on a "
+                                   f"{dotted} instance, not reviewed as harmless")

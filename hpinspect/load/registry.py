@@ -22,6 +22,10 @@ HEAD_BYTES = 4096
 
 READERS: tuple[str, ...] = (
     # most specific first; each name is a module of hpinspect.load
+    "hpinspect.load.torch_zip",
+    "hpinspect.load.torch_legacy",
+    "hpinspect.load.safetensors",
+    "hpinspect.load.zip_pickles",
     "hpinspect.load.pickle_file",  # fallback: must stay last
 )
 

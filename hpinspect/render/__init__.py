@@ -1,23 +1,35 @@
-"""Renderers: Report -> text. One module per format; renderers return strings, never print."""
+"""Every output of hpinspect: one renderer interface per result type, one module per format.
+
+Result types and their renderers (each returns a string and never prints):
+
+- reports (``inspect``): :class:`Renderer` — table, json/jsonl, markdown, sarif
+  (:func:`get_renderer`, ``InspectFormat``);
+- a diff (:class:`~hpinspect.diff.DiffResult`): :class:`DiffRenderer` in
+  :mod:`hpinspect.render.diff_render` (:func:`get_diff_renderer`, ``DiffFormat``);
+- a check run (:class:`~hpinspect.check.CheckRun`): :class:`CheckRenderer` in
+  :mod:`hpinspect.render.check` (:func:`get_check_renderer`, ``CheckFormat``).
+
+A new output format is one member of the command's format enum in :mod:`hpinspect.report` and
+one renderer module here, named in the table of its result type below. Shared pieces:
+:mod:`~hpinspect.render.text` (numbers, sizes, statistics), :mod:`~hpinspect.render.console`
+(the one rich console factory), :mod:`~hpinspect.render.annotations` (GitHub workflow commands).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
-from typing import Protocol
+from importlib import import_module
+from typing import TYPE_CHECKING, Protocol
 
-from hpinspect.report import Category, Report
+from hpinspect.report import Category, CheckFormat, DiffFormat, InspectFormat, Report
 
+if TYPE_CHECKING:
+    from hpinspect.check import CheckRun
+    from hpinspect.diff import DiffResult
 
-class Format(str, Enum):
-    """Output formats of ``hpinspect inspect``."""
-
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    markdown = "markdown"
-    sarif = "sarif"
+Format = InspectFormat
+"""Output formats of ``hpinspect inspect`` (the old name, kept importable)."""
 
 
 @dataclass(frozen=True)
@@ -46,20 +58,60 @@ class Renderer(Protocol):
         ...
 
 
-def get_renderer(fmt: Format) -> Renderer:
-    """The renderer for ``fmt`` (imported lazily so start-up stays small)."""
-    if fmt is Format.table:
-        from hpinspect.render.table import TableRenderer
+class DiffRenderer(Protocol):
+    """Turns a diff result into one string."""
 
-        return TableRenderer()
-    if fmt in (Format.json, Format.jsonl):
-        from hpinspect.render.json import JsonRenderer
+    def render(self, result: DiffResult, options: RenderOptions) -> str:
+        """Render ``result``; ``options.color`` and ``options.width`` apply to tables."""
+        ...
 
-        return JsonRenderer(lines=fmt is Format.jsonl)
-    if fmt is Format.markdown:
-        from hpinspect.render.markdown import MarkdownRenderer
 
-        return MarkdownRenderer()
-    from hpinspect.render.sarif import SarifRenderer
+class CheckRenderer(Protocol):
+    """Turns a check run (every report with its rule outcomes) into one string."""
 
-    return SarifRenderer()
+    def render(self, run: CheckRun, options: RenderOptions) -> str:
+        """Render ``run``."""
+        ...
+
+
+# Format -> (module, class name[, keyword]) — imported lazily so start-up stays small.
+REPORT_RENDERERS: dict[InspectFormat, tuple[str, str]] = {
+    InspectFormat.table: ("hpinspect.render.table", "TableRenderer"),
+    InspectFormat.json: ("hpinspect.render.json", "JsonRenderer"),
+    InspectFormat.jsonl: ("hpinspect.render.json", "JsonLinesRenderer"),
+    InspectFormat.markdown: ("hpinspect.render.markdown", "MarkdownRenderer"),
+    InspectFormat.sarif: ("hpinspect.render.sarif", "SarifRenderer"),
+}
+DIFF_RENDERERS: dict[DiffFormat, tuple[str, str]] = {
+    DiffFormat.table: ("hpinspect.render.diff_render", "DiffTableRenderer"),
+    DiffFormat.json: ("hpinspect.render.diff_render", "DiffJsonRenderer"),
+    DiffFormat.markdown: ("hpinspect.render.diff_render", "DiffMarkdownRenderer"),
+}
+CHECK_RENDERERS: dict[CheckFormat, tuple[str, str]] = {
+    CheckFormat.table: ("hpinspect.render.check", "CheckTextRenderer"),
+    CheckFormat.json: ("hpinspect.render.check", "CheckJsonRenderer"),
+    CheckFormat.sarif: ("hpinspect.render.sarif", "CheckSarifRenderer"),
+}
+
+
+def _instance(entry: tuple[str, str]) -> object:
+    module, name = entry
+    return getattr(import_module(module), name)()
+
+
+def get_renderer(fmt: InspectFormat) -> Renderer:
+    """The report renderer for ``fmt``."""
+    renderer: Renderer = _instance(REPORT_RENDERERS[InspectFormat(fmt)])  # type: ignore[assignment]
+    return renderer
+
+
+def get_diff_renderer(fmt: DiffFormat) -> DiffRenderer:
+    """The diff renderer for ``fmt``."""
+    renderer: DiffRenderer = _instance(DIFF_RENDERERS[DiffFormat(fmt)])  # type: ignore[assignment]
+    return renderer
+
+
+def get_check_renderer(fmt: CheckFormat) -> CheckRenderer:
+    """The check-run renderer for ``fmt``."""
+    renderer: CheckRenderer = _instance(CHECK_RENDERERS[CheckFormat(fmt)])  # type: ignore[assignment]
+    return renderer

@@ -1,24 +1,32 @@
 """Render a :class:`~hpinspect.diff.DiffResult` as a terminal table, JSON or Markdown.
 
-Like every renderer, these return text and never print. The JSON is strict (only strings,
-booleans and lists) and stable in key order.
+One :class:`~hpinspect.render.DiffRenderer` per format (``DiffFormat``); like every renderer,
+these return text and never print. The JSON is strict (only strings, booleans and lists) and
+stable in key order.
 """
 
 from __future__ import annotations
 
-import io
 import json
-from enum import Enum
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from hpinspect.diff import DiffResult, DiffRow
+from hpinspect.render import RenderOptions, get_diff_renderer
+from hpinspect.render.console import string_console
 from hpinspect.render.neutral import json_text, md_cell, terminal
+from hpinspect.report import DiffFormat
 
-__all__ = ["DIFF_SCHEMA_VERSION", "DiffFormat", "render_diff"]
+__all__ = [
+    "DIFF_SCHEMA_VERSION",
+    "DiffFormat",
+    "DiffJsonRenderer",
+    "DiffMarkdownRenderer",
+    "DiffTableRenderer",
+    "render_diff",
+]
 
 DIFF_SCHEMA_VERSION = "1"
 
@@ -26,12 +34,9 @@ _STATUS_STYLE = {"changed": "yellow", "added": "green", "removed": "red", "equal
 _STATUS_MARK = {"changed": "~", "added": "+", "removed": "-", "equal": "="}
 
 
-class DiffFormat(str, Enum):
-    """Output formats of ``hpinspect diff``."""
-
-    table = "table"
-    json = "json"
-    markdown = "markdown"
+def _text(text: str, style: str = "") -> Text:
+    """File-derived text for the terminal (escaped by :mod:`hpinspect.render.neutral`)."""
+    return Text(terminal(text), style=style)
 
 
 def _no_differences(result: DiffResult) -> str:
@@ -39,24 +44,26 @@ def _no_differences(result: DiffResult) -> str:
     return f"No differences between {result.a_path} and {result.b_path}{ignored}."
 
 
-def _text(text: str, style: str = "") -> Text:
-    """File-derived text for the terminal (escaped by :mod:`hpinspect.render.neutral`)."""
-    return Text(terminal(text), style=style)
-
-
-def render_table(result: DiffResult, color: bool = True, width: int = 120) -> str:
+class DiffTableRenderer:
     """A rich table ``attribute | category | A | B | detail``, one row per compared item."""
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system="standard" if color else None,
-                      force_terminal=color, no_color=not color, highlight=False,
-                      emoji=False, markup=False)
-    if not result.rows:
-        console.print(_text(_no_differences(result)))
-        return buffer.getvalue()
-    title = f"{result.a_path} (A) → {result.b_path} (B)"
-    if result.ignored:
-        title += f", ignoring {', '.join(result.ignored)}"
-    console.print(_text(title, style="bold"), soft_wrap=True)  # not wrapped to the table
+
+    def render(self, result: DiffResult, options: RenderOptions) -> str:
+        """The table (or the no-differences line) as the terminal would show it."""
+        console = string_console(options.width, options.color)
+        if not result.rows:
+            console.print(_text(_no_differences(result)))
+            return console.text()
+        title = f"{result.a_path} (A) → {result.b_path} (B)"
+        if result.ignored:
+            title += f", ignoring {', '.join(result.ignored)}"
+        console.print(_text(title, style="bold"), soft_wrap=True)  # not wrapped to the table
+        console.print(_table(result))
+        if not result.has_differences:
+            console.print(_text(_no_differences(result)))
+        return console.text()
+
+
+def _table(result: DiffResult) -> Table:
     table = Table(show_lines=False, expand=False)
     table.add_column("", no_wrap=True)
     table.add_column("attribute", overflow="fold")
@@ -69,10 +76,7 @@ def render_table(result: DiffResult, color: bool = True, width: int = 120) -> st
         table.add_row(Text(_STATUS_MARK[row.status], style=style), _text(row.location),
                       Text(row.category), _text(row.a), _text(row.b), _text(row.detail),
                       style=style if row.status == "equal" else None)
-    console.print(table)
-    if not result.has_differences:
-        console.print(_text(_no_differences(result)))
-    return buffer.getvalue()
+    return table
 
 
 def _row_json(row: DiffRow) -> dict[str, Any]:
@@ -88,46 +92,50 @@ def _row_json(row: DiffRow) -> dict[str, Any]:
     }
 
 
-def render_json(result: DiffResult) -> str:
+class DiffJsonRenderer:
     """``{"schema_version", "a", "b", "ignored", "has_differences", "rows": [...]}``."""
-    document = {
-        "schema_version": DIFF_SCHEMA_VERSION,
-        "a": result.a_path,
-        "b": result.b_path,
-        "ignored": list(result.ignored),
-        "has_differences": result.has_differences,
-        "rows": [_row_json(row) for row in result.rows],
-    }
-    return json_text(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
+
+    def render(self, result: DiffResult, options: RenderOptions) -> str:
+        """The document, indented, ending with a newline."""
+        document = {
+            "schema_version": DIFF_SCHEMA_VERSION,
+            "a": result.a_path,
+            "b": result.b_path,
+            "ignored": list(result.ignored),
+            "has_differences": result.has_differences,
+            "rows": [_row_json(row) for row in result.rows],
+        }
+        return json_text(json.dumps(document, indent=2, ensure_ascii=False,
+                                    allow_nan=False)) + "\n"
 
 
-def _md_cell(text: str) -> str:
-    return md_cell(text)
+class DiffMarkdownRenderer:
+    """A GitHub-flavoured Markdown table, ready for a pull-request comment.
 
+    File-controlled text goes through the one Markdown escaper
+    (:func:`hpinspect.render.neutral.md_cell`), which also neutralises HTML tags and links.
+    """
 
-def render_markdown(result: DiffResult) -> str:
-    """A GitHub-flavoured Markdown table, ready for a pull-request comment."""
-    lines = [f"## hpinspect diff: {_md_cell(result.a_path)} → {_md_cell(result.b_path)}", ""]
-    if result.ignored:
-        lines += [f"Ignoring: {_md_cell(', '.join(result.ignored))}.", ""]
-    if not result.rows:
-        lines.append(_md_cell(_no_differences(result)))
+    def render(self, result: DiffResult, options: RenderOptions) -> str:
+        """Title, the ignored categories, then the table (or the no-differences line)."""
+        lines = [f"## hpinspect diff: {md_cell(result.a_path)} → {md_cell(result.b_path)}", ""]
+        if result.ignored:
+            lines += [f"Ignoring: {md_cell(', '.join(result.ignored))}.", ""]
+        if not result.rows:
+            lines.append(md_cell(_no_differences(result)))
+            return "\n".join(lines) + "\n"
+        lines.append("| | attribute | category | A | B | detail |")
+        lines.append("|---|---|---|---|---|---|")
+        for row in result.rows:
+            cells = [row.location, row.category, row.a, row.b, row.detail]
+            lines.append(f"| {_STATUS_MARK[row.status]} | " + " | ".join(md_cell(c) for c in cells)
+                         + " |")
+        if not result.has_differences:
+            lines += ["", md_cell(_no_differences(result))]
         return "\n".join(lines) + "\n"
-    lines.append("| | attribute | category | A | B | detail |")
-    lines.append("|---|---|---|---|---|---|")
-    for row in result.rows:
-        cells = [_md_cell(c) for c in (row.location, row.category, row.a, row.b, row.detail)]
-        lines.append("| " + " | ".join([_STATUS_MARK[row.status], *cells]) + " |")
-    if not result.has_differences:
-        lines += ["", _md_cell(_no_differences(result))]
-    return "\n".join(lines) + "\n"
 
 
 def render_diff(result: DiffResult, fmt: DiffFormat, color: bool = True,
                 width: int = 120) -> str:
-    """Render ``result`` in ``fmt``."""
-    if fmt is DiffFormat.json:
-        return render_json(result)
-    if fmt is DiffFormat.markdown:
-        return render_markdown(result)
-    return render_table(result, color=color, width=width)
+    """Render ``result`` in ``fmt`` (kept for callers of the old function)."""
+    return get_diff_renderer(fmt).render(result, RenderOptions(color=color, width=width))

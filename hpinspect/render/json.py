@@ -131,3 +131,10 @@ class JsonRenderer:
                            for d in docs)
         payload: Any = docs[0] if len(docs) == 1 and not options.several else docs
         return json_text(json.dumps(payload, allow_nan=False, indent=2, ensure_ascii=False)) + "\n"
+
+
+class JsonLinesRenderer(JsonRenderer):
+    """One compact JSON document per line (``--format jsonl``)."""
+
+    def __init__(self) -> None:
+        super().__init__(lines=True)

@@ -18,13 +18,8 @@ from collections.abc import Iterator, Sequence
 
 from hpinspect.render import RenderOptions
 from hpinspect.render.neutral import md_cell, md_code, md_inline
-from hpinspect.render.table import (
-    SELECTED_DURING_FIT,
-    classes_text,
-    format_default,
-    format_stats,
-    human_size,
-)
+from hpinspect.render.table import SELECTED_DURING_FIT, classes_text
+from hpinspect.render.text import format_default, format_stats, human_size
 from hpinspect.report import (
     CATEGORIES,
     Attribute,
@@ -32,6 +27,7 @@ from hpinspect.report import (
     Finding,
     Group,
     Node,
+    NodeKind,
     Report,
     Versions,
 )
@@ -44,9 +40,9 @@ CARD_SEPARATOR = "\n---\n\n"
 VERDICT_MARKS = {"safe": "✅ safe", "review": "⚠️ review", "unsafe": "⛔ unsafe"}
 
 SECTION_TITLES: dict[Category, str] = {
-    "hyperparameter": "Hyperparameters",
-    "learned": "Learned parameters",
-    "auxiliary": "Auxiliary",
+    Category.HYPERPARAMETER: "Hyperparameters",
+    Category.LEARNED: "Learned parameters",
+    Category.AUXILIARY: "Auxiliary",
 }
 
 
@@ -156,7 +152,7 @@ def _node_meta(node: Node) -> str:
         parts.append(f"step {code(node.label)}")
     if node.param_prefix:
         parts.append(f"parameters {code(node.param_prefix + '*')}")
-    if node.label != "bundle":
+    if node.kind is not NodeKind.BUNDLE:
         parts.append("fitted" if node.fitted else "**not fitted**")
     if not node.known:
         parts.append("**unknown class**")

@@ -21,7 +21,7 @@ from hpinspect.render.neutral import cap_strings, json_dumps
 from hpinspect.report import Finding, Report
 
 if TYPE_CHECKING:
-    from hpinspect.check import CheckResult
+    from hpinspect.check import CheckResult, CheckRun
 
 __all__ = ["RULES", "SARIF_SCHEMA_URI", "SarifRenderer", "SarifRule", "sarif_for_check"]
 
@@ -263,3 +263,11 @@ def sarif_for_check(reports: Sequence[Report], results: Iterable[CheckResult]) -
     run.add_findings()
     run.add_failures(results)
     return _dump(run.document())
+
+
+class CheckSarifRenderer:
+    """``hpinspect check --format sarif``: every report's findings plus every failed rule."""
+
+    def render(self, run: CheckRun, options: RenderOptions) -> str:
+        """The SARIF log of a check run."""
+        return sarif_for_check(run.reports, run.results)

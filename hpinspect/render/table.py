@@ -12,28 +12,27 @@ Every attribute row is one line: cells are elided rather than wrapped, so the th
 come apart. Values always come from :attr:`~hpinspect.report.Attribute.summary`; rich markup is
 never parsed from file content (everything reaches rich as :class:`~rich.text.Text`).
 
-The helpers :func:`human_size`, :func:`format_default`, :func:`format_stats` and
-:func:`classes_text` are shared with the Markdown renderer.
+Number, size and statistics text comes from :mod:`hpinspect.render.text`;
+:func:`classes_text` is shared with the Markdown renderer.
 """
 
 from __future__ import annotations
 
-import io
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Column, Table
 from rich.text import Text
 from rich.tree import Tree
 
 from hpinspect.render import RenderOptions
+from hpinspect.render.console import string_console
 from hpinspect.render.neutral import neutral_report
+from hpinspect.render.text import format_default, format_stats, human_size, plural
 from hpinspect.report import (
     CATEGORIES,
     Attribute,
@@ -41,6 +40,7 @@ from hpinspect.report import (
     FileInfo,
     Finding,
     Node,
+    NodeKind,
     Report,
     Safety,
     Versions,
@@ -68,9 +68,9 @@ SELECTED_DURING_FIT = "selected during fit"
 """The role of hyperparameter values that ``fit`` chose (``alpha_``, ``best_params_``)."""
 
 TITLES: Mapping[Category, str] = {
-    "hyperparameter": "Hyperparameters",
-    "learned": "Learned parameters",
-    "auxiliary": "Auxiliary",
+    Category.HYPERPARAMETER: "Hyperparameters",
+    Category.LEARNED: "Learned parameters",
+    Category.AUXILIARY: "Auxiliary",
 }
 
 VERDICT_STYLES: Mapping[str, str] = {"safe": "green", "review": "yellow", "unsafe": "red"}
@@ -113,9 +113,9 @@ _ROLE = _ColumnKind("role", "dim", cap=20, cap_all=28, floor=8, weight=0.6)
 _REASON = _ColumnKind("reason", "dim", cap=80, cap_all=120, floor=8, weight=1.5)
 
 _COLUMNS: Mapping[Category, tuple[_ColumnKind, ...]] = {
-    "hyperparameter": (_NAME, _VALUE, _DEFAULT),
-    "learned": (_NAME, _SUMMARY),
-    "auxiliary": (_NAME, _VALUE, _ROLE),
+    Category.HYPERPARAMETER: (_NAME, _VALUE, _DEFAULT),
+    Category.LEARNED: (_NAME, _SUMMARY),
+    Category.AUXILIARY: (_NAME, _VALUE, _ROLE),
 }
 
 
@@ -124,16 +124,7 @@ class TableRenderer:
 
     def render(self, reports: Sequence[Report], options: RenderOptions) -> str:
         """Every report in turn, separated by a rule; the text rich would print."""
-        file = io.StringIO()
-        console = Console(
-            file=file,
-            width=options.width,
-            force_terminal=options.color,
-            color_system="standard" if options.color else None,
-            no_color=not options.color,
-            highlight=False,
-            soft_wrap=False,
-        )
+        console = string_console(options.width, options.color)
         for index, report in enumerate(reports):
             if index:
                 console.print()
@@ -141,7 +132,7 @@ class TableRenderer:
                 console.print()
             for renderable in report_renderables(report, options):
                 console.print(renderable)
-        text = file.getvalue()
+        text = console.text()
         if not options.color:
             # Tables and panels pad their lines with spaces; without colours they carry nothing.
             text = "\n".join(line.rstrip() for line in text.split("\n"))
@@ -201,7 +192,7 @@ def _facts_grid(file: FileInfo, versions: Versions, safety: Safety) -> Table:
     verdict = Text(safety.verdict, style=f"bold {VERDICT_STYLES.get(safety.verdict, '')}")
     counted = _problem_findings(safety)
     if counted:
-        verdict.append(f"  ({_plural(len(counted), 'finding')})", style="")
+        verdict.append(f"  ({plural(len(counted), 'finding')})", style="")
     grid.add_row("safety", verdict)
     return grid
 
@@ -341,7 +332,7 @@ def node_title(node: Node) -> Text:
     if node.label and node.label != node.path:
         title.append(f" ({node.label})", style="bold")
     title.append("  ")
-    bundle = node.label == "bundle"
+    bundle = node.kind is NodeKind.BUNDLE
     title.append(f"{node.short_class} of {len(node.children)} estimator(s) and "
                  f"{len(node.attributes)} other entries" if bundle else node.short_class,
                  style="bold cyan")
@@ -527,70 +518,6 @@ def groups_table(groups: Sequence[AttributeGroup], options: RenderOptions) -> Ta
 # -------------------------------------------------------------------------------- shared helpers
 
 
-def human_size(size_bytes: int) -> str:
-    """``512 B``, ``2.1 KiB``, ``3.4 MiB`` ... (binary units)."""
-    if size_bytes < 1024:
-        return f"{size_bytes} B"
-    size = float(size_bytes)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        size /= 1024
-        if size < 1024 or unit == "TiB":
-            break
-    return f"{size:.1f} {unit}"
-
-
-def _number(value: float) -> str:
-    """A float as attribute summaries write it: 4 significant digits, ``1.0`` kept a float."""
-    if math.isnan(value) or math.isinf(value):
-        return str(value)
-    text = f"{value:.4g}"
-    if not any(char in text for char in ".en"):
-        text += ".0"
-    return text
-
-
-def format_default(value: Any) -> str:
-    """A JSON-safe default as the classifier writes summaries (strings quoted, ``None``)."""
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _number(value)
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(format_default(item) for item in value) + "]"
-    if isinstance(value, dict):
-        items = (f"{format_default(key)}: {format_default(item)}" for key, item in value.items())
-        return "{" + ", ".join(items) + "}"
-    return str(value)
-
-
-def _stat_value(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, float):
-        return _number(value)
-    if isinstance(value, Mapping):
-        if {"min", "max"} <= value.keys():
-            if value["min"] == value["max"]:
-                return _stat_value(value["min"])
-            text = f"{_stat_value(value['min'])}–{_stat_value(value['max'])}"
-            if "mean" in value:
-                text += f" (mean {_stat_value(value['mean'])})"
-            return text
-        return "{" + ", ".join(f"{k}: {_stat_value(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_stat_value(item) for item in value) + "]"
-    return str(value)
-
-
-def format_stats(stats: Mapping[str, Any]) -> str:
-    """Group statistics on one line: ``max_depth 3–9 (mean 5.2); node_count ...``."""
-    return "; ".join(f"{key} {_stat_value(value)}" for key, value in stats.items())
-
-
 def classes_text(group: AttributeGroup) -> str:
     """``100 × DecisionTreeClassifier``, or the split when the members differ."""
     short: dict[str, int] = {}
@@ -603,7 +530,3 @@ def classes_text(group: AttributeGroup) -> str:
             return f"{count} × {name}"
     parts = ", ".join(f"{count} × {name}" for name, count in short.items())
     return f"{group.count} members: {parts}" if parts else f"{group.count} members"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

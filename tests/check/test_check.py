@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import hyper, learned, node, report
 from typer.testing import CliRunner
 
 from hpinspect.check import (
@@ -32,13 +33,8 @@ from hpinspect.check import (
 from hpinspect.cli import app
 from hpinspect.errors import UsageError
 from hpinspect.report import (
-    Attribute,
-    FileInfo,
     Finding,
-    Node,
     Report,
-    Safety,
-    Versions,
 )
 
 runner = CliRunner()
@@ -46,40 +42,32 @@ runner = CliRunner()
 # --------------------------------------------------------------------------- builders
 
 
-def hp(name: str, value: Any, kind: str = "scalar", summary: str | None = None) -> Attribute:
-    return Attribute(name, "hyperparameter", "", "", kind, value,
-                     summary if summary is not None else repr(value))
-
-
-def coef() -> Attribute:
-    return Attribute("coef_", "learned", "weights", "", "array", None, "float64 (3)")
-
-
 def pipeline_report(fitted: bool = True, size: int = 1000, skew: str = "none",
                     findings: tuple[Finding, ...] = (), verdict: str = "safe",
                     known: bool = True) -> Report:
     """Pipeline(prep=ColumnTransformer(num=StandardScaler), clf=LogisticRegression)."""
-    scaler = Node("steps[0].transformers[0]", "prep__num__", "sk.StandardScaler", True, fitted,
-                  (hp("with_mean", True), hp("with_std", False)), label="num")
-    prep = Node("steps[0]", "prep__", "sk.ColumnTransformer", True, fitted,
-                (hp("remainder", "drop", kind="string"),), (scaler,), label="prep")
-    clf = Node("steps[1]", "clf__", "custom.MyLogReg", known, fitted,
-               (hp("C", 0.5), hp("max_iter", 100), hp("hidden", [10, 5], kind="list"),
-                hp("kernel", None, kind="callable", summary="my_module.kernel"),
-                hp("class_weight", None, kind="none", summary="None"),
-                hp("tol", math.nan))
-               + ((coef(),) if fitted else ()), label="clf")
-    root = Node("", "", "sklearn.pipeline.Pipeline", True, fitted,
-                (hp("steps", None, kind="estimators", summary="prep → clf"),), (prep, clf))
+    scaler = node(path="steps[0].transformers[0]", prefix="prep__num__",
+                  class_name="sk.StandardScaler", fitted=fitted, label="num",
+                  attributes=(hyper("with_mean", True), hyper("with_std", False)))
+    prep = node(path="steps[0]", prefix="prep__", class_name="sk.ColumnTransformer",
+                fitted=fitted, label="prep", children=(scaler,),
+                attributes=(hyper("remainder", "drop", kind="string"),))
+    coef = learned("coef_", summary="float64 (3)")
+    clf = node(path="steps[1]", prefix="clf__", class_name="custom.MyLogReg", known=known,
+               fitted=fitted, label="clf",
+               attributes=(hyper("C", 0.5), hyper("max_iter", 100),
+                           hyper("hidden", [10, 5], kind="list"),
+                           hyper("kernel", None, kind="callable", summary="my_module.kernel"),
+                           hyper("class_weight", None, kind="none", summary="None"),
+                           hyper("tol", math.nan))
+               + ((coef,) if fitted else ()))
+    root = node(class_name="sklearn.pipeline.Pipeline", fitted=fitted, children=(prep, clf),
+                attributes=(hyper("steps", None, kind="estimators", summary="prep → clf"),))
     installed = {"none": "1.5.0", "patch": "1.5.2", "minor": "1.6.0", "major": "2.0.0"}
-    return Report(
-        FileInfo("models/pipe.joblib", size, "ab" * 32, "joblib", None, 4),
-        Versions({"scikit-learn": "1.5.0"},
-                 {"scikit-learn": installed[skew]} if skew != "unknown" else {},
-                 {"scikit-learn": skew}),  # type: ignore[dict-item]
-        Safety(verdict, findings),  # type: ignore[arg-type]
-        root,
-    )
+    return report(root, path="models/pipe.joblib", size=size, sha256="ab" * 32,
+                  compression=None, saved={"scikit-learn": "1.5.0"},
+                  installed={"scikit-learn": installed[skew]} if skew != "unknown" else {},
+                  skew={"scikit-learn": skew}, verdict=verdict, findings=findings)
 
 
 def rules(**kwargs: Any) -> Rules:

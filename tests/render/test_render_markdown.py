@@ -13,53 +13,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import (
+    DANGEROUS,
+    KNOWN,
+    SHA,
+    UNKNOWN_CLASS,
+    attribute,
+    forest_report,
+    lasso_cv_node,
+    logreg_node,
+    logreg_report,
+    pipeline_report,
+    review_report,
+    unsafe_report,
+)
+from builders import report as make_report
+from helpers import check_golden, stable
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from hpinspect.render import Format, RenderOptions, get_renderer
 from hpinspect.render.markdown import MarkdownRenderer, cell, code, inline
 from hpinspect.report import Category, Finding, Report
-
-try:
-    from tests.test_render_table import (
-        DANGEROUS,
-        KNOWN,
-        SHA,
-        UNKNOWN_CLASS,
-        attr,
-        check_golden,
-        forest_report,
-        lasso_cv_node,
-        logreg_node,
-        logreg_report,
-        make_report,
-        pipeline_report,
-        real_files,
-        real_reports,
-        review_report,
-        stable,
-        unsafe_report,
-    )
-except ModuleNotFoundError:  # pytest put tests/ itself on sys.path (rootdir not importable)
-    from test_render_table import (  # type: ignore[no-redef]
-        DANGEROUS,
-        KNOWN,
-        SHA,
-        UNKNOWN_CLASS,
-        attr,
-        check_golden,
-        forest_report,
-        lasso_cv_node,
-        logreg_node,
-        logreg_report,
-        make_report,
-        pipeline_report,
-        real_files,
-        real_reports,
-        review_report,
-        stable,
-        unsafe_report,
-    )
 
 GFM = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -266,10 +241,10 @@ def test_safe_card_has_no_findings_section() -> None:
 
 def test_pipes_and_newlines_in_values_stay_in_their_cell() -> None:
     node = replace(logreg_node(), attributes=(
-        attr("tokenizer", "hyperparameter", "'a|b'"),
-        attr("vocabulary_", "learned", "{'x|y': 0,\n'z': 1}"),
-        attr("notes", "auxiliary", "line one\nline | two", role="a|role"),
-        attr("weird", "auxiliary", "`tick` and \\| and ``double``", role="x"),
+        attribute("tokenizer", category="hyperparameter", summary="'a|b'"),
+        attribute("vocabulary_", category="learned", summary="{'x|y': 0,\n'z': 1}"),
+        attribute("notes", category="auxiliary", summary="line one\nline | two", role="a|role"),
+        attribute("weird", category="auxiliary", summary="`tick` and \\| and ``double``", role="x"),
     ))
     finding = replace(DANGEROUS, detail="calls os.system('a | b')")
     out = render(make_report(node, verdict="unsafe", findings=(finding,)), explain=True)
@@ -289,7 +264,7 @@ def test_pipes_and_newlines_in_values_stay_in_their_cell() -> None:
 
 def test_markup_in_values_is_not_interpreted() -> None:
     node = replace(logreg_node(), attributes=(
-        attr("x", "learned", "<script>alert(1)</script> *not bold* [link](http://e)"),
+        attribute("x", category="learned", summary="<script>alert(1)</script> *not bold* [link](http://e)"),
     ))
     out = render(make_report(node, path="dir/<b>_model_.pkl"))
     html = GFM.render(out)
@@ -339,7 +314,6 @@ def test_findings_escape_detail() -> None:
 
 # ------------------------------------------------------------------------ goldens and real files
 
-__all__ = ["real_files", "real_reports"]  # fixtures shared with test_render_table
 
 
 def test_golden_sample_cards() -> None:

@@ -7,14 +7,30 @@ tests and golden files live at the end of this module.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import (
+    DANGEROUS,
+    KNOWN,
+    SHA,
+    UNKNOWN_CLASS,
+    attribute,
+    forest_node,
+    forest_report,
+    lasso_cv_node,
+    logreg_node,
+    logreg_report,
+    pipeline_node,
+    pipeline_report,
+    review_report,
+    unsafe_report,
+)
+from builders import report as make_report
+from helpers import check_golden, stable
 
 from hpinspect.render import Format, RenderOptions, get_renderer
 from hpinspect.render.table import (
@@ -25,218 +41,12 @@ from hpinspect.render.table import (
     human_size,
 )
 from hpinspect.report import (
-    Attribute,
     Category,
-    FileInfo,
     Finding,
     Group,
     Node,
     Report,
-    Safety,
-    Versions,
 )
-
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
-SHA = "0123456789abcdef" * 4
-
-# ------------------------------------------------------------------------------- sample reports
-
-
-def attr(
-    name: str,
-    category: Category,
-    summary: str,
-    *,
-    role: str = "",
-    reason: str = "",
-    kind: str = "scalar",
-    value: Any = None,
-    stats: dict[str, Any] | None = None,
-    default: Any = None,
-    has_default: bool = False,
-    changed: bool | None = None,
-) -> Attribute:
-    """An :class:`Attribute` with sensible placeholders for what a test does not care about."""
-    return Attribute(
-        name=name,
-        category=category,
-        role=role or {"hyperparameter": "model", "learned": "weights"}.get(category, "other"),
-        reason=reason or f"rule for {name}",
-        kind=kind,
-        value=value,
-        summary=summary,
-        stats=stats,
-        default=default,
-        has_default=has_default,
-        changed=changed,
-    )
-
-
-def logreg_node(path: str = "", label: str = "") -> Node:
-    """A fitted LogisticRegression: C changed from its default, max_iter unchanged."""
-    return Node(
-        path=path,
-        param_prefix="",
-        class_name="sklearn.linear_model._logistic.LogisticRegression",
-        known=True,
-        fitted=True,
-        label=label,
-        attributes=(
-            attr("C", "hyperparameter", "0.5", value=0.5, default=1.0, has_default=True,
-                 changed=True, reason="in LogisticRegression.__init__ signature"),
-            attr("max_iter", "hyperparameter", "100", value=100, default=100, has_default=True,
-                 changed=False, reason="in LogisticRegression.__init__ signature"),
-            attr("solver", "hyperparameter", "'lbfgs'", kind="string", value="lbfgs",
-                 default="lbfgs", has_default=True, changed=False),
-            attr("coef_", "learned", "float64 (1×4) min=-0.8 max=1.2 mean=0.1", kind="array",
-                 stats={"shape": [1, 4], "dtype": "float64", "nbytes": 32, "min": -0.8,
-                        "max": 1.2, "mean": 0.1, "std": 0.7, "zeros": 0, "nans": 0},
-                 reason="trailing underscore: set by fit"),
-            attr("intercept_", "learned", "float64 (1) min=0.3 max=0.3 mean=0.3",
-                 kind="array"),
-            attr("random_state", "auxiliary", "42", role="randomness", value=42,
-                 reason="known auxiliary: seeds randomness only"),
-            attr("n_jobs", "auxiliary", "None", role="parallelism", kind="none"),
-            attr("_sklearn_version", "auxiliary", "'1.3.2'", role="provenance",
-                 kind="string", value="1.3.2"),
-        ),
-    )
-
-
-def scaler_node() -> Node:
-    """A fitted StandardScaler (pipeline step ``scaler``)."""
-    return Node(
-        path="steps[0]",
-        param_prefix="scaler__",
-        class_name="sklearn.preprocessing._data.StandardScaler",
-        known=True,
-        fitted=True,
-        label="scaler",
-        attributes=(
-            attr("with_mean", "hyperparameter", "True", value=True, default=True,
-                 has_default=True, changed=False),
-            attr("mean_", "learned", "float64 (4) min=-1 max=2 mean=0.4", kind="array"),
-            attr("n_features_in_", "auxiliary", "4", role="input schema", value=4),
-        ),
-    )
-
-
-def pipeline_node() -> Node:
-    """A Pipeline with two children: a scaler and a LogisticRegression."""
-    return Node(
-        path="",
-        param_prefix="",
-        class_name="sklearn.pipeline.Pipeline",
-        known=True,
-        fitted=True,
-        attributes=(
-            attr("steps", "hyperparameter", "[('scaler', StandardScaler), ('clf', "
-                 "LogisticRegression)]", kind="list"),
-            attr("memory", "auxiliary", "None", role="caching", kind="none"),
-        ),
-        children=(scaler_node(), logreg_node(path="steps[1]", label="clf")),
-    )
-
-
-def forest_node() -> Node:
-    """A RandomForestClassifier whose 100 trees are summarised as a :class:`Group`."""
-    return Node(
-        path="",
-        param_prefix="",
-        class_name="sklearn.ensemble._forest.RandomForestClassifier",
-        known=True,
-        fitted=True,
-        attributes=(
-            attr("n_estimators", "hyperparameter", "100", value=100, default=100,
-                 has_default=True, changed=False),
-            attr("max_depth", "hyperparameter", "5", value=5, default=None, has_default=True,
-                 changed=True),
-            attr("estimators_", "learned", "100 × DecisionTreeClassifier", kind="estimators"),
-            attr("oob_score", "auxiliary", "False", role="diagnostics", value=False),
-        ),
-        groups=(
-            Group(
-                attribute="estimators_",
-                count=100,
-                classes={"sklearn.tree._classes.DecisionTreeClassifier": 100},
-                stats={"max_depth": {"min": 3, "mean": 4.5, "max": 5},
-                       "node_count": {"min": 9, "mean": 17.25, "max": 31}},
-            ),
-        ),
-    )
-
-
-def lasso_cv_node() -> Node:
-    """A LassoCV whose ``alpha_`` is a hyperparameter value selected during fit."""
-    return Node(
-        path="",
-        param_prefix="",
-        class_name="sklearn.linear_model._coordinate_descent.LassoCV",
-        known=True,
-        fitted=True,
-        attributes=(
-            attr("cv", "hyperparameter", "5", value=5, default=None, has_default=True,
-                 changed=True),
-            attr("alpha_", "hyperparameter", "0.01", role="selected during fit", value=0.01,
-                 reason="selected during fit: chosen by cross-validation"),
-            attr("coef_", "learned", "float64 (4) min=0 max=1 mean=0.5", kind="array"),
-        ),
-    )
-
-
-def make_report(
-    model: Node,
-    *,
-    path: str = "models/model.joblib",
-    verdict: str = "safe",
-    findings: tuple[Finding, ...] = (),
-    saved: dict[str, str] | None = None,
-    installed: dict[str, str] | None = None,
-    skew: dict[str, Any] | None = None,
-    size: int = 2150,
-) -> Report:
-    """A :class:`Report` around ``model`` with stable file facts."""
-    return Report(
-        file=FileInfo(path=path, size_bytes=size, sha256=SHA, format="joblib",
-                      compression="zlib", pickle_protocol=4),
-        versions=Versions(
-            saved_with=saved if saved is not None else {"scikit-learn": "1.3.2"},
-            installed=installed if installed is not None else {"scikit-learn": "1.9.1"},
-            skew=skew if skew is not None else {"scikit-learn": "minor"},
-        ),
-        safety=Safety(verdict=verdict, findings=findings),  # type: ignore[arg-type]
-        model=model,
-    )
-
-
-def logreg_report(**kwargs: Any) -> Report:
-    return make_report(logreg_node(), **kwargs)
-
-
-def pipeline_report(**kwargs: Any) -> Report:
-    return make_report(pipeline_node(), **kwargs)
-
-
-def forest_report(**kwargs: Any) -> Report:
-    return make_report(forest_node(), **kwargs)
-
-
-DANGEROUS = Finding(global_name="posix.system", severity="dangerous",
-                    detail="runs a shell command", path="steps[1][1].notes_", called=True)
-UNKNOWN_CLASS = Finding(global_name="mylib.models.CustomEstimator", severity="unknown class",
-                        detail="class not in the knowledge base", path="steps[1]", called=False)
-KNOWN = Finding(global_name="sklearn.pipeline.Pipeline", severity="known",
-                detail="known estimator class", path="", called=False)
-
-
-def unsafe_report() -> Report:
-    return pipeline_report(verdict="unsafe", findings=(DANGEROUS, UNKNOWN_CLASS, KNOWN))
-
-
-def review_report() -> Report:
-    return pipeline_report(verdict="review", findings=(UNKNOWN_CLASS, KNOWN))
-
 
 # --------------------------------------------------------------------------------- test helpers
 
@@ -502,8 +312,8 @@ def test_long_values_are_elided_and_never_wrap() -> None:
     node = logreg_node()
     node = replace(node, attributes=(
         *node.attributes,
-        attr("feature_names_in_", "auxiliary", long_value, role="input schema"),
-        attr("classes_", "learned", long_value, kind="array"),
+        attribute("feature_names_in_", category="auxiliary", summary=long_value, role="input schema"),
+        attribute("classes_", category="learned", summary=long_value, kind="array"),
     ))
     for width in (80, 120, 200):
         out = render(make_report(node), width=width)
@@ -529,7 +339,7 @@ def test_several_reports_are_separated_by_a_rule() -> None:
 def test_markup_in_values_is_not_interpreted() -> None:
     node = logreg_node()
     node = replace(node, attributes=(
-        attr("class_weight", "hyperparameter", "{'[bold]x[/bold]': 1}"),
+        attribute("class_weight", category="hyperparameter", summary="{'[bold]x[/bold]': 1}"),
     ))
     out = render(make_report(node, path="weird[red]/m.pkl"), width=120)
     assert "{'[bold]x[/bold]': 1}" in out
@@ -568,18 +378,6 @@ def test_format_stats() -> None:
 # ----------------------------------------------------------------------------------- golden files
 
 
-def check_golden(name: str, text: str) -> None:
-    """Compare ``text`` with ``tests/render/golden/<name>``; ``UPDATE_GOLDEN=1`` rewrites the file."""
-    path = GOLDEN / name
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.exists(), f"{path} is missing; run the tests with UPDATE_GOLDEN=1 to write it"
-    expected = path.read_text(encoding="utf-8")
-    assert text == expected, f"{name} differs; if the change is intended, UPDATE_GOLDEN=1"
-
-
 @pytest.mark.parametrize("width", [80, 120, 200])
 def test_golden_sample_unsafe_pipeline(width: int) -> None:
     report = pipeline_report(verdict="unsafe", findings=(DANGEROUS, UNKNOWN_CLASS, KNOWN))
@@ -592,59 +390,6 @@ def test_golden_sample_forest_explain() -> None:
 
 
 # ------------------------------------------------------------------------------------ real files
-
-class _Payload:
-    """Pickles as a call to ``os.system`` (never unpickled here: hpinspect reads statically)."""
-
-    def __reduce__(self) -> tuple[Callable[[str], int], tuple[str]]:
-        return (os.system, ("echo pwned",))
-
-
-GOLDEN_MODELS = Path(__file__).parents[1] / "data" / "golden_models"
-"""Committed fitted models (``scripts/make_golden_models.py``): goldens never depend on a fit
-done at test time, whose last float digits vary with the CPU and BLAS kernel."""
-
-
-def fit_and_dump(directory: Path) -> dict[str, Path]:
-    """Copy the committed golden models and build the hostile one; returns name -> file."""
-    import pickle
-    import shutil
-
-    import joblib
-    from sklearn.datasets import make_classification
-    from sklearn.linear_model import LogisticRegression
-
-    paths: dict[str, Path] = {}
-    for name in ("logreg", "pipeline", "forest", "search"):
-        paths[name] = directory / f"{name}.joblib"
-        shutil.copyfile(GOLDEN_MODELS / f"{name}.joblib", paths[name])
-    features, target = make_classification(n_samples=60, n_features=4, random_state=0)
-    unsafe = LogisticRegression().fit(features, target)
-    unsafe.notes_ = _Payload()
-    paths["unsafe"] = directory / "unsafe.pkl"
-    paths["unsafe"].write_bytes(pickle.dumps(unsafe, protocol=4))
-    assert joblib.load(paths["logreg"]).C == 0.5  # the committed file is the model it claims
-    return paths
-
-
-@pytest.fixture(scope="module")
-def real_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return fit_and_dump(tmp_path_factory.mktemp("models"))
-
-
-@pytest.fixture(scope="module")
-def real_reports(real_files: dict[str, Path]) -> dict[str, Report]:
-    from hpinspect import inspect_file
-
-    return {name: inspect_file(path) for name, path in real_files.items()}
-
-
-def stable(report: Report) -> Report:
-    """``report`` with what differs between runs (path, size, digest) set to fixed values."""
-    name = Path(report.file.path).name
-    return replace(report, file=replace(report.file, path=name, size_bytes=1234,
-                                        sha256="5" * 64))
-
 
 @pytest.mark.parametrize("width", [120, 200])
 def test_golden_real_logreg(real_reports: dict[str, Report], width: int) -> None:
