@@ -359,7 +359,7 @@ def _default_cell(attr: Attribute) -> str:
     if attr.changed:
         return f"{esc(attr.default_summary)} <span class=\"tag chg\">changed</span>"
     if attr.has_default:
-        return "= default"
+        return "=&nbsp;default"
     return "?"
 
 
@@ -377,16 +377,23 @@ def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _row(attr: Attribute, marks: Mapping[str, str]) -> str:
-    mark = marks.get(attr.name, "")
-    classes = " ".join(c for c in ("changed" if attr.changed else "", mark and "diff-row") if c)
+def _breakable(name: str) -> str:
+    """An escaped identifier that may wrap after its underscores, never inside a word."""
+    return esc(name).replace("_", "_<wbr>")
+
+
+def _row(attr: Attribute, mark: str, alert: str) -> str:
+    classes = " ".join(c for c in ("changed" if attr.changed else "", mark and "diff-row",
+                                   alert and "alert-row") if c)
     cls = f" class=\"{classes}\"" if classes else ""
     tag = f" <span class=\"tag chg\">{esc(mark)}</span>" if mark else ""
+    if alert:
+        tag += f" <span class=\"tag bad\">UNSAFE: {esc(alert)}</span>"
     value = _learned_value(attr) if attr.category == "learned" else esc(attr.summary)
     default = (f"<td class=\"mono\">{_default_cell(attr)}</td>"
                if attr.category == "hyperparameter" else "")
     return (f"<tr{cls} data-name=\"{esc(attr.name)}\" data-cat=\"{attr.category}\">"
-            f"<th scope=\"row\"><code>{esc(attr.name)}</code>{tag}</th>"
+            f"<th scope=\"row\"><code>{_breakable(attr.name)}</code>{tag}</th>"
             f"<td class=\"mono\">{value}</td>{default}<td>{esc(attr.role)}"
             f"<div class=\"legend\">{esc(attr.reason)}</div></td></tr>")
 
@@ -398,14 +405,17 @@ _HEADERS: Mapping[Category, tuple[str, ...]] = {
 }
 
 
-def attribute_tables(node: Node, marks: Mapping[str, str]) -> str:
+def attribute_tables(node: Node, marks: Mapping[str, str],
+                     alerts: Mapping[str, str] | None = None) -> str:
     """The three category tables of one estimator (empty ones say so in one line)."""
     blocks = []
     for category in CATEGORIES:
         attrs = node.by_category(category)
         title = CATEGORY_TITLES[category]
         if attrs:
-            body = _table(_HEADERS[category], (_row(a, marks) for a in attrs))
+            rows = (_row(a, marks.get(a.name, ""), (alerts or {}).get(a.name, ""))
+                    for a in attrs)
+            body = _table(_HEADERS[category], rows)
         else:
             body = "<p class=\"legend\">none</p>"
         blocks.append(f"<section class=\"cat\" data-cat=\"{category}\"><h4>{title} "
@@ -432,6 +442,8 @@ class _Ctx:
     prefix: str
     marks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Node path -> attribute name (``""`` for the node itself) -> mark text."""
+    alerts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Node path -> attribute name -> the dangerous global found there."""
     count: int = 0
 
     def next_id(self) -> str:
@@ -449,21 +461,31 @@ def _box(node: Node, parent: Node | None, ctx: _Ctx, columns: str = "") -> str:
     template = _is_template(node, parent)
     kind = "meta" if node.children or node.groups else "leaf"
     classes = " ".join(c for c in ("node", kind, "template" if template else "",
-                                   "diff-mark" if "" in marks else "") if c)
+                                   "diff-mark" if marks else "") if c)
     facts = key_facts(node)
     fact_line = f"<div class=\"facts\">{esc('; '.join(facts))}</div>" if facts else ""
     where = f"<div class=\"path\">at <code>{esc(node.path or '(root)')}</code> · " \
             f"<code>{esc(node.class_name)}</code></div>"
     groups = group_table(node.groups) if node.groups else ""
-    diff_tag = f" <span class=\"tag chg\">{esc(marks[''])}</span>" if "" in marks else ""
+    alerts = ctx.alerts.get(node.path, {})
+    diff_tag = _diff_tag(marks) + (
+        f" <span class=\"tag bad\">UNSAFE content in {len(alerts)} attribute(s)</span>"
+        if alerts else "")
     col_line = f"<div class=\"branch-head\">columns: {columns}</div>" if columns else ""
     summary = (f"<summary>{_signature(node)}{_state_tags(node, parent)}{diff_tag}"
                f"{col_line}</summary>")
     details = (f"<details class=\"est\" id=\"{ctx.next_id()}\" "
                f"data-cls=\"{esc(node.short_class)}\">{summary}"
                f"<div class=\"body\">{where}{fact_line}"
-               f"{attribute_tables(node, marks)}{groups}</div></details>")
+               f"{attribute_tables(node, marks, alerts)}{groups}</div></details>")
     return f"<div class=\"{classes}\">{details}{_children(node, ctx)}</div>"
+
+
+def _diff_tag(marks: Mapping[str, str]) -> str:
+    """``added``/``removed`` for a node that is in one file only, else ``N changed``."""
+    if "" in marks:
+        return f" <span class=\"tag chg\">{esc(marks[''])}</span>"
+    return f" <span class=\"tag chg\">{len(marks)} changed</span>" if marks else ""
 
 
 def _branch_columns(node: Node) -> Mapping[str, str]:
@@ -491,7 +513,8 @@ def _children(node: Node, ctx: _Ctx) -> str:
     columns = _branch_columns(node)
     main: list[str] = []
     templates: list[str] = []
-    for attr, members in runs.items():
+    # the final estimator comes after the members it stacks, as in scikit-learn's diagram
+    for attr, members in sorted(runs.items(), key=lambda run: run[0] == "final_estimator_"):
         block = _run(node, attr, members, ctx, columns)
         (templates if all(_is_template(m, node) for m in members) else main).append(block)
     main.extend(_group_box(g) for g in node.groups)
@@ -557,10 +580,28 @@ def file_facts(report: Report, prefix: str) -> str:
 # ---------------------------------------------------------------------------------- documents
 
 
+_TUPLE_ITEM = re.compile(r"\]\[1\]")
+
+
+def finding_alerts(report: Report) -> dict[str, dict[str, str]]:
+    """Where dangerous or unknown calls sit: node path -> attribute -> global, matched from
+    the finding's object path (``steps[1][1].x_`` is attribute ``x_`` of node ``steps[1]``)."""
+    nodes = {node.path: node for node in report.nodes()}
+    alerts: dict[str, dict[str, str]] = {}
+    for finding in report.safety.findings:
+        if finding.severity not in ("dangerous", "unknown call"):
+            continue
+        base, _, name = finding.path.rpartition(".")
+        node = nodes.get(_TUPLE_ITEM.sub("]", base))
+        if node is not None and node.attribute(name) is not None:
+            alerts.setdefault(node.path, {}).setdefault(name, finding.global_name)
+    return alerts
+
+
 def report_section(report: Report, prefix: str, marks: Mapping[str, Mapping[str, str]]
                    | None = None, heading: str = "h1") -> str:
     """One report: banner, overview, filter, diagram, file facts (ids prefixed)."""
-    ctx = _Ctx(prefix, marks or {})
+    ctx = _Ctx(prefix, marks or {}, finding_alerts(report))
     title = f"<{heading} class=\"title\">{esc(report.file.path)}</{heading}>"
     return (f"<article class=\"report\" id=\"{prefix}\">{title}{banner(report)}"
             f"{overview(report, prefix)}{_toolbar(prefix)}"

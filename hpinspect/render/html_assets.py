@@ -40,7 +40,7 @@ font-size:.92em}
 table{border-collapse:collapse;margin:.3rem 0;max-width:100%}
 th,td{border:1px solid var(--line);padding:.2rem .45rem;text-align:left;vertical-align:top;
 overflow-wrap:break-word}
-td.mono{max-width:24rem}th[scope=row]{white-space:nowrap}
+td.mono{max-width:24rem}
 th{background:var(--soft);font-weight:600}
 caption{text-align:left;font-weight:600;padding:.2rem 0}
 .overview ul{list-style:none;margin:0;padding-left:1.3rem;border-left:1px dotted var(--line)}
@@ -74,11 +74,12 @@ line-height:1.1}
 .parallel{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-start}
 .branch{border-top:3px solid var(--box-line);padding-top:.2rem}
 .branch-head{font-size:.85em;margin-bottom:.1rem}
-.cols3{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,21rem),1fr));
+.cols3{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,19rem),1fr));
 gap:.8rem;align-items:start}
-.cat{min-width:0;overflow-x:auto}.cat table{width:100%}.cat td .legend{font-size:.8em}
+.cat{min-width:0;overflow-x:auto}.cat table{width:100%;font-size:.88em}
+.cat td .legend{font-size:.85em}.cat td.mono{overflow-wrap:anywhere}
 .node>details[open]{min-width:min(72rem,92vw)}
-tr.changed td{background:var(--chg)}
+tr.changed td{background:var(--chg)}tr.alert-row td,tr.alert-row th{background:var(--bad-bg)}
 td.num{font-variant-numeric:tabular-nums}
 svg.spark{vertical-align:middle;margin-left:.3rem}
 .legend{color:var(--muted);font-size:.85em}

@@ -242,6 +242,13 @@ def test_unsafe_page_banner_lists_every_finding(driver: WebDriver, unsafe_page: 
     # the banner comes first
     first = driver.find_element(By.CSS_SELECTOR, "article > :nth-child(2)")
     assert first == banner
+    # the attribute holding the payload is flagged in its box (opened, to be seen)
+    model = box(driver, "LogisticRegression")
+    assert "UNSAFE content in 1 attribute(s)" in model.find_element(By.TAG_NAME, "summary").text
+    model.find_element(By.TAG_NAME, "summary").click()
+    row = model.find_element(By.CSS_SELECTOR, "tr.alert-row")
+    assert row.get_attribute("data-name") == "calibration_notes_" and row.is_displayed()
+    assert f"UNSAFE: {report.safety.findings[0].global_name}" in row.text
     assert hostile_module[1].exists() is False
     screenshot(driver, artifacts / "unsafe_file.png")
     assert_no_network_and_no_errors(driver, unsafe_page)
@@ -305,5 +312,7 @@ def test_forest_and_diff_pages_load_cleanly(driver: WebDriver, pages: dict[str, 
     row = driver.find_element(By.CSS_SELECTOR, "#d tr.st-changed[data-name='C']")
     assert "changed" in row.text and "1.0" in row.text and "3.0" in row.text
     left, right = driver.find_elements(By.CSS_SELECTOR, ".diffgrid > article")
+    for side in (left, right):
+        assert "changed" in side.find_element(By.CSS_SELECTOR, ".node.diff-mark summary").text
     assert left.rect["y"] == right.rect["y"] and left.rect["x"] < right.rect["x"]
     assert_no_network_and_no_errors(driver, page)
