@@ -188,7 +188,9 @@ def _group_fact(node: Node) -> str | None:
         depth = group.stats.get("depth")
         text = classes_text(group)
         if isinstance(depth, Mapping) and "max" in depth:
-            text += f", depth {depth.get('min')}–{depth['max']}"
+            low = depth.get("min", depth["max"])
+            span = str(low) if low == depth["max"] else f"{low}–{depth['max']}"
+            text += f", depth {span}"
         parts.append(text)
     return "; ".join(parts) or None
 
@@ -418,8 +420,8 @@ def attribute_tables(node: Node, marks: Mapping[str, str],
             body = _table(_HEADERS[category], rows)
         else:
             body = "<p class=\"legend\">none</p>"
-        blocks.append(f"<section class=\"cat\" data-cat=\"{category}\"><h4>{title} "
-                      f"({len(attrs)})</h4>{body}</section>")
+        blocks.append(f"<section class=\"cat\" data-cat=\"{category}\"><h3>{title} "
+                      f"({len(attrs)})</h3>{body}</section>")
     legend = ("<p class=\"legend\">default: “= default” when the value is the class default, "
               "the default when changed (marked “changed”), “?” when unknown.</p>")
     return f"<div class=\"cols3\">{''.join(blocks)}</div>{legend}"
@@ -517,7 +519,7 @@ def _children(node: Node, ctx: _Ctx) -> str:
     for attr, members in sorted(runs.items(), key=lambda run: run[0] == "final_estimator_"):
         block = _run(node, attr, members, ctx, columns)
         (templates if all(_is_template(m, node) for m in members) else main).append(block)
-    main.extend(_group_box(g) for g in node.groups)
+    main.extend(f"<div class=\"serial\">{_group_box(g)}</div>" for g in node.groups)
     out = "".join(main)
     if templates:
         out += (f"<details class=\"templates\"><summary>{len(templates)} unfitted template(s) and "
@@ -603,9 +605,16 @@ def report_section(report: Report, prefix: str, marks: Mapping[str, Mapping[str,
     """One report: banner, overview, filter, diagram, file facts (ids prefixed)."""
     ctx = _Ctx(prefix, marks or {}, finding_alerts(report))
     title = f"<{heading} class=\"title\">{esc(report.file.path)}</{heading}>"
-    return (f"<article class=\"report\" id=\"{prefix}\">{title}{banner(report)}"
-            f"{overview(report, prefix)}{_toolbar(prefix)}"
-            f"{diagram(report, ctx)}{file_facts(report, prefix)}</article>")
+    parts = (f"{banner(report)}{overview(report, prefix)}{_toolbar(prefix)}"
+             f"{diagram(report, ctx)}{file_facts(report, prefix)}")
+    if heading != "h1":  # nested in a scan or diff page: every heading one level down
+        parts = _demote(_demote(parts, "h3", "h4"), "h2", "h3")
+    return f"<article class=\"report\" id=\"{prefix}\">{title}{parts}</article>"
+
+
+def _demote(text: str, old: str, new: str) -> str:
+    """Rename heading tags (file text is escaped, so ``<h2`` can only be ours)."""
+    return text.replace(f"<{old}", f"<{new}").replace(f"</{old}>", f"</{new}>")
 
 
 def render_report_html(report: Report) -> str:

@@ -24,9 +24,12 @@ STYLE = """
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;
 color:var(--fg);background:var(--bg)}
 main{max-width:1400px;margin:0 auto;padding:1rem 1.5rem 3rem}
-h1{font-size:1.5rem;margin:.2rem 0 .6rem}h2{font-size:1.2rem;margin:1.6rem 0 .5rem;
-border-bottom:1px solid var(--line);padding-bottom:.2rem}h3{font-size:1rem;margin:.6rem 0 .3rem}
-h4{font-size:.85rem;margin:.3rem 0;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+h1{font-size:1.5rem;margin:.2rem 0 .6rem}
+h2,.report h3:not(.cat>h3){font-size:1.2rem;margin:1.6rem 0 .5rem;
+border-bottom:1px solid var(--line);padding-bottom:.2rem}
+h3,h4{font-size:1rem;margin:1rem 0 .3rem}
+.cat>h3,.cat>h4{font-size:.85rem;margin:.3rem 0;text-transform:uppercase;letter-spacing:.04em;
+color:var(--muted)}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;
 font-size:.92em}
 .path{color:var(--muted);overflow-wrap:anywhere}

@@ -184,7 +184,7 @@ def test_pipeline_page_diagram_expands_and_filters(driver: WebDriver, pages: dic
     assert not inner_table(svc).is_displayed()
     svc.find_element(By.TAG_NAME, "summary").click()
     assert inner_table(svc).is_displayed()
-    headings = [h.text for h in svc.find_elements(By.CSS_SELECTOR, ".cat h4")]
+    headings = [h.text for h in svc.find_elements(By.CSS_SELECTOR, ".cat h3")]
     assert [h.split(" (")[0] for h in headings] == ["HYPERPARAMETERS", "LEARNED", "AUXILIARY"]
     assert svc.find_element(By.CSS_SELECTOR, "tr[data-name='C']").text.startswith("C 2.0")
     # keyboard: focus a summary, Enter opens it
