@@ -2,7 +2,8 @@
 
 Asserts on the rendered DOM, not on the markup: the safety banner, the diagram's boxes and
 their expansion (mouse and keyboard), the filter box, print media expanding everything, the
-page without JavaScript, no network request (Chrome performance log), no console error, and no
+page without JavaScript, no network request (Chrome performance log), no console error, the
+CSP stopping a spliced-in script, handler, style attribute and remote image, and no
 element or dialog injected by a hostile file. Screenshots of a ColumnTransformer pipeline page
 and of an unsafe file's page are written to ``$HPINSPECT_ARTIFACTS`` (or the test's tmp_path)
 and their paths printed. Load times are measured and printed, never asserted (no timed tests).
@@ -316,3 +317,35 @@ def test_forest_and_diff_pages_load_cleanly(driver: WebDriver, pages: dict[str, 
         assert "changed" in side.find_element(By.CSS_SELECTOR, ".node.diff-mark summary").text
     assert left.rect["y"] == right.rect["y"] and left.rect["x"] < right.rect["x"]
     assert_no_network_and_no_errors(driver, page)
+
+
+def test_csp_blocks_what_escaping_would_have_let_through(driver: WebDriver,
+                                                         pages: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    """Defence in depth: splice a script, an inline handler, a style attribute and a remote
+    image into a real page; the page's own policy stops all four (and says so)."""
+    text = pages["pipeline"].read_text(encoding="utf-8")
+    injected = ("<script>document.title='pwned'</script>"
+                "<img id=\"x\" src=\"http://127.0.0.1:9/pixel.png\" onerror=\"document.title='e'\">"
+                "<p id=\"styled\" style=\"display:none\">styled</p>")
+    page = tmp_path / "tampered.html"
+    page.write_text(text.replace("</main>", injected + "</main>", 1), encoding="utf-8")
+    load(driver, page)
+    assert driver.title.startswith("hpinspect: ")
+    assert driver.find_element(By.ID, "styled").is_displayed()  # style attribute not applied
+    # Chrome announces the image request, then fails it with blockedReason "csp" before any
+    # connection is made
+    sent: dict[str, str] = {}
+    blocked: dict[str, str] = {}
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message["params"]
+        if message["method"] == "Network.requestWillBeSent":
+            sent[params["requestId"]] = params["request"]["url"]
+        elif message["method"] == "Network.loadingFailed":
+            blocked[params["requestId"]] = params.get("blockedReason", "")
+    remote = [rid for rid, url in sent.items() if url.startswith("http")]
+    assert remote and all(blocked.get(rid) == "csp" for rid in remote), (sent, blocked)
+    violations = [e["message"] for e in driver.get_log("browser")
+                  if "Content Security Policy" in e["message"]]
+    assert any("script" in v for v in violations) and any("img-src" in v for v in violations)
