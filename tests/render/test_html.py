@@ -226,8 +226,8 @@ def test_hostile_names_cannot_inject_markup(tmp_path: Path) -> None:
     assert page.count("script") == 1 and page.count("style") == 1
     assert page.raw["script"] == [SCRIPT] and page.raw["style"] == [STYLE]
     allowed = {"html", "head", "meta", "title", "style", "body", "main", "article", "section",
-               "h1", "h2", "h3", "h4", "p", "wbr", "ul", "li", "span", "strong", "code", "div", "details",
-               "summary", "table", "caption", "thead", "tbody", "tr", "th", "td", "label",
+               "h1", "h2", "h3", "h4", "p", "wbr", "ul", "li", "span", "strong", "code", "div",
+               "details", "summary", "table", "caption", "thead", "tbody", "tr", "th", "td", "label",
                "input", "select", "option", "button", "output", "script", "svg", "rect",
                "line", "circle"}
     assert {tag for tag, _ in page.tags} <= allowed
