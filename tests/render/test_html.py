@@ -21,7 +21,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import SAMPLES, run_cli
+from helpers import REPO, SAMPLES, run_cli
 from html_fixtures import CLASS_MODULE, CLASS_NAME, HOSTILE, write_hostile_names
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
@@ -227,8 +227,8 @@ def test_hostile_names_cannot_inject_markup(tmp_path: Path) -> None:
     assert page.raw["script"] == [SCRIPT] and page.raw["style"] == [STYLE]
     allowed = {"html", "head", "meta", "title", "style", "body", "main", "article", "section",
                "h1", "h2", "h3", "h4", "p", "wbr", "ul", "li", "span", "strong", "code", "div",
-               "details", "summary", "table", "caption", "thead", "tbody", "tr", "th", "td", "label",
-               "input", "select", "option", "button", "output", "script", "svg", "rect",
+               "details", "summary", "table", "caption", "thead", "tbody", "tr", "th", "td",
+               "label", "input", "select", "option", "button", "output", "script", "svg", "rect",
                "line", "circle"}
     assert {tag for tag, _ in page.tags} <= allowed
     for _, attrs in page.tags:
@@ -331,3 +331,20 @@ def test_inspect_several_files_gives_the_scan_layout() -> None:
     reports = [inspect_file(p) for p in SAMPLES[:2]]
     text = get_renderer(Format.html).render(reports, RenderOptions())
     assert text == render_scan_html(reports)
+
+
+def test_330_nested_estimators_render_as_html(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain of 330 nested estimators (the robustness corpus' deep file) gives a page, not a
+    RecursionError: the model tree is capped, and every box of it is drawn."""
+    monkeypatch.syspath_prepend(str(REPO / "tests" / "security"))
+    from test_robustness import nested_estimators  # the deep-file builder lives there
+
+    path = tmp_path / "nested.pkl"
+    path.write_bytes(nested_estimators(330, "estimator"))
+    out = tmp_path / "nested.html"
+    result = run_cli("--format", "html", "--output", str(out), str(path))
+    assert result.returncode == 0, result.stderr
+    report = inspect_file(path)
+    page = Page(out.read_text(encoding="utf-8"))
+    assert len(page.with_class("est")) == sum(1 for _ in report.nodes()) > 60
