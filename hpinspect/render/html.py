@@ -142,27 +142,34 @@ def _shape(attr: Attribute | None) -> list[int] | None:
     return list(shape) if isinstance(shape, list) else None
 
 
+def count(n: int, noun: str) -> str:
+    """``1 feature``, ``2 features``, ``3 classes``."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun}es" if noun.endswith(("s", "x")) else f"{n} {noun}s"
+
+
 def _classes_fact(node: Node) -> str | None:
     attr = node.attribute("classes_")
     values = _value_list(attr)
     if values is not None and values and not isinstance(values[0], list):
-        return f"{len(values)} classes: " + ", ".join(str(v) for v in values[:12])
+        return f"{count(len(values), 'class')}: " + ", ".join(str(v) for v in values[:12])
     shape = _shape(attr)
-    return f"{shape[0]} classes" if shape else None
+    return count(shape[0], "class") if shape else None
 
 
 def _features_fact(node: Node) -> str | None:
     names = _value_list(node.attribute("feature_names_in_"))
     if names:
-        return f"{len(names)} features: " + ", ".join(str(v) for v in names[:12])
-    count = node.attribute("n_features_in_")
-    return f"{count.value} features" if count and isinstance(count.value, int) else None
+        return f"{count(len(names), 'feature')}: " + ", ".join(str(v) for v in names[:12])
+    n = node.attribute("n_features_in_")
+    return count(n.value, "feature") if n and isinstance(n.value, int) else None
 
 
 def _shape_fact(name: str, noun: str, axis: int = 0) -> Callable[[Node], str | None]:
     def fact(node: Node) -> str | None:
         shape = _shape(node.attribute(name))
-        return f"{shape[axis]} {noun}" if shape and len(shape) > axis else None
+        return count(shape[axis], noun) if shape and len(shape) > axis else None
     return fact
 
 
@@ -196,9 +203,9 @@ def _group_fact(node: Node) -> str | None:
 
 
 FACTS: tuple[Callable[[Node], str | None], ...] = (
-    _classes_fact, _features_fact, _shape_fact("support_vectors_", "support vectors"),
-    _shape_fact("cluster_centers_", "clusters"), _shape_fact("components_", "components"),
-    _shape_fact("coefs_", "layers"), _group_fact, _scalar_fact("best_score_", "best score"),
+    _classes_fact, _features_fact, _shape_fact("support_vectors_", "support vector"),
+    _shape_fact("cluster_centers_", "cluster"), _shape_fact("components_", "component"),
+    _group_fact, _scalar_fact("best_score_", "best score"),
     _scalar_fact("best_params_", "best params"), _scalar_fact("oob_score_", "OOB score"),
     _convergence_fact,
 )
@@ -241,10 +248,12 @@ def _signature(node: Node) -> str:
 def _overview_item(node: Node, parent: Node | None) -> str:
     facts = key_facts(node)
     tags = _state_tags(node, parent)
+    columns = _branch_columns(parent).get(node.label, "") if parent is not None else ""
+    routing = f" <span class=\"lbl\">←</span> {columns}" if columns else ""
     text = f" <span class=\"facts\">— {esc('; '.join(facts))}</span>" if facts else ""
     kids = "".join(_overview_item(child, node) for child in node.children)
     sub = f"<ul>{kids}</ul>" if kids else ""
-    return f"<li>{_signature(node)}{tags}{text}{sub}</li>"
+    return f"<li>{_signature(node)}{routing}{tags}{text}{sub}</li>"
 
 
 def _state_tags(node: Node, parent: Node | None) -> str:

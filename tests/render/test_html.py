@@ -151,7 +151,8 @@ def test_pipeline_page_shows_routing_changed_settings_and_learned_facts(
     prep = ct_pipeline.named_steps["prep"]
     for name, _, columns in prep.transformers_:
         if name != "remainder":
-            assert f"columns: {', '.join(columns)}" in text, name
+            assert f"columns: {', '.join(columns)}" in text, name  # in the diagram
+            assert f"← {', '.join(columns)}" in text, name  # in the overview
     # changed hyperparameters inline, as scikit-learn's repr shows them
     assert "(C=2.0" in text and "(handle_unknown='ignore')" in text
     classes = ", ".join(str(c) for c in ct_pipeline.classes_)
