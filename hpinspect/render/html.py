@@ -8,10 +8,11 @@ diagram of nested boxes in the manner of scikit-learn's own HTML repr (each box 
 ``<details>`` that opens into hyperparameters / learned / auxiliary), then file facts and
 versions.
 
-Every string that comes from the file goes through :func:`esc`: control, format (bidi,
-zero-width) and surrogate code points become visible ``\\uXXXX`` escapes, then
-``html.escape(quote=True)``. File text never reaches a script, a style, a URL or an unquoted
-attribute; the only attributes it reaches are double-quoted ``data-*``/``title`` values.
+Every string that comes from the file goes through :func:`esc`: the one neutralising module
+(:mod:`hpinspect.render.neutral`: control, bidi, zero-width and surrogate code points become
+visible escapes) and then ``html.escape(quote=True)``. File text never reaches a script, a
+style, a URL or an unquoted attribute; the only attributes it reaches are double-quoted
+``data-*`` and ``title`` values.
 """
 
 from __future__ import annotations
@@ -26,15 +27,12 @@ from typing import Any
 from hpinspect.diff import DiffResult, DiffRow
 from hpinspect.render import RenderOptions
 from hpinspect.render.html_assets import CSP, SCRIPT, STYLE
+from hpinspect.render.neutral import terminal
 from hpinspect.render.table import classes_text, format_stats, human_size
 from hpinspect.report import CATEGORIES, Attribute, Category, Finding, Group, Node, Report
 
 __all__ = ["HtmlRenderer", "esc", "render_diff_html", "render_report_html", "render_scan_html"]
 
-_UNSAFE_CHARS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
-)
 SPARK_MIN = 3
 """Fewest values drawn as a bar chart (fewer say everything in text)."""
 CATEGORY_TITLES: Mapping[Category, str] = {
@@ -52,14 +50,12 @@ VERDICT_TEXT = {
 # ------------------------------------------------------------------------------------ escaping
 
 
-def neutral(text: str) -> str:
-    """File text with control, bidi/format and surrogate code points as visible escapes."""
-    return _UNSAFE_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
 def esc(value: object) -> str:
-    """Any value as safe HTML text (and safe inside a double- or single-quoted attribute)."""
-    return html.escape(neutral(str(value)), quote=True)
+    """Any file-derived value as safe HTML text, also inside a double- or single-quoted
+    attribute: first :func:`hpinspect.render.neutral.terminal` (control, bidi, zero-width and
+    surrogate code points as visible escapes; very long text capped with its true length), then
+    ``html.escape(quote=True)``."""
+    return html.escape(terminal(value), quote=True)
 
 
 # ------------------------------------------------------------------------------- page skeleton

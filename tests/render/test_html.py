@@ -36,12 +36,12 @@ from hpinspect.render import Format, RenderOptions, get_renderer
 from hpinspect.render.html import (
     bar_chart,
     esc,
-    neutral,
     render_diff_html,
     render_report_html,
     render_scan_html,
 )
 from hpinspect.render.html_assets import CSP, SCRIPT, STYLE
+from hpinspect.render.neutral import terminal as neutral
 
 MAX_PAGE_BYTES = 3 * 1024 * 1024
 """'Under a few MB' for the largest pages (a 250-tree forest, a 200-candidate search CV)."""
@@ -203,8 +203,9 @@ def test_every_sample_model_renders_through_the_cli(tmp_path: Path) -> None:
 
 
 def test_neutral_and_esc() -> None:
-    assert neutral("a\u202eb\u2066c\ud800d\x1b[0m\u200b") == (
-        "a\\u202eb\\u2066c\\ud800d\\u001b[0m\\u200b")
+    assert esc("a\u202eb\u2066c\ud800d\x1b[0m\u200b<") == (
+        "a\\u202eb\\u2066c\\ud800d\\x1b[0m\\u200b&lt;")
+    assert esc("x" * 10_000).endswith("… (text of 10,000 characters)")
     assert esc("<a href='x' title=\"y\">&</a>") == (
         "&lt;a href=&#x27;x&#x27; title=&quot;y&quot;&gt;&amp;&lt;/a&gt;")
     esc("\udfff").encode("utf-8")  # encodable: --output never fails on a lone surrogate

@@ -37,7 +37,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 
 from hpinspect import diff_reports, inspect_file
-from hpinspect.render.html import neutral, render_diff_html, render_report_html
+from hpinspect.render.html import render_diff_html, render_report_html
+from hpinspect.render.neutral import terminal as neutral
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROME_ARGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
