@@ -29,14 +29,25 @@ from hpinspect.render import RenderOptions
 from hpinspect.render.html_assets import CSP, SCRIPT, STYLE
 from hpinspect.render.neutral import terminal
 from hpinspect.render.table import classes_text, format_stats, human_size
-from hpinspect.report import CATEGORIES, Attribute, Category, Finding, Group, Node, Report
+from hpinspect.report import (
+    CATEGORIES,
+    Attribute,
+    Category,
+    Finding,
+    Group,
+    Node,
+    Report,
+    RowCategory,
+)
 
-__all__ = ["HtmlRenderer", "esc", "render_diff_html", "render_report_html", "render_scan_html"]
+__all__ = ["DiffHtmlRenderer", "HtmlRenderer", "esc", "render_diff_html", "render_report_html",
+           "render_scan_html"]
 
 SPARK_MIN = 3
 """Fewest values drawn as a bar chart (fewer say everything in text)."""
 CATEGORY_TITLES: Mapping[Category, str] = {
-    "hyperparameter": "Hyperparameters", "learned": "Learned", "auxiliary": "Auxiliary"}
+    Category.HYPERPARAMETER: "Hyperparameters", Category.LEARNED: "Learned",
+    Category.AUXILIARY: "Auxiliary"}
 VERDICT_TEXT = {
     "unsafe": ("UNSAFE", "a real pickle/joblib load of this file would run code hpinspect "
                "cannot vouch for. Do not load it."),
@@ -216,7 +227,7 @@ def key_facts(node: Node) -> list[str]:
 def changed_params(node: Node) -> list[str]:
     """``C=2.0`` for changed hyperparameters; ``gamma='scale' → 0.2059`` where fit resolved a
     setting into a private twin (``_gamma``); ``alpha_=0.01 (fit)`` for other fit selections."""
-    hyper = node.by_category("hyperparameter")
+    hyper = node.by_category(Category.HYPERPARAMETER)
     shown = {a.name: f"{a.name}={a.summary}" for a in hyper if a.changed}
     for attr in hyper:
         if attr.role != "selected during fit":
@@ -406,9 +417,9 @@ def _row(attr: Attribute, mark: str, alert: str) -> str:
 
 
 _HEADERS: Mapping[Category, tuple[str, ...]] = {
-    "hyperparameter": ("name", "value", "default", "role and reason"),
-    "learned": ("name", "value", "role and reason"),
-    "auxiliary": ("name", "value", "role and reason"),
+    Category.HYPERPARAMETER: ("name", "value", "default", "role and reason"),
+    Category.LEARNED: ("name", "value", "role and reason"),
+    Category.AUXILIARY: ("name", "value", "role and reason"),
 }
 
 
@@ -670,18 +681,32 @@ def _diff_row(row: DiffRow) -> str:
             f"<td>{esc(row.detail)}</td></tr>")
 
 
+_MARKED_ROWS = frozenset({RowCategory.HYPERPARAMETER, RowCategory.LEARNED,
+                          RowCategory.AUXILIARY, RowCategory.STRUCTURE})
+
+
 def diff_marks(result: DiffResult) -> dict[str, dict[str, str]]:
     """Node path -> attribute name -> status, for highlighting the diagrams."""
     marks: dict[str, dict[str, str]] = {}
     for row in result.differences:
-        if row.category in CATEGORIES or row.category == "structure":
+        if row.category in _MARKED_ROWS:
             marks.setdefault(row.path, {})[row.name] = row.status
     return marks
 
 
-def render_diff_html(result: DiffResult, a: Report, b: Report) -> str:
-    """A and B side by side (banner, overview, diagram) with the changed rows highlighted,
-    above the full comparison table."""
+def _no_differences(result: DiffResult) -> str:
+    """The sentence every diff output ends with when nothing differs."""
+    if result.has_differences:
+        return ""
+    ignored = f" (ignoring {', '.join(result.ignored)})" if result.ignored else ""
+    return (f"<p><strong>No differences between {esc(result.a_path)} and "
+            f"{esc(result.b_path)}{ignored}.</strong></p>")
+
+
+def render_diff_html(result: DiffResult, a: Report | None = None,
+                     b: Report | None = None) -> str:
+    """The comparison table, then A and B side by side (banner, overview, diagram) with the
+    changed boxes and rows marked; without the reports, the table alone."""
     marks = diff_marks(result)
     ignored = f" Ignoring: {esc(', '.join(result.ignored))}." if result.ignored else ""
     verdict = "differ" if result.has_differences else "do not differ"
@@ -691,9 +716,10 @@ def render_diff_html(result: DiffResult, a: Report, b: Report) -> str:
     body = (f"<h1>hpinspect diff</h1><p>A: <code>{esc(result.a_path)}</code> · B: "
             f"<code>{esc(result.b_path)}</code> — the files {verdict}.{ignored}</p>"
             f"<section id=\"d\" aria-label=\"Differences\"><h2>Differences</h2>{_toolbar('d')}"
-            f"{table}</section><div class=\"diffgrid\">"
-            f"{report_section(a, 'ra', marks, heading='h2')}"
-            f"{report_section(b, 'rb', marks, heading='h2')}</div>")
+            f"{table}{_no_differences(result)}</section>")
+    if a is not None and b is not None:
+        body += (f"<div class=\"diffgrid\">{report_section(a, 'ra', marks, heading='h2')}"
+                 f"{report_section(b, 'rb', marks, heading='h2')}</div>")
     return _page(f"hpinspect diff: {result.a_path} → {result.b_path}", body)
 
 
@@ -708,3 +734,11 @@ class HtmlRenderer:
         return render_scan_html(reports)
 
 
+class DiffHtmlRenderer:
+    """``diff --format html``: the comparison, then A and B side by side."""
+
+    def render(self, result: DiffResult, options: RenderOptions) -> str:
+        """Render ``result`` (its two reports, when it carries them, drawn side by side)."""
+        del options  # the page holds every row; folding replaces the terminal's layout
+        a, b = result.reports or (None, None)
+        return render_diff_html(result, a, b)

@@ -21,7 +21,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import REPO, SAMPLES, run_cli
+from helpers import SAMPLES, run_cli
 from html_fixtures import CLASS_MODULE, CLASS_NAME, HOSTILE, write_hostile_names
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
@@ -334,19 +334,3 @@ def test_inspect_several_files_gives_the_scan_layout() -> None:
     text = get_renderer(Format.html).render(reports, RenderOptions())
     assert text == render_scan_html(reports)
 
-
-def test_330_nested_estimators_render_as_html(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """A chain of 330 nested estimators (the robustness corpus' deep file) gives a page, not a
-    RecursionError: the model tree is capped, and every box of it is drawn."""
-    monkeypatch.syspath_prepend(str(REPO / "tests" / "security"))
-    from test_robustness import nested_estimators  # the deep-file builder lives there
-
-    path = tmp_path / "nested.pkl"
-    path.write_bytes(nested_estimators(330, "estimator"))
-    out = tmp_path / "nested.html"
-    result = run_cli("--format", "html", "--output", str(out), str(path))
-    assert result.returncode == 0, result.stderr
-    report = inspect_file(path)
-    page = Page(out.read_text(encoding="utf-8"))
-    assert len(page.with_class("est")) == sum(1 for _ in report.nodes()) > 60
