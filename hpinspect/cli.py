@@ -239,7 +239,9 @@ ShowAllOpt = Annotated[bool, typer.Option("--all", help="Every ensemble member a
 @app.command(epilog=EXIT_CODES_HELP)
 def inspect(
     models: ModelsArg,
-    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="Output format.")
+    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="Output format (html: "
+                                               "one self-contained page, e.g. with -o "
+                                               "report.html).")
                    ] = InspectFormat.table,
     output: OutputOpt = None,
     only: Annotated[Category | None, typer.Option("--only", help="Show one category only.",
@@ -300,7 +302,8 @@ def diff(
                                             show_default=False)],
     model_b: Annotated[Path, typer.Argument(metavar="B", help="The second (newer) model file.",
                                             show_default=False)],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format (html: A "
+                                            "and B side by side in one page).")
                    ] = DiffFormat.table,
     show_all: Annotated[bool, typer.Option("--all", help="Show every compared row, not only "
                                            "the differences.")] = False,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hpinspect.render.text import shape_text
@@ -79,6 +79,8 @@ class DiffResult:
     """Differences (and equal rows when asked for), in model order."""
     ignored: tuple[Category, ...] = ()
     """Categories left out of the comparison."""
+    reports: tuple[Report, Report] | None = field(default=None, compare=False, repr=False)
+    """The two reports compared (for renderers that draw A and B themselves: HTML)."""
 
     @property
     def has_differences(self) -> bool:
@@ -318,4 +320,4 @@ def diff_reports(a: Report, b: Report, ignore: frozenset[Category] = frozenset()
     if not include_equal:
         rows = [row for row in rows if row.status != DiffStatus.EQUAL]
     ignored = tuple(c for c in CATEGORIES if c in ignore)
-    return DiffResult(a.file.path, b.file.path, tuple(rows), ignored)
+    return DiffResult(a.file.path, b.file.path, tuple(rows), ignored, reports=(a, b))

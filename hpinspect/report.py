@@ -148,6 +148,7 @@ class InspectFormat(StrEnum):
     jsonl = "jsonl"
     markdown = "markdown"
     sarif = "sarif"
+    html = "html"
 
 
 class DiffFormat(StrEnum):
@@ -156,6 +157,7 @@ class DiffFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 class CheckFormat(StrEnum):

@@ -25,7 +25,8 @@ CI = (REPO / ".ci" / "run").read_text(encoding="utf-8")
 
 # Lines of .ci/run that set the stage (shell options, the fresh venv) rather than test.
 CI_PLUMBING = re.compile(r"^(set |cd |python3 -m venv |\. \.venv/bin/activate|"
-                         r"python -m pip install --quiet --upgrade pip)")
+                         r"python -m pip install --quiet --upgrade pip|"
+                         r"command -v chromedriver )")  # apt install of the browser tests' browser
 
 
 def section(title: str) -> str:

@@ -2,7 +2,7 @@
 
 Result types and their renderers (each returns a string and never prints):
 
-- reports (``inspect``): :class:`Renderer` — table, json/jsonl, markdown, sarif
+- reports (``inspect``): :class:`Renderer` — table, json/jsonl, markdown, sarif, html
   (:func:`get_renderer`, ``InspectFormat``);
 - a diff (:class:`~hpinspect.diff.DiffResult`): :class:`DiffRenderer` in
   :mod:`hpinspect.render.diff_render` (:func:`get_diff_renderer`, ``DiffFormat``);
@@ -81,11 +81,13 @@ REPORT_RENDERERS: dict[InspectFormat, tuple[str, str]] = {
     InspectFormat.jsonl: ("hpinspect.render.json", "JsonLinesRenderer"),
     InspectFormat.markdown: ("hpinspect.render.markdown", "MarkdownRenderer"),
     InspectFormat.sarif: ("hpinspect.render.sarif", "SarifRenderer"),
+    InspectFormat.html: ("hpinspect.render.html", "HtmlRenderer"),
 }
 DIFF_RENDERERS: dict[DiffFormat, tuple[str, str]] = {
     DiffFormat.table: ("hpinspect.render.diff_render", "DiffTableRenderer"),
     DiffFormat.json: ("hpinspect.render.diff_render", "DiffJsonRenderer"),
     DiffFormat.markdown: ("hpinspect.render.diff_render", "DiffMarkdownRenderer"),
+    DiffFormat.html: ("hpinspect.render.html", "DiffHtmlRenderer"),
 }
 CHECK_RENDERERS: dict[CheckFormat, tuple[str, str]] = {
     CheckFormat.table: ("hpinspect.render.check", "CheckTextRenderer"),

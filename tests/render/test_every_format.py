@@ -102,12 +102,30 @@ def validate_sarif(command: str, text: str) -> None:
     assert document["runs"][0]["results"], "no SARIF results for a file with findings"
 
 
+def validate_html(command: str, text: str) -> None:
+    """One self-contained page: the CSP, exactly hpinspect's own style and script blocks,
+    nothing that fetches (the browser-level checks are in tests/render/test_html_browser.py)."""
+    from html.parser import HTMLParser
+
+    from hpinspect.render.html_assets import CSP
+
+    tags: list[tuple[str, dict[str, str | None]]] = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: tags.append((tag, dict(attrs)))  # type: ignore[method-assign]
+    parser.feed(text)
+    assert text.startswith("<!DOCTYPE html>")
+    assert [a.get("content") for t, a in tags if t == "meta" and a.get("http-equiv")] == [CSP]
+    assert [t for t, _ in tags].count("script") == 1 and [t for t, _ in tags].count("style") == 1
+    assert not any("src" in a or (a.get("href") or "#")[0] != "#" for _, a in tags)
+
+
 VALIDATORS: dict[str, Callable[[str, str], None]] = {
     "table": validate_table,
     "json": validate_json,
     "jsonl": validate_jsonl,
     "markdown": validate_markdown,
     "sarif": validate_sarif,
+    "html": validate_html,
 }
 
 

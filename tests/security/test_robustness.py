@@ -274,7 +274,7 @@ def test_deep_tuple_chain_as_dict_key_is_refused_not_a_crash(tmp_path: Path) -> 
     refused(path, "nest deeper")
 
 
-@pytest.mark.parametrize("fmt", ["json", "table", "markdown"])
+@pytest.mark.parametrize("fmt", ["json", "table", "markdown", "html"])
 def test_330_nested_estimators_render(tmp_path: Path, fmt: str) -> None:
     # ~3 Python frames per estimator level: 330 levels once hit the recursion limit.
     path = tmp_path / "nested.pkl"
