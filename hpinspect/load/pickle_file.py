@@ -37,6 +37,7 @@ from hpinspect.load.convert import convert
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.policy import method_severity, severity_of
+from hpinspect.load.readings import loaders_finding
 from hpinspect.load.stream import open_stream, sniff_compression
 from hpinspect.load.unpickler import PersistentLoad, Session, budget_stream, read_pickle
 from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety, Severity, Verdict
@@ -83,17 +84,29 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         session = Session(limits, spath, max_bytes)
         streams = _read_file(buffered, session, compression, "joblib" if joblib_kind
                              else "pickle")
+        plain: tuple[Session, Streams] | None = None
         if not joblib_kind and session.saw_joblib_wrapper:
             # joblib wrote it: joblib.load's reading decides what the file holds.
-            plain, session = session, Session(limits, spath, max_bytes)
+            plain, session = (session, streams), Session(limits, spath, max_bytes)
             with open(spath, "rb") as again:
                 streams = _read_file(io.BufferedReader(again, RAW_BUFFER), session, None,
                                      "joblib")
-            _merge(session, plain)
         elif joblib_kind:
-            _merge(session, _plain_pickle_pass(spath, limits, max_bytes))
+            plain = _plain_pickle_pass(spath, limits, max_bytes)
+        extra: tuple[Finding, ...] = ()
+        if plain is not None:
+            _merge(session, plain[0])
+            extra = _two_readings(streams, plain[1])
         digest = hasher.digest()
-    return _result(spath, size, digest, compression, session, streams, head)
+    return _result(spath, size, digest, compression, session, streams, head, extra)
+
+
+def _two_readings(joblib: Streams, plain: Streams) -> tuple[Finding, ...]:
+    """The finding when joblib.load and pickle.load both finish and build different objects."""
+    if not joblib.roots or not plain.roots:
+        return ()
+    found = loaders_finding(joblib.roots[0], plain.roots[0])
+    return () if found is None else (found,)
 
 
 def _read_file(buffered: Any, session: Session, compression: str | None,
@@ -186,11 +199,11 @@ def why(exc: BaseException) -> str:
 
 
 def _result(spath: str, size: int, digest: str, compression: str | None, session: Session,
-            streams: Streams, head: bytes) -> LoadResult:
+            streams: Streams, head: bytes, extra: tuple[Finding, ...] = ()) -> LoadResult:
     root = streams.roots[0] if streams.roots else None
     wanted = {id(o) for use in session.globals.values() for o in use.objects}
     paths = locate(root, wanted) if streams.roots else {}
-    findings = _findings(session, paths)
+    findings = _findings(session, paths) + extra
     if streams.broken is not None:
         findings = _broken(session, streams, findings, head, compression)
     info = FileInfo(
@@ -239,12 +252,14 @@ def _broken(session: Session, streams: Streams, findings: tuple[Finding, ...], h
     return (*findings, note)
 
 
-def _plain_pickle_pass(spath: str, limits: Limits, max_bytes: int) -> Session:
+def _plain_pickle_pass(spath: str, limits: Limits,
+                       max_bytes: int) -> tuple[Session, Streams]:
     """Read the file as plain ``pickle.load`` would: what a different loader reaches."""
     plain = Session(limits, spath, max_bytes)
+    streams = Streams([])
     with open(spath, "rb") as handle, contextlib.suppress(Exception):
-        read_streams(io.BufferedReader(handle, RAW_BUFFER), plain, "pickle")
-    return plain
+        streams = read_streams(io.BufferedReader(handle, RAW_BUFFER), plain, "pickle")
+    return plain, streams
 
 
 def _merge(session: Session, plain: Session) -> None:
