@@ -39,7 +39,13 @@ from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.policy import method_severity, severity_of
 from hpinspect.load.readings import loaders_finding
 from hpinspect.load.stream import open_stream, sniff_compression
-from hpinspect.load.unpickler import PersistentLoad, Session, budget_stream, read_pickle
+from hpinspect.load.unpickler import (
+    GlobalUse,
+    PersistentLoad,
+    Session,
+    budget_stream,
+    read_pickle,
+)
 from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety, Severity, Verdict
 
 __all__ = ["Streams", "in_reader_thread", "locate", "read", "read_streams", "why"]
@@ -92,7 +98,10 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
                 streams = _read_file(io.BufferedReader(again, RAW_BUFFER), session, None,
                                      "joblib")
         elif joblib_kind:
-            plain = _plain_pickle_pass(spath, limits, max_bytes)
+            plain = _other_pass(spath, limits, max_bytes, "pickle")
+        elif streams.first_broken and compression is None:
+            # pickle.load stops here; joblib.load's pure-Python reader may read on (frames)
+            _add_joblib_only(session, _other_pass(spath, limits, max_bytes, "joblib")[0])
         extra: tuple[Finding, ...] = ()
         if plain is not None:
             _merge(session, plain[0])
@@ -252,14 +261,34 @@ def _broken(session: Session, streams: Streams, findings: tuple[Finding, ...], h
     return (*findings, note)
 
 
-def _plain_pickle_pass(spath: str, limits: Limits,
-                       max_bytes: int) -> tuple[Session, Streams]:
-    """Read the file as plain ``pickle.load`` would: what a different loader reaches."""
-    plain = Session(limits, spath, max_bytes)
+def _other_pass(spath: str, limits: Limits, max_bytes: int,
+                kind: str) -> tuple[Session, Streams]:
+    """Read the file as the other loader (``kind``) would: what a different loader reaches."""
+    other = Session(limits, spath, max_bytes)
     streams = Streams([])
     with open(spath, "rb") as handle, contextlib.suppress(Exception):
-        streams = read_streams(io.BufferedReader(handle, RAW_BUFFER), plain, "pickle")
-    return plain, streams
+        streams = read_streams(io.BufferedReader(handle, RAW_BUFFER), other, kind)
+    return other, streams
+
+
+def _absorb(mine: GlobalUse, use: GlobalUse) -> None:
+    """What another reading saw of a global both readings reach."""
+    mine.uses |= use.uses
+    mine.result_called |= use.result_called
+    mine.unvetted |= use.unvetted
+    mine.methods |= use.methods
+    mine.class_ops |= use.class_ops
+
+
+def _add_joblib_only(session: Session, joblib: Session) -> None:
+    """After pickle.load broke: what joblib.load's reading of a plain pickle file reaches."""
+    for dotted, use in joblib.globals.items():
+        mine = session.globals.get(dotted)
+        if mine is None:
+            use.joblib_only = True
+            session.globals[dotted] = use
+        else:
+            _absorb(mine, use)
 
 
 def _merge(session: Session, plain: Session) -> None:
@@ -272,11 +301,7 @@ def _merge(session: Session, plain: Session) -> None:
             use.plain_only = True
             session.globals[dotted] = use
         else:
-            mine.uses |= use.uses
-            mine.result_called |= use.result_called
-            mine.unvetted |= use.unvetted
-            mine.methods |= use.methods
-            mine.class_ops |= use.class_ops
+            _absorb(mine, use)
     if plain.globals or plain.opcodes:
         for dotted, use in session.globals.items():
             if dotted not in plain.globals:
