@@ -1,7 +1,8 @@
 """Long differential run: seeded mutations of real model files, hpinspect vs the real loaders.
 
 Usage: ``python scripts/fidelity_long.py [N] [SEED]`` (default 20,000 cases). Builds benign
-model files, mutates them, asks the oracle (``tests/security/oracle.py``: CPython's C
+model files, mutates them (every other case is an opcode-grammar stream instead), asks the
+oracle (``tests/security/oracle.py``: CPython's C
 unpickler and the real ``joblib.load`` with a ``find_class`` that imports nothing) in batches,
 and compares with hpinspect's findings (the checks of ``tests/security/test_differential.py``).
 Prints the case count and the first divergence, if any, and exits 1 on a divergence.
@@ -26,7 +27,7 @@ def main(argv: list[str]) -> int:
 
     import joblib
     from hostile_corpus import fresh_model
-    from test_differential import _check, mutate, oracle
+    from test_differential import _check, grammar_stream, mutate, oracle
 
     total = int(argv[0]) if argv else 20_000
     rng = random.Random(int(argv[1]) if len(argv) > 1 else 1)
@@ -42,15 +43,16 @@ def main(argv: list[str]) -> int:
         while done < total:
             paths = []
             for i in range(min(BATCH, total - done)):
-                path = root / f"case{i}.pkl"
-                path.write_bytes(mutate(rng.choice(sources), rng))
+                path = root / f"case{i}{'.joblib' if i % 8 == 1 else '.pkl'}"
+                path.write_bytes(grammar_stream(rng) if i % 2 else
+                                 mutate(rng.choice(sources), rng))
                 paths.append(path)
             answers = oracle(paths)
             for path in paths:
                 answer = answers.get(str(path))
                 divergence = _check(path, answer) if answer else None
                 if divergence:
-                    keep = REPO / "fidelity-divergence.pkl"
+                    keep = REPO / f"fidelity-divergence{path.suffix}"
                     keep.write_bytes(path.read_bytes())
                     print(f"divergence after {done} cases: {divergence} (saved {keep})")
                     return 1

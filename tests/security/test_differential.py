@@ -33,8 +33,11 @@ from hpinspect.load import read_model
 from hpinspect.load.policy import severity_of
 
 ORACLE = Path(__file__).with_name("oracle.py")
-MUTATIONS = 120
+MUTATIONS = 300
+GRAMMAR_STREAMS = 300
 SEED = 20261201
+"""A seeded run of a few hundred cases of each kind (about 20 s on one core); the long run is
+``scripts/fidelity_long.py``."""
 
 
 def oracle(paths: list[Path]) -> dict[str, dict[str, Any]]:
@@ -60,7 +63,8 @@ def hp_names(path: Path) -> set[str] | None:
         result = read_model(path)
     except HpinspectError:
         return None
-    return {f.global_name for f in result.safety.findings if f.global_name not in ("(stream)", "(loaders)")}
+    return {f.global_name for f in result.safety.findings
+            if f.global_name not in ("(stream)", "(loaders)")}
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
@@ -75,6 +79,80 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         else:
             buf[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
     return bytes(buf)
+
+
+NAMES = (("os", "system"), ("builtins", "eval"), ("builtins", "getattr"),
+         ("collections", "OrderedDict"), ("builtins", "list"), ("builtins", "set"),
+         ("copyreg", "_reconstructor"), ("builtins", "object"), ("numpy", "dtype"),
+         ("sklearn.utils._bunch", "Bunch"), ("sklearn.linear_model", "LogisticRegression"),
+         ("_codecs", "encode"), ("no_such_module", "thing"), ("subprocess", "Popen"),
+         ("sklearn.linear_model", "LogisticRegression.fit"), ("__builtin__", "apply"))
+"""Globals the opcode grammar names (resolved by the oracle without importing anything)."""
+
+
+def _short(text: str) -> bytes:
+    data = text.encode()
+    return b"\x8c" + bytes([len(data)]) + data
+
+
+def _fragment(rng: random.Random) -> bytes:
+    """One random piece of a pickle: a push, a global, a call, a container op, a memo op,
+    a frame, a persistent id or an extension code."""
+    module, name = rng.choice(NAMES)
+    pieces: tuple[bytes, ...] = (
+        b"K" + bytes([rng.randrange(256)]), _short(rng.choice(("a", "extend", "__dict__"))),
+        b"]", b"}", b")", b"N", b"(", b"\x8f",
+        _short(module) + _short(name) + b"\x93", f"c{module}\n{name}\n".encode(),
+        b"R", b"\x81", b"\x92", b"b", b"a", b"e", b"s", b"u", b"t", b"\x85", b"\x86",
+        b"l", b"d", b"0", b"2", b"\x94", b"\x90", b"\x91",
+        b"h" + bytes([rng.randrange(4)]), b"q" + bytes([rng.randrange(4)]),
+        b"\x82" + bytes([rng.randrange(1, 4)]), b"Q",
+        b"\x95" + rng.randrange(0, 64).to_bytes(8, "little"),
+        b"I0" + str(rng.randrange(8)).encode() + b"\n",
+    )
+    return rng.choice(pieces)
+
+
+def _value(rng: random.Random, depth: int) -> bytes:
+    """A well-formed value: a leaf, a global, a call, an instance built, a container filled,
+    a memo round trip -- with a random fragment slipped in now and then."""
+    module, name = rng.choice(NAMES)
+    ref = (_short(module) + _short(name) + b"\x93" if rng.random() < 0.6
+           else f"c{module}\n{name}\n".encode())
+    leaf = rng.choice((b"K\x07", _short("x"), b"N", b"I010\n", b")", b"]", b"}"))
+    if depth > 3:
+        return leaf
+    inner = [_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    shapes = (
+        leaf, ref,
+        ref + b"(" + b"".join(inner) + b"tR",                      # call
+        ref + b")\x81" + b"}" + _short("a") + (inner or [b"N"])[0] + b"sb",  # NEWOBJ + BUILD
+        ref + b"(" + b"".join(inner) + b"t}\x92",                  # NEWOBJ_EX
+        b"](" + b"".join(inner) + b"e",                             # list + APPENDS
+        b"}(" + b"".join(x + x for x in inner) + b"u",              # dict + SETITEMS
+        ref + b")R(" + b"".join(inner) + b"e",                      # APPENDS on an instance
+        (inner or [leaf])[0] + b"\x94h\x00" + b"\x86",            # MEMOIZE, GET, pair
+    )
+    out = rng.choice(shapes)
+    if rng.random() < 0.08:
+        cut = rng.randrange(len(out) + 1)
+        out = out[:cut] + _fragment(rng) + out[cut:]
+    return out
+
+
+def grammar_stream(rng: random.Random) -> bytes:
+    """A pickle (or two) from the opcode grammar: frames, EXT, NEWOBJ_EX, persistent ids,
+    memo games, attribute-traversal names, calls on instances; some break, as hostile
+    files do."""
+    out = b""
+    for _ in range(rng.choice((1, 1, 2))):
+        proto = rng.choice((0, 2, 4, 5))
+        body = _value(rng, 0)
+        if proto >= 4 and rng.random() < 0.5:
+            size = len(body) + 1 + rng.choice((0, 0, -2, 3))
+            body = b"\x95" + max(size, 0).to_bytes(8, "little") + body
+        out += (b"\x80" + bytes([proto]) if proto else b"") + body + b"."
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +179,10 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
         source = benign[n % len(benign)]
         path = root / f"mut{n}{source.suffix}"
         path.write_bytes(mutate(source.read_bytes(), rng))
+        mutated.append(path)
+    for n in range(GRAMMAR_STREAMS):
+        path = root / f"gram{n}{'.joblib' if n % 4 == 0 else '.pkl'}"
+        path.write_bytes(grammar_stream(rng))
         mutated.append(path)
     return {"hostile": hostile, "benign": benign, "mutated": mutated}
 
