@@ -22,6 +22,7 @@ HEAD_BYTES = 4096
 
 READERS: tuple[str, ...] = (
     # most specific first; each name is a module of hpinspect.load
+    "hpinspect.load.boosters",  # xgboost .json/.ubj, LightGBM .txt, CatBoost .cbm
     "hpinspect.load.pickle_file",  # fallback: must stay last
 )
 
