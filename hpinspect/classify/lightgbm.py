@@ -107,9 +107,9 @@ def decode(text: Any) -> BoosterFacts:
                             len(trees) // per_output)
     facts.settings.setdefault("num_iterations", len(trees) // per_output)
     objective = header.get("objective")
-    if objective:
-        facts.objective = objective
-        facts.learned["objective_function"] = objective
+    if objective:  # "binary sigmoid:1": the name, then its parameters
+        facts.objective = objective.split()[0]
+        facts.settings.setdefault("objective", facts.objective)
     if header.get("feature_names"):
         facts.auxiliary["feature_names"] = ("input schema", header["feature_names"].split())
     if "max_feature_idx" in header:

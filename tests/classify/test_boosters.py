@@ -310,3 +310,81 @@ def test_catboost_unfitted(tmp_path: Path) -> None:
     assert not report.model.fitted
     assert _attr(report.model, "depth").value == 2
     assert not run_check(report, Rules(require_fitted=True)).ok
+
+
+# --------------------------------------------------------------------------- every wrapper
+
+
+def _fit_wrapper(cls: Any, x: Any, y: Any, tmp: Path) -> Any:
+    name = cls.__name__
+    kwargs: dict[str, Any] = {"n_estimators": 3} if not name.startswith("CatBoost") else \
+        {"iterations": 3, "verbose": 0, "train_dir": str(tmp / "info")}
+    if name.startswith("LGBM"):
+        kwargs["verbose"] = -1
+    model = cls(**kwargs)
+    if name.endswith("Ranker"):
+        groups = np.repeat(np.arange(12), 10)
+        key = {"XGB": "qid", "LGB": "group", "Cat": "group_id"}[name[:3]]
+        return model.fit(x, y, **{key: groups if key != "group" else [10] * 12})
+    return model.fit(x, y)
+
+
+def _library_tree_count(model: Any) -> int:
+    if hasattr(model, "get_booster"):
+        return len(model.get_booster().get_dump())
+    if hasattr(model, "booster_"):
+        return int(model.booster_.num_trees())
+    return int(model.tree_count_)
+
+
+@pytest.mark.parametrize("name", ["XGBClassifier", "XGBRegressor", "XGBRanker",
+                                  "LGBMClassifier", "LGBMRegressor", "LGBMRanker",
+                                  "CatBoostClassifier", "CatBoostRegressor", "CatBoostRanker"])
+def test_every_wrapper_in_a_pipeline(tmp_path: Path, data: Any, name: str) -> None:
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x, y, _ = data
+    module = {"XGB": xgb, "LGB": lgb, "Cat": cb}[name[:3]]
+    model = _fit_wrapper(getattr(module, name), x, y, tmp_path)
+    path = tmp_path / "p.joblib"
+    joblib.dump(Pipeline([("scale", StandardScaler().fit(x)), ("model", model)]), path)
+    report = inspect_file(path)
+    node = next(n for n in report.nodes() if n.label == "model")
+    assert node.known and node.fitted, name
+    assert _group(node).count == _library_tree_count(model)
+    assert run_check(report, Rules(require_fitted=True)).ok
+    rounds = "iterations" if name.startswith("Cat") else "n_estimators"
+    assert run_check(report, Rules(expect={f"model__{rounds}": 3})).ok
+    _no_blob_hyperparameters(report)
+
+
+def test_raw_catboost_model(tmp_path: Path, data: Any) -> None:
+    x, y, _ = data
+    model = cb.CatBoost({"iterations": 4, "depth": 2, "verbose": 0, "loss_function": "RMSE",
+                         "train_dir": str(tmp_path / "info")}).fit(x, y)
+    path = tmp_path / "raw.pkl"
+    path.write_bytes(pickle.dumps(model))
+    root = inspect_file(path).model
+    assert root.fitted and root.known
+    assert _group(root).count == model.tree_count_ == 4
+    assert _attr(root, "depth").value == model.get_all_params()["depth"] == 2
+    assert _attr(root, "loss_function").value == "RMSE"
+
+
+def test_pipeline_screen_tells_configuration_and_size(tmp_path: Path, data: Any) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from hpinspect.render import RenderOptions
+    from hpinspect.render.table import TableRenderer
+
+    x, y, _ = data
+    path = tmp_path / "p.joblib"
+    joblib.dump(make_pipeline(StandardScaler(), xgb.XGBClassifier(
+        n_estimators=5, max_depth=2)).fit(x, y), path)
+    text = TableRenderer().render([inspect_file(path)], RenderOptions(width=120, color=False))
+    node = text[text.index("steps[1] (xgbclassifier)"):]
+    assert len(node.splitlines()) < 50  # one screen
+    for needle in ("max_depth", "learning_rate", "5 × tree", "rounds 5", "version"):
+        assert needle in node, needle
