@@ -70,7 +70,9 @@ def _fit(cls: type, kind: str) -> Any:
 def _facts(model: Any) -> BoosterFacts:
     name = type(model).__module__.split(".")[0]
     if name == "xgboost":
-        return xgb_family.decode(model.get_booster().__getstate__()["handle"])
+        return xgb_family.names_for(f"{type(model).__module__}.{type(model).__name__}",
+                                    xgb_family.decode(model.get_booster().__getstate__()
+                                                      ["handle"]))
     if name == "lightgbm":
         return lgb_family.decode(model.booster_.model_to_string())
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,7 +132,8 @@ def build() -> dict[str, Any]:
     wrappers: dict[str, Any] = {}
     classes = [
         (xgboost.XGBClassifier, "classifier"), (xgboost.XGBRegressor, "regressor"),
-        (xgboost.XGBRanker, "ranker"), (lightgbm.LGBMClassifier, "classifier"),
+        (xgboost.XGBRanker, "ranker"), (xgboost.XGBRFClassifier, "classifier"),
+        (xgboost.XGBRFRegressor, "regressor"), (lightgbm.LGBMClassifier, "classifier"),
         (lightgbm.LGBMRegressor, "regressor"), (lightgbm.LGBMRanker, "ranker"),
         (catboost.CatBoostClassifier, "classifier"), (catboost.CatBoostRegressor, "regressor"),
         (catboost.CatBoostRanker, "ranker"), (catboost.CatBoost, "regressor"),

@@ -118,6 +118,8 @@ class BoosterFacts:
     version: str | None = None
     notes: list[str] = field(default_factory=list)
     """What the bytes lack or where they broke, said plainly."""
+    linear: bool = False
+    """A linear booster (xgboost ``gblinear``): fitted by its weights, no trees."""
 
 
 def _dec(category: Category, role: str, reason: str) -> Any:
@@ -224,7 +226,8 @@ def assemble(builder: TreeBuilder, stub: Stub, path: str, prefix: str, label: st
     for attr in attributes:  # first of a name wins (a wrapper's own parameter)
         unique.setdefault(attr.name, attr)
     attributes = list(unique.values())
-    fitted = facts is not None and facts.trees is not None and facts.trees.count > 0
+    fitted = facts is not None and (facts.linear or (facts.trees is not None and
+                                                     facts.trees.count > 0))
     known = info is not None or not wrapper
     return Node(path, prefix, stub.dotted, known, fitted, tuple(attributes), (),
                 tuple(groups), label=label)
@@ -283,6 +286,9 @@ def _booster_state(stub: Stub, layout: Layout) -> list[Attribute]:
 
 
 def _booster_attribute(name: str, value: Any, facts: BoosterFacts | None) -> Attribute:
+    if facts is not None and facts.linear:
+        return Attribute(name, "learned", "weights", "the linear booster: fitted by training",
+                         "object", None, "gblinear booster (see weights)", None, data=None)
     if facts is not None and facts.trees is not None:
         return _trees_attribute(name, facts.trees, value)
     desc = describe(value)
@@ -307,8 +313,9 @@ def _param_attribute(builder: TreeBuilder, name: str, value: Any, decision: Any,
     changed = None
     if has_default:
         from hpinspect.classify.values import values_equal
-        changed = not (values_equal(effective, default) or
-                       (value is None and effective is None))
+        # Left at None, the parameter is the library default whatever the booster resolved
+        # it to (gblinear's eta is 0.5, gbtree's 0.3).
+        changed = value is not None and not values_equal(effective, default)
     return Attribute(name, decision.category, decision.role, decision.reason + note, desc.kind,
                      desc.value, desc.summary, desc.stats, default if has_default else None,
                      has_default, changed, display_text(default) if has_default else "",
@@ -337,7 +344,7 @@ def _same(a: Any, b: Any) -> bool:
     return values_equal(a, b)
 
 
-_LEARNED_ROLES = {"intercept_": "bias", "classes_": "label set",
+_LEARNED_ROLES = {"intercept_": "bias", "weights": "weights", "classes_": "label set",
                   "leaf_values": "tree structure"}
 
 

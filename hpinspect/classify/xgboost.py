@@ -120,7 +120,7 @@ def _trees(model: Mapping[str, Any], per_output: int) -> TreeStats | None:
     inner = booster.get("model") or booster.get("gbtree", {}).get("model") \
         if isinstance(booster, Mapping) else None
     if not isinstance(inner, Mapping) or not isinstance(inner.get("trees"), list):
-        return None
+        return None  # gblinear keeps weights instead (see _model_facts)
     depths, leaves = [], []
     for tree in inner["trees"]:
         if not isinstance(tree, Mapping):
@@ -143,6 +143,11 @@ def _model_facts(facts: BoosterFacts, model: Mapping[str, Any]) -> None:
     per_output = max(int(num_class) if isinstance(num_class, int) else 0,
                      int(num_target) if isinstance(num_target, int) else 1, 1)
     facts.trees = _trees(model, per_output)
+    booster = model.get("gradient_booster", {})
+    inner = booster.get("model") if isinstance(booster, Mapping) else None
+    if isinstance(inner, Mapping) and isinstance(inner.get("weights"), (list, np.ndarray)):
+        facts.linear = True
+        facts.learned["weights"] = np.asarray(inner["weights"], dtype=np.float64)
     if facts.trees is not None and facts.trees.rounds is not None:
         facts.settings.setdefault("num_boost_round", facts.trees.rounds)
     if "base_score" in params:
@@ -194,11 +199,19 @@ def decode(raw: Any) -> BoosterFacts:
     return facts
 
 
+def names_for(dotted: str, facts: BoosterFacts) -> BoosterFacts:
+    """Random-forest wrappers grow ``n_estimators`` trees in one round (num_parallel_tree)."""
+    if dotted.rsplit(".", 1)[-1].startswith("XGBRF"):
+        facts.setting_names["n_estimators"] = "num_parallel_tree"
+    return facts
+
+
 def build(builder: TreeBuilder, value: Stub, path: str, prefix: str, label: str) -> Node:
     """The node of an xgboost wrapper or Booster."""
     if value.dotted == BOOSTER:
         return assemble(builder, value, path, prefix, label, decode(value.attrs.get("handle")),
                         LAYOUT, wrapper=False)
     booster = value.attrs.get("_Booster")
-    facts = decode(booster.attrs.get("handle")) if isinstance(booster, Stub) else None
+    facts = names_for(value.dotted, decode(booster.attrs.get("handle"))) \
+        if isinstance(booster, Stub) else None
     return assemble(builder, value, path, prefix, label, facts, LAYOUT, wrapper=True)

@@ -388,3 +388,30 @@ def test_pipeline_screen_tells_configuration_and_size(tmp_path: Path, data: Any)
     assert len(node.splitlines()) < 50  # one screen
     for needle in ("max_depth", "learning_rate", "5 × tree", "rounds 5", "version"):
         assert needle in node, needle
+
+
+def test_xgb_variants_match_library(tmp_path: Path, data: Any) -> None:
+    x, y, _ = data
+    forest = xgb.XGBRFClassifier(n_estimators=5, max_depth=3).fit(x, y)
+    linear = xgb.XGBRegressor(n_estimators=3, booster="gblinear").fit(x, y)
+    stopped = xgb.XGBClassifier(n_estimators=60, early_stopping_rounds=2).fit(
+        x[:80], y[:80], eval_set=[(x[80:], y[80:])], verbose=False)
+    reports = {}
+    for name, model in (("forest", forest), ("linear", linear), ("stopped", stopped)):
+        path = tmp_path / f"{name}.pkl"
+        path.write_bytes(pickle.dumps(model))
+        reports[name] = inspect_file(path).model
+    root = reports["forest"]
+    assert _group(root).count == len(forest.get_booster().get_dump()) == 5
+    assert _group(root).stats["rounds"] == forest.get_booster().num_boosted_rounds() == 1
+    assert _attr(root, "n_estimators").value == 5
+    root = reports["linear"]
+    assert root.fitted and not root.groups
+    weights = json.loads(linear.get_booster().save_raw("json"))["learner"][
+        "gradient_booster"]["model"]["weights"]
+    assert np.allclose(_attr(root, "weights").data, weights)
+    assert _attr(root, "learning_rate").changed is False  # left at None
+    root = reports["stopped"]
+    assert _attr(root, "best_iteration").value == stopped.best_iteration
+    assert _attr(root, "best_iteration").category == "auxiliary"
+    assert _group(root).count == len(stopped.get_booster().get_dump())
