@@ -28,6 +28,9 @@ _DTYPES: dict[int, str] = {
     ord("d"): ">f4", ord("D"): ">f8",
 }
 _CONSTANTS: dict[int, Any] = {ord("Z"): None, ord("T"): True, ord("F"): False}
+_ARRAY, _OBJECT, _END_ARRAY, _END_OBJECT = ord("["), ord("{"), ord("]"), ord("}")
+_TYPE, _COUNT, _NOOP, _STRING, _HIGH, _CHAR = (ord(c) for c in "$#NSHC")
+_LENGTHS = frozenset(_INTS) - {ord("d"), ord("D")}
 
 
 class _Reader:
@@ -59,7 +62,7 @@ class _Reader:
 
     def length(self) -> int:
         marker = self.byte()
-        if marker not in _INTS or marker in (ord("d"), ord("D")):
+        if marker not in _LENGTHS:
             raise self.fail(f"length must be an integer, got marker {marker!r}")
         value = int(self.number(marker))
         if value < 0 or value > self.end - self.pos:
@@ -80,26 +83,26 @@ class _Reader:
             return _CONSTANTS[marker]
         if marker in _INTS:
             return self.number(marker)
-        if marker in (ord("S"), ord("H")):
+        if marker in (_STRING, _HIGH):
             return self.text()
-        if marker == ord("C"):
+        if marker == _CHAR:
             return chr(self.byte())
-        if marker in (ord("["), ord("{")):
+        if marker in (_ARRAY, _OBJECT):
             if depth >= MAX_DEPTH:
                 raise self.fail(f"containers nest deeper than {MAX_DEPTH} levels")
-            return self.array(depth + 1) if marker == ord("[") else self.object(depth + 1)
+            return self.array(depth + 1) if marker == _ARRAY else self.object(depth + 1)
         raise self.fail(f"unknown marker {bytes([marker])!r}")
 
     def header(self) -> tuple[int | None, int | None]:
         """Optimised container header: (element type, count), each None when absent."""
         kind: int | None = None
         count: int | None = None
-        if self.pos < self.end and self.data[self.pos] == ord("$"):
+        if self.pos < self.end and self.data[self.pos] == _TYPE:
             self.pos += 1
             kind = self.byte()
-            if self.pos >= self.end or self.data[self.pos] != ord("#"):
+            if self.pos >= self.end or self.data[self.pos] != _COUNT:
                 raise self.fail("typed container without a count")
-        if self.pos < self.end and self.data[self.pos] == ord("#"):
+        if self.pos < self.end and self.data[self.pos] == _COUNT:
             self.pos += 1
             count = self.length()
         return kind, count
@@ -108,8 +111,8 @@ class _Reader:
         kind, count = self.header()
         if count is None:
             items: list[Any] = []
-            while (marker := self.byte()) != ord("]"):
-                if marker != ord("N"):
+            while (marker := self.byte()) != _END_ARRAY:
+                if marker != _NOOP:
                     items.append(self.value(marker, depth))
             return items
         if kind in _DTYPES:
@@ -126,8 +129,8 @@ class _Reader:
         kind, count = self.header()
         out: dict[str, Any] = {}
         if count is None:
-            while self.pos < self.end and self.data[self.pos] != ord("}"):
-                if self.data[self.pos] == ord("N"):
+            while self.pos < self.end and self.data[self.pos] != _END_OBJECT:
+                if self.data[self.pos] == _NOOP:
                     self.pos += 1
                     continue
                 key = self.text()
