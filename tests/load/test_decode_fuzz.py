@@ -73,7 +73,9 @@ def test_mutated_real_bytes(real: dict[str, bytes], kind: str,
         DECODERS[kind](bytes(data))
     facts = FAMILIES[kind](bytes(data) if kind != "lgb" else bytes(data).decode(
         "utf-8", errors="replace"))
-    assert facts.notes or facts.trees is not None
+    # Either the damage is said plainly, or what survived still decodes (a renamed key just
+    # drops what it held).
+    assert facts.notes or facts.trees is not None or facts.settings or facts.auxiliary
 
 
 @pytest.mark.parametrize("kind", sorted(DECODERS))
