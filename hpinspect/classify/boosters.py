@@ -20,6 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from hpinspect.classify.compare import handle_for
 from hpinspect.classify.kb import EstimatorInfo, decode_default
 from hpinspect.classify.values import Described, describe, display_text
 from hpinspect.load.objects import GlobalRef, Stub
@@ -156,7 +157,7 @@ def _trees_attribute(name: str, trees: TreeStats, value: Any) -> Attribute:
     summary = ", ".join(parts)
     stats = {"shape": [trees.count], "dtype": "tree", **dict(group.stats)}
     return Attribute(name, "learned", "tree ensemble", "the boosted trees: fitted by training",
-                     "trees", None, summary, stats, data=None)
+                     "trees", None, summary, stats, handle=None)
 
 
 def _json_value(value: Any) -> Described:
@@ -200,7 +201,7 @@ def _setting_attribute(builder: TreeBuilder, name: str, value: Any, default: Any
     return Attribute(name, decision.category, decision.role, decision.reason, desc.kind,
                      desc.value, desc.summary, desc.stats, default if has_default else None,
                      has_default, changed, display_text(default) if has_default else "",
-                     data=value)
+                     handle=handle_for(value))
 
 
 def assemble(builder: TreeBuilder, stub: Stub, path: str, prefix: str, label: str,
@@ -281,20 +282,20 @@ def _booster_state(stub: Stub, layout: Layout) -> list[Attribute]:
         desc = describe(value)
         out.append(Attribute(name, category, role, f"booster attribute outside the model "
                              f"bytes: {role}", desc.kind, desc.value, desc.summary, desc.stats,
-                             data=value))
+                             handle=handle_for(value)))
     return out
 
 
 def _booster_attribute(name: str, value: Any, facts: BoosterFacts | None) -> Attribute:
     if facts is not None and facts.linear:
         return Attribute(name, "learned", "weights", "the linear booster: fitted by training",
-                         "object", None, "gblinear booster (see weights)", None, data=None)
+                         "object", None, "gblinear booster (see weights)", None, handle=None)
     if facts is not None and facts.trees is not None:
         return _trees_attribute(name, facts.trees, value)
     desc = describe(value)
     note = "; ".join(facts.notes) if facts and facts.notes else "no trees"
     return Attribute(name, "learned", "tree ensemble", f"the booster: {note}", desc.kind,
-                     None, f"{desc.summary} ({note})", None, data=None)
+                     None, f"{desc.summary} ({note})", None, handle=None)
 
 
 def _param_attribute(builder: TreeBuilder, name: str, value: Any, decision: Any,
@@ -319,7 +320,7 @@ def _param_attribute(builder: TreeBuilder, name: str, value: Any, decision: Any,
     return Attribute(name, decision.category, decision.role, decision.reason + note, desc.kind,
                      desc.value, desc.summary, desc.stats, default if has_default else None,
                      has_default, changed, display_text(default) if has_default else "",
-                     data=effective)
+                     handle=handle_for(effective))
 
 
 def _settings(builder: TreeBuilder, facts: BoosterFacts, layout: Layout, shown: set[str],
@@ -354,16 +355,16 @@ def _facts_attributes(facts: BoosterFacts) -> list[Attribute]:
         desc = describe(value)
         out.append(Attribute(name, "learned", _LEARNED_ROLES.get(name, "fitted state"),
                              f"learned by {facts.library} training, stored in the model",
-                             desc.kind, desc.value, desc.summary, desc.stats, data=value))
+                             desc.kind, desc.value, desc.summary, desc.stats, handle=handle_for(value)))
     for name, (role, value) in facts.auxiliary.items():
         desc = describe(value)
         out.append(Attribute(name, "auxiliary", role, f"{role} stored in the {facts.library} "
                              "model, not used to predict", desc.kind, desc.value, desc.summary,
-                             desc.stats, data=value))
+                             desc.stats, handle=handle_for(value)))
     if facts.notes:
         text = "; ".join(facts.notes)
         out.append(Attribute("notes", "auxiliary", "decoder note", "what the model bytes "
-                             "lack or where they broke", "string", text, text, data=None))
+                             "lack or where they broke", "string", text, text, handle=None))
     return out
 
 
