@@ -123,10 +123,10 @@ class BoosterFacts:
     """A linear booster (xgboost ``gblinear``): fitted by its weights, no trees."""
 
 
-def _dec(category: Category, role: str, reason: str) -> Any:
+def _dec(category: str, role: str, reason: str) -> Any:
     from hpinspect.classify.sklearn import Decision
 
-    return Decision(category, role, reason)
+    return Decision(Category(category), role, reason)
 
 
 def tree_group(name: str, trees: TreeStats) -> Group:
@@ -156,8 +156,8 @@ def _trees_attribute(name: str, trees: TreeStats, value: Any) -> Attribute:
         parts.append(f"{sum(trees.leaves)} leaves")
     summary = ", ".join(parts)
     stats = {"shape": [trees.count], "dtype": "tree", **dict(group.stats)}
-    return Attribute(name, "learned", "tree ensemble", "the boosted trees: fitted by training",
-                     "trees", None, summary, stats, handle=None)
+    return Attribute(name, Category("learned"), "tree ensemble",
+                     "the boosted trees: fitted by training", "trees", None, summary, stats, handle=None)
 
 
 def _json_value(value: Any) -> Described:
@@ -176,7 +176,7 @@ class Layout:
     """Settings shown on a wrapper even when they keep their library default."""
     handle_keys: frozenset[str] = frozenset({"handle", "_handle"})
     """Booster state keys holding the model bytes."""
-    wrapper_roles: Mapping[str, tuple[Category, str]] = field(default_factory=dict)
+    wrapper_roles: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """Wrapper state outside the constructor whose place the naming rules would miss."""
 
 
@@ -280,7 +280,7 @@ def _booster_state(stub: Stub, layout: Layout) -> list[Attribute]:
             continue
         category, role = layout.wrapper_roles.get(name, ("auxiliary", "bookkeeping"))
         desc = describe(value)
-        out.append(Attribute(name, category, role, f"booster attribute outside the model "
+        out.append(Attribute(name, Category(category), role, f"booster attribute outside the model "
                              f"bytes: {role}", desc.kind, desc.value, desc.summary, desc.stats,
                              handle=handle_for(value)))
     return out
@@ -288,13 +288,13 @@ def _booster_state(stub: Stub, layout: Layout) -> list[Attribute]:
 
 def _booster_attribute(name: str, value: Any, facts: BoosterFacts | None) -> Attribute:
     if facts is not None and facts.linear:
-        return Attribute(name, "learned", "weights", "the linear booster: fitted by training",
-                         "object", None, "gblinear booster (see weights)", None, handle=None)
+        return Attribute(name, Category("learned"), "weights",
+                         "the linear booster: fitted by training", "object", None, "gblinear booster (see weights)", None, handle=None)
     if facts is not None and facts.trees is not None:
         return _trees_attribute(name, facts.trees, value)
     desc = describe(value)
     note = "; ".join(facts.notes) if facts and facts.notes else "no trees"
-    return Attribute(name, "learned", "tree ensemble", f"the booster: {note}", desc.kind,
+    return Attribute(name, Category("learned"), "tree ensemble", f"the booster: {note}", desc.kind,
                      None, f"{desc.summary} ({note})", None, handle=None)
 
 
@@ -353,17 +353,18 @@ def _facts_attributes(facts: BoosterFacts) -> list[Attribute]:
     out = []
     for name, value in facts.learned.items():
         desc = describe(value)
-        out.append(Attribute(name, "learned", _LEARNED_ROLES.get(name, "fitted state"),
+        out.append(Attribute(name, Category("learned"), _LEARNED_ROLES.get(name, "fitted state"),
                              f"learned by {facts.library} training, stored in the model",
-                             desc.kind, desc.value, desc.summary, desc.stats, handle=handle_for(value)))
+                             desc.kind, desc.value, desc.summary, desc.stats,
+                             handle=handle_for(value)))
     for name, (role, value) in facts.auxiliary.items():
         desc = describe(value)
-        out.append(Attribute(name, "auxiliary", role, f"{role} stored in the {facts.library} "
-                             "model, not used to predict", desc.kind, desc.value, desc.summary,
+        out.append(Attribute(name, Category("auxiliary"), role,
+                             f"{role} stored in the {facts.library} model, not used to predict", desc.kind, desc.value, desc.summary,
                              desc.stats, handle=handle_for(value)))
     if facts.notes:
         text = "; ".join(facts.notes)
-        out.append(Attribute("notes", "auxiliary", "decoder note", "what the model bytes "
+        out.append(Attribute("notes", Category("auxiliary"), "decoder note", "what the model bytes "
                              "lack or where they broke", "string", text, text, handle=None))
     return out
 

@@ -19,7 +19,7 @@ from hpinspect.errors import LimitExceededError
 from hpinspect.load.common import LoadResult, Progress, Sha256, open_file
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
-from hpinspect.report import FileFormat, FileInfo, Safety
+from hpinspect.report import FileFormat, FileInfo, Safety, Verdict
 
 FORMAT = "boosters"
 _XGB_JSON = re.compile(rb'\A\s*\{\s*"learner"\s*:')
@@ -79,4 +79,4 @@ def read(path: str, limits: Limits | None = None, progress: Progress | None = No
     stub.state = {key: payload}
     info = FileInfo(path=spath, size_bytes=size, sha256=digest, format=kind, compression=None,
                     pickle_protocol=0)
-    return LoadResult(root=stub, file=info, safety=Safety("safe", ()))
+    return LoadResult(root=stub, file=info, safety=Safety(Verdict("safe"), ()))
