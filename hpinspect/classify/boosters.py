@@ -157,7 +157,8 @@ def _trees_attribute(name: str, trees: TreeStats, value: Any) -> Attribute:
     summary = ", ".join(parts)
     stats = {"shape": [trees.count], "dtype": "tree", **dict(group.stats)}
     return Attribute(name, Category("learned"), "tree ensemble",
-                     "the boosted trees: fitted by training", "trees", None, summary, stats, handle=None)
+                     "the boosted trees: fitted by training", "trees", None, summary, stats,
+                     handle=None)
 
 
 def _json_value(value: Any) -> Described:
@@ -289,7 +290,8 @@ def _booster_state(stub: Stub, layout: Layout) -> list[Attribute]:
 def _booster_attribute(name: str, value: Any, facts: BoosterFacts | None) -> Attribute:
     if facts is not None and facts.linear:
         return Attribute(name, Category("learned"), "weights",
-                         "the linear booster: fitted by training", "object", None, "gblinear booster (see weights)", None, handle=None)
+                         "the linear booster: fitted by training", "object", None,
+                         "gblinear booster (see weights)", None, handle=None)
     if facts is not None and facts.trees is not None:
         return _trees_attribute(name, facts.trees, value)
     desc = describe(value)
@@ -360,7 +362,8 @@ def _facts_attributes(facts: BoosterFacts) -> list[Attribute]:
     for name, (role, value) in facts.auxiliary.items():
         desc = describe(value)
         out.append(Attribute(name, Category("auxiliary"), role,
-                             f"{role} stored in the {facts.library} model, not used to predict", desc.kind, desc.value, desc.summary,
+                             f"{role} stored in the {facts.library} model, not used to predict",
+                             desc.kind, desc.value, desc.summary,
                              desc.stats, handle=handle_for(value)))
     if facts.notes:
         text = "; ".join(facts.notes)
