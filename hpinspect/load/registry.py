@@ -25,6 +25,7 @@ READERS: tuple[str, ...] = (
     "hpinspect.load.torch_zip",
     "hpinspect.load.torch_legacy",
     "hpinspect.load.safetensors",
+    "hpinspect.load.boosters",  # xgboost .json/.ubj, LightGBM .txt, CatBoost .cbm
     "hpinspect.load.zip_pickles",
     "hpinspect.load.pickle_file",  # fallback: must stay last
 )
