@@ -20,6 +20,7 @@ from hpinspect.report import UNSAFE_SEVERITIES, FileInfo, Finding, Safety, Sever
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes total) while a file is read."""
 RAW_BUFFER = 1 << 20
+INLINE_HASH_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,20 @@ class Sha256(threading.Thread):
         self._path = path
         self._sha = hashlib.sha256()
         self._error: OSError | None = None
+        self._inline = False
+
+    def start(self) -> None:
+        """Hash small files at once: a thread costs more than it saves below a megabyte (and
+        ``scan`` keeps every core busy with workers already)."""
+        try:
+            small = os.path.getsize(self._path) < INLINE_HASH_BYTES
+        except OSError:
+            small = True  # run() records the error
+        if small:
+            self._inline = True
+            self.run()
+        else:
+            super().start()
 
     def run(self) -> None:
         try:
@@ -75,7 +90,8 @@ class Sha256(threading.Thread):
             self._error = exc
 
     def digest(self) -> str:
-        self.join()
+        if not self._inline:
+            self.join()
         if self._error is not None:
             raise FileAccessError(f"cannot read: {self._error.strerror or self._error}",
                                   self._path)
