@@ -228,10 +228,9 @@ def compact(report: Report) -> Report:
 
 
 def _inspect_local(path: str, limits: Limits, overrides: Overrides | None) -> Entry:
-    from hpinspect.classify import classify
+    from hpinspect import report_of
     from hpinspect.errors import UnsupportedFormatError
     from hpinspect.load.registry import probe, reader_for
-    from hpinspect.report import Report
 
     try:
         reader = reader_for(probe(path))
@@ -245,9 +244,7 @@ def _inspect_local(path: str, limits: Limits, overrides: Overrides | None) -> En
         return Entry(path, Kind.BROKEN, detail=exc.message)
     except HpinspectError as exc:
         return Entry(path, Kind.BROKEN, detail=exc.message)
-    model, versions = classify(loaded.root, overrides)
-    report = Report(file=loaded.file, versions=versions, safety=loaded.safety, model=model)
-    return Entry(path, Kind.MODEL, compact(report))
+    return Entry(path, Kind.MODEL, compact(report_of(loaded, overrides)))
 
 
 def _download(url: str, limits: Limits, into: str) -> str:

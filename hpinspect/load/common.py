@@ -10,8 +10,8 @@ import io
 import os
 import reprlib
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from hpinspect.errors import FileAccessError
@@ -24,6 +24,17 @@ INLINE_HASH_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """What a container records about its model beside the model's own bytes (e.g. an MLflow
+    folder's ``MLmodel``): shown as auxiliary attributes of the root and saved-with versions."""
+
+    saved_with: Mapping[str, str] = field(default_factory=dict)
+    """Library versions the container records, e.g. ``{"mlflow": "3.17.2"}``."""
+    facts: tuple[tuple[str, str, Any], ...] = ()
+    """(name, role, JSON-safe value), e.g. ``("mlflow.run_id", "provenance", "abc")``."""
+
+
+@dataclass(frozen=True)
 class LoadResult:
     """The inert object graph of one file, with what it is and what it references."""
 
@@ -31,6 +42,8 @@ class LoadResult:
     """The unpickled object: builtins, numpy values, Stubs, GlobalRefs, ArrayStubs."""
     file: FileInfo
     safety: Safety
+    provenance: Provenance | None = None
+    """Facts recorded by the container around the model file, if any."""
 
 
 class ProgressRaw(io.RawIOBase):

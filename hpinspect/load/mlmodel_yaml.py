@@ -12,7 +12,6 @@ random documents ``yaml.safe_dump`` writes.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,16 +24,17 @@ MAX_DEPTH = 64
 # (octal, hex, binary and sexagesimal numbers, timestamps, merge keys) are refused rather
 # than read differently from yaml.safe_load.
 _INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
-_FLOAT = re.compile(r"[-+]?([0-9][0-9_]*)\.[0-9_]*([eE][-+][0-9]+)?$|\.[0-9][0-9_]*([eE][-+][0-9]+)?$")
-_SPECIAL_FLOATS = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"),
-                   ".nan": float("nan")}
+_FLOAT = re.compile(r"[-+]?([0-9][0-9_]*)\.[0-9_]*([eE][-+][0-9]+)?$"
+                    r"|\.[0-9][0-9_]*([eE][-+][0-9]+)?$")
+_SPECIAL_FLOAT = re.compile(r"([-+]?)\.(inf|Inf|INF)$|\.(nan|NaN|NAN)$")
 _REFUSED = re.compile(r"[-+]?0[0-7_]+$|[-+]?0[bx]|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"
                       r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|<<$|=$")
 _CONSTANTS: dict[str, Any] = {"null": None, "Null": None, "NULL": None, "~": None, "": None}
 for _word, _value in (("true", True), ("yes", True), ("on", True), ("false", False),
                       ("no", False), ("off", False)):
     _CONSTANTS.update({_word: _value, _word.title(): _value, _word.upper(): _value})
-_KEY = re.compile(r"""((?:'(?:[^']|'')*')|(?:"(?:[^"\\]|\\.)*")|[^'"#\s](?:[^#]|(?<=\S)#)*?):(?:\s+|$)""")
+_KEY = re.compile(r"""((?:'(?:[^']|'')*')|(?:"(?:[^"\\]|\\.)*")"""
+                  r"""|[^'"#\s](?:[^#]|(?<=\S)#)*?):(?:\s+|$)""")
 
 
 class YamlError(ValueError):
@@ -147,9 +147,9 @@ def _plain(text: str) -> Any:
         return _CONSTANTS[text]
     if text in ("{}", "[]"):
         return {} if text == "{}" else []
-    if text in _SPECIAL_FLOATS or text.lower() in (".inf", "+.inf", "-.inf", ".nan") and \
-            text[-3:] in ("inf", "Inf", "INF", "nan", "NaN", "NAN"):
-        return _SPECIAL_FLOATS[text.lower()]
+    special = _SPECIAL_FLOAT.match(text)
+    if special:
+        return float("nan") if special.group(3) else float(special.group(1) + "inf")
     if _INT.match(text):
         return int(text.replace("_", ""))
     if _FLOAT.match(text):
