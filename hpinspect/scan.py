@@ -19,11 +19,13 @@ import concurrent.futures as cf
 import dataclasses
 import fnmatch
 import os
+import sys
 import tempfile
+import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hpinspect.errors import FileAccessError, HpinspectError, LimitExceededError
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["Entry", "Kind", "ScanResult", "chunk_size", "scan", "walk"]
 
 FALLBACK_READER = "hpinspect.load.pickle_file"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 MAX_CHUNK = 32
 """Files per task at most: small enough to balance, large enough to amortise a round trip."""
 REMOTE_CHUNK = 1 << 20
@@ -233,14 +236,19 @@ def _inspect_local(path: str, limits: Limits, overrides: Overrides | None) -> En
     from hpinspect.load.registry import probe, reader_for
 
     try:
-        reader = reader_for(probe(path))
+        found = probe(path)
+        reader = reader_for(found)
     except HpinspectError as exc:
         return Entry(path, Kind.BROKEN, detail=exc.message)
     try:
         loaded = reader.read(path, limits, None)
     except UnsupportedFormatError as exc:
-        if reader.__name__ == FALLBACK_READER:
+        if reader.__name__ == FALLBACK_READER and not found.head.startswith(ZIP_MAGIC):
             return Entry(path, Kind.OTHER, detail=exc.message)
+        if reader.__name__ == FALLBACK_READER:
+            # a zip archive no reader could open: a broken container, not a text file
+            return Entry(path, Kind.BROKEN, detail="broken zip archive (no reader could open "
+                         "it: truncated or corrupt)")
         return Entry(path, Kind.BROKEN, detail=exc.message)
     except HpinspectError as exc:
         return Entry(path, Kind.BROKEN, detail=exc.message)
@@ -368,3 +376,19 @@ def scan(paths: Iterable[str | os.PathLike[str]], executor: cf.Executor | None =
                        progress)
     entries = tuple(results[i.path] if isinstance(i, _Target) else i for i in walked)
     return ScanResult(entries, truncated)
+
+
+class _CallableModule(types.ModuleType):
+    """``hpinspect.scan`` is both this module and the API function (DESIGN §2 names both).
+
+    Importing a submodule rebinds the package attribute of the same name to the module, which
+    would hide :func:`hpinspect.scan`; a callable module keeps ``hpinspect.scan(paths)``
+    working whichever import ran last.
+    """
+
+    def __call__(self, paths: Iterable[str | os.PathLike[str]],
+                 executor: cf.Executor | None = None, **options: Any) -> ScanResult:
+        return scan(paths, executor, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
