@@ -179,7 +179,8 @@ def _walk_url(url: str, exclude: Sequence[str]) -> Iterator[_Target | Entry]:
         if isinstance(fs, LocalFileSystem):
             yield from _walk_local(root, exclude)
             return
-        found = [root] if fs.isfile(root) else sorted(fs.find(root, withdirs=False))
+        # a folder first: over HTTP a directory listing is also a file
+        found = sorted(fs.find(root, withdirs=False)) if fs.isdir(root) else [root]
     except (OSError, ValueError) as exc:
         yield Entry(url, Kind.BROKEN, detail=f"cannot list: {exc}")
         return
