@@ -59,7 +59,7 @@ def report_of(loaded: LoadResult, overrides: Overrides | None = None,
 
     model, versions = classify(loaded.root, overrides, expand_members)
     if loaded.provenance is not None:
-        from hpinspect.classify.values import display_text, to_json_value
+        from hpinspect.classify.values import display_text
 
         saved = {**loaded.provenance.saved_with, **versions.saved_with}
         versions = build_versions(saved)
@@ -68,7 +68,7 @@ def report_of(loaded: LoadResult, overrides: Overrides | None = None,
             reason="recorded by the container (MLflow MLmodel), not by the model object",
             kind="string" if isinstance(value, str) else "list" if isinstance(value, list)
             else "dict" if isinstance(value, dict) else "scalar",
-            value=to_json_value(value)[0], summary=display_text(value))
+            value=value, summary=display_text(value))  # parsed from text: JSON-safe already
             for name, role, value in loaded.provenance.facts)
         model = dataclasses.replace(model, attributes=model.attributes + extra)
     return Report(file=loaded.file, versions=versions, safety=loaded.safety, model=model)
