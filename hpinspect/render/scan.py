@@ -72,16 +72,23 @@ def printable(text: str) -> str:
 
 
 def _key_hyperparameters(node: Node) -> list[str]:
+    """The hyperparameters that differ from the class default (for classes without known
+    defaults: the first ones), at most :data:`KEY_HYPERPARAMETERS`, then ``…``."""
     hyper = node.by_category("hyperparameter")
-    chosen = [a for a in hyper if a.changed] + [a for a in hyper if not a.changed]
-    return [f"{a.name}={a.summary}" for a in chosen[:KEY_HYPERPARAMETERS]]
+    chosen = [a for a in hyper if a.changed or not a.has_default]
+    shown = [f"{a.name}={a.summary}" for a in chosen[:KEY_HYPERPARAMETERS]]
+    return shown + (["…"] if len(chosen) > KEY_HYPERPARAMETERS else [])
 
 
 def model_label(report: Report) -> str:
-    """Root class with its few key hyperparameters, e.g. ``LogisticRegression(C=0.5, …)``."""
+    """Root class with the hyperparameters set away from their defaults, e.g.
+    ``LogisticRegression(C=0.5)``; ``LogisticRegression()`` when all are defaults."""
     node = report.model
-    params = _key_hyperparameters(node)
-    return f"{node.short_class}({', '.join(params)})" if params else node.short_class
+    return f"{node.short_class}({', '.join(_key_hyperparameters(node))})"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _matters(report: Report) -> list[Finding]:
@@ -94,9 +101,9 @@ def _totals(result: ScanResult) -> str:
     for report in result.reports:
         verdicts[report.safety.verdict] += 1
     detail = ", ".join(f"{n} {v}" for v, n in verdicts.items() if n)
-    line = (f"{len(result.entries)} paths: {counts['model']} models"
+    line = (f"{_plural(len(result.entries), 'path')}: {_plural(counts['model'], 'model')}"
             + (f" ({detail})" if detail else "")
-            + f", {counts['other']} other files, {counts['broken']} broken, "
+            + f", {_plural(counts['other'], 'other file')}, {counts['broken']} broken, "
             f"{counts['skipped']} skipped")
     return line + (" (stopped at --max-files)" if result.truncated else "")
 

@@ -25,8 +25,11 @@ from hpinspect.render.json import report_doc
 def _models(xy: tuple[Any, Any]) -> dict[str, Any]:
     import numpy as np
     from sklearn.decomposition import PCA
-    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
-    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.ensemble import (
+        GradientBoostingClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
