@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import pickle
 import struct
+import subprocess
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +85,11 @@ def build_mixed(base: Path, xy: tuple[Any, Any], hostile: tuple[Path, Path]) -> 
     joblib.dump(logreg, outside)
     os.symlink(outside, root / "team-a" / "escape.joblib")
     os.symlink(root / "logreg.joblib", root / "docs" / "alias.joblib")
+    return expected(root, canary)
+
+
+def expected(root: Path, canary: Path) -> Mixed:
+    """What each path of the folder :func:`build_mixed` writes is expected to be."""
     return Mixed(
         root=root, canary=canary,
         models={"logreg.joblib": "safe", "team-a/forest.z": "safe",
@@ -94,3 +101,28 @@ def build_mixed(base: Path, xy: tuple[Any, Any], hostile: tuple[Path, Path]) -> 
         broken=("team-a/truncated.joblib", "team-a/corrupt.skops", "dangling"),
         skipped=("team-a/escape.joblib",),
     )
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from sklearn.datasets import make_classification
+from mixed_folder import build_mixed
+xy = make_classification(n_samples=60, n_features=5, n_informative=3, random_state=0)
+build_mixed(Path(sys.argv[2]), xy, (Path(sys.argv[3]), Path(sys.argv[4])))
+"""
+
+
+def build_mixed_in_subprocess(base: Path, hostile: tuple[Path, Path]) -> Mixed:
+    """:func:`build_mixed` in a child process.
+
+    mlflow's save_model imports half the ecosystem (torch included) to infer requirements;
+    done in the test process, every later subprocess would start with that RSS on Linux
+    (a child's ru_maxrss starts at its parent's RSS) and the memory-bound tests would fail.
+    """
+    env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1")
+    subprocess.run([sys.executable, "-c", _CHILD, str(Path(__file__).parent), str(base),
+                    str(hostile[0]), str(hostile[1])], check=True, capture_output=True,
+                   env=env, timeout=600)
+    return expected(base / "registry", hostile[1])

@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 import yaml
 from helpers import REPO, run_cli
-from mixed_folder import Mixed, build_mixed
+from mixed_folder import Mixed, build_mixed_in_subprocess
 
 
 @pytest.fixture(scope="module")
-def mixed(tmp_path_factory: pytest.TempPathFactory, xy: tuple[Any, Any]) -> Mixed:
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Mixed:
     from hostile_corpus import build_proto0_os_system
 
     base = tmp_path_factory.mktemp("scan-cli")
     corpus = base / "corpus"
     corpus.mkdir()
     canary = base / "canary"
-    return build_mixed(base, xy, (build_proto0_os_system(corpus, canary), canary))
+    return build_mixed_in_subprocess(base, (build_proto0_os_system(corpus, canary), canary))
 
 
 def _schema() -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mixed_folder import Mixed, build_mixed
+from mixed_folder import Mixed, build_mixed_in_subprocess
 
 import hpinspect
 from hpinspect.render.json import report_doc
@@ -20,8 +20,8 @@ from hpinspect.scan import Kind, ScanResult, chunk_size
 
 
 @pytest.fixture
-def mixed(tmp_path: Path, xy: tuple[Any, Any], hostile: tuple[Path, Path]) -> Mixed:
-    return build_mixed(tmp_path, xy, hostile)
+def mixed(tmp_path: Path, hostile: tuple[Path, Path]) -> Mixed:
+    return build_mixed_in_subprocess(tmp_path, hostile)
 
 
 def _by_rel(result: ScanResult, root: Path) -> dict[str, Any]:
