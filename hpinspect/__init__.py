@@ -55,7 +55,7 @@ def report_of(loaded: LoadResult, overrides: Overrides | None = None,
 
     from hpinspect.classify import classify
     from hpinspect.classify.versions import build_versions
-    from hpinspect.report import Attribute, Report
+    from hpinspect.report import Attribute, Category, Report
 
     model, versions = classify(loaded.root, overrides, expand_members)
     if loaded.provenance is not None:
@@ -64,7 +64,7 @@ def report_of(loaded: LoadResult, overrides: Overrides | None = None,
         saved = {**loaded.provenance.saved_with, **versions.saved_with}
         versions = build_versions(saved)
         extra = tuple(Attribute(
-            name=name, category="auxiliary", role=role,
+            name=name, category=Category.AUXILIARY, role=role,
             reason="recorded by the container (MLflow MLmodel), not by the model object",
             kind="string" if isinstance(value, str) else "list" if isinstance(value, list)
             else "dict" if isinstance(value, dict) else "scalar",

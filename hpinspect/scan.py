@@ -224,7 +224,7 @@ def compact(report: Report) -> Report:
             stack.append((node, True))
             stack.extend((child, False) for child in node.children)
             continue
-        attributes = tuple(dataclasses.replace(a, data=None) if a.data is not None else a
+        attributes = tuple(dataclasses.replace(a, handle=None) if a.handle is not None else a
                            for a in node.attributes)
         children = tuple(done[id(child)] for child in node.children)
         done[id(node)] = dataclasses.replace(node, attributes=attributes, children=children)

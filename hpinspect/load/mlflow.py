@@ -21,7 +21,7 @@ from hpinspect.errors import CorruptFileError, FileAccessError, LimitExceededErr
 from hpinspect.load.common import LoadResult, Progress, Provenance, verdict_of
 from hpinspect.load.limits import Limits
 from hpinspect.load.mlmodel_yaml import MAX_BYTES, YamlError, parse
-from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety
+from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety, Severity
 
 __all__ = ["FORMAT", "MLMODEL", "detect", "read"]
 
@@ -102,13 +102,13 @@ def _code_findings(flavors: dict[str, Any]) -> list[Finding]:
         loader = conf.get("loader_module")
         if flavor == "python_function" and isinstance(loader, str) and \
                 not loader.startswith("mlflow."):
-            out.append(Finding(loader, "unknown call",
+            out.append(Finding(loader, Severity.UNKNOWN_CALL,
                                "mlflow.pyfunc.load_model imports this loader module and calls "
                                "its _load_pyfunc", f"MLmodel flavors.{flavor}.loader_module",
                                True))
         code = conf.get("code")
         if isinstance(code, str) and code:
-            out.append(Finding(f"{flavor}.code:{code}", "unknown call",
+            out.append(Finding(f"{flavor}.code:{code}", Severity.UNKNOWN_CALL,
                                "MLflow puts this folder of Python code on sys.path before "
                                "loading, so the model's classes may come from it",
                                f"MLmodel flavors.{flavor}.code", False))

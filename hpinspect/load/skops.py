@@ -35,7 +35,7 @@ from hpinspect.load.limits import Limits
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
 from hpinspect.load.policy import Use, severity_of
 from hpinspect.load.zipsafe import SafeZip
-from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety
+from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety, Severity
 
 __all__ = ["FORMAT", "detect", "read", "untrusted_types"]
 
@@ -487,12 +487,12 @@ def _findings(types: dict[str, _TypeUse]) -> tuple[Finding, ...]:
             continue  # plain data, not a global in pickle terms either
         severity, detail = severity_of(dotted, use.uses)
         if use.untrusted:
-            if rank[severity] > rank["unknown class"]:
-                severity = "unknown class"
+            if rank[severity] > rank[Severity.UNKNOWN_CLASS]:
+                severity = Severity.UNKNOWN_CLASS
             detail = ("not trusted by skops: skops.io.load refuses it unless trusted; "
                       + detail)
         else:
-            severity, detail = "known", "trusted by skops by default"
+            severity, detail = Severity.KNOWN, "trusted by skops by default"
         out.append(Finding(dotted, severity, detail, use.path or "(root object)",
                            bool(use.uses & {"called", "instantiated"})))
     out.sort(key=lambda f: (rank[f.severity], f.global_name))

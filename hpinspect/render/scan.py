@@ -29,7 +29,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from hpinspect.render.json import report_doc
-from hpinspect.report import Finding, Node, Report
+from hpinspect.report import Category, Finding, Node, Report
 from hpinspect.scan import Entry, Kind, ScanResult
 
 __all__ = ["ScanFormat", "ScanView", "model_label", "printable", "render_scan"]
@@ -74,7 +74,7 @@ def printable(text: str) -> str:
 def _key_hyperparameters(node: Node) -> list[str]:
     """The hyperparameters that differ from the class default (for classes without known
     defaults: the first ones), at most :data:`KEY_HYPERPARAMETERS`, then ``…``."""
-    hyper = node.by_category("hyperparameter")
+    hyper = node.by_category(Category.HYPERPARAMETER)
     chosen = [a for a in hyper if a.changed or not a.has_default]
     shown = [f"{a.name}={a.summary}" for a in chosen[:KEY_HYPERPARAMETERS]]
     return shown + (["…"] if len(chosen) > KEY_HYPERPARAMETERS else [])
