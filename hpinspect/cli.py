@@ -488,24 +488,6 @@ class ScanOutput(StrEnum):
     markdown = "markdown"
 
 
-def _scan_progress() -> contextlib.AbstractContextManager[Any]:
-    """A transient files-done bar on stderr, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return contextlib.nullcontext()
-    from rich.console import Console
-    from rich.progress import Progress
-
-    bar = Progress(console=Console(stderr=True), transient=True)
-    task = bar.add_task("scanning", total=None)
-
-    @contextlib.contextmanager
-    def running() -> Any:
-        with bar:
-            yield lambda done, total: bar.update(task, completed=done, total=total)
-
-    return running()
-
-
 def _scan_exit(result: ScanResult) -> int:
     """The worst code of all files; one stderr line per broken file."""
     for entry in result.entries:
@@ -547,11 +529,11 @@ def scan_command(
 
     Example: hpinspect scan models/ --exclude '.git' --format sarif -o hpinspect.sarif
     """
-    from hpinspect.render.scan import ScanFormat, ScanView, render_scan
+    from hpinspect.render.scan import ScanFormat, ScanView, progress_bar, render_scan
     from hpinspect.scan import scan
 
     try:
-        with _scan_progress() as progress:
+        with progress_bar() as progress:
             result = scan(paths, jobs=jobs, exclude=exclude or (), max_files=max_files,
                           limits=make_limits(max_bytes, None, None),
                           overrides=load_overrides_or_exit(config), progress=progress)

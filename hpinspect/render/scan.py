@@ -16,9 +16,10 @@ made printable (:func:`printable`) and reaches rich as :class:`~rich.text.Text` 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -32,7 +33,7 @@ from hpinspect.render.json import report_doc
 from hpinspect.report import Category, Finding, Node, Report
 from hpinspect.scan import Entry, Kind, ScanResult
 
-__all__ = ["ScanFormat", "ScanView", "model_label", "printable", "render_scan"]
+__all__ = ["ScanFormat", "ScanView", "model_label", "printable", "progress_bar", "render_scan"]
 
 KEY_HYPERPARAMETERS = 3
 """Hyperparameters shown next to the class in the summary (changed from the default first)."""
@@ -228,6 +229,25 @@ _RENDERERS: dict[ScanFormat, Callable[[ScanResult, ScanView], str]] = {
     ScanFormat.sarif: _sarif,
     ScanFormat.markdown: _markdown,
 }
+
+
+def progress_bar() -> contextlib.AbstractContextManager[Any]:
+    """A transient files-done bar on stderr, only when stderr is a terminal (else a no-op)."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.progress import Progress
+
+    bar = Progress(console=Console(stderr=True), transient=True)
+    task = bar.add_task("scanning", total=None)
+
+    @contextlib.contextmanager
+    def running() -> Iterator[Callable[[int, int], None]]:
+        with bar:
+            yield lambda done, total: bar.update(task, completed=done, total=total)
+
+    return running()
 
 
 def render_scan(result: ScanResult, fmt: ScanFormat, view: ScanView | None = None) -> str:
