@@ -5,6 +5,7 @@ Installed versions come from :mod:`importlib.metadata`: nothing is imported.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -50,6 +51,7 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
+@functools.lru_cache(maxsize=256)
 def installed_version(dist: str) -> str | None:
     """Installed version of a distribution, or None.
 

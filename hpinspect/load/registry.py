@@ -22,6 +22,8 @@ HEAD_BYTES = 4096
 
 READERS: tuple[str, ...] = (
     # most specific first; each name is a module of hpinspect.load
+    "hpinspect.load.mlflow",  # a folder with an MLmodel file
+    "hpinspect.load.skops",  # a zip with schema.json
     "hpinspect.load.torch_zip",
     "hpinspect.load.torch_legacy",
     "hpinspect.load.safetensors",
