@@ -13,7 +13,6 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,7 +20,15 @@ import typer
 
 from hpinspect import __version__
 from hpinspect.errors import HpinspectError
-from hpinspect.report import SKEW_ORDER, Category, CheckFormat, DiffFormat, InspectFormat, SkewLevel
+from hpinspect.report import (
+    SKEW_ORDER,
+    Category,
+    CheckFormat,
+    DiffFormat,
+    InspectFormat,
+    ScanFormat,
+    SkewLevel,
+)
 from hpinspect.threads import limit_thread_pools
 
 if TYPE_CHECKING:
@@ -481,16 +488,6 @@ if TYPE_CHECKING:
     from hpinspect.scan import ScanResult
 
 
-class ScanOutput(StrEnum):
-    """Output formats of ``hpinspect scan``."""
-
-    table = "table"
-    jsonl = "jsonl"
-    json = "json"
-    sarif = "sarif"
-    markdown = "markdown"
-
-
 def _scan_exit(result: ScanResult) -> int:
     """The worst code of all files; one stderr line per broken file."""
     for entry in result.entries:
@@ -504,9 +501,10 @@ def scan_command(
     paths: Annotated[list[str], typer.Argument(
         metavar="PATH...", help="Files, folders (walked recursively) and, with fsspec "
         "installed, URLs (s3://, https://, file://).", show_default=False)],
-    fmt: Annotated[ScanOutput, typer.Option(
+    fmt: Annotated[ScanFormat, typer.Option(
         "--format", "-f", help="Output format: jsonl is one report per model file, sarif one "
-        "run for all files.")] = ScanOutput.table,
+        "run for all files, html one self-contained page with a row per file (write it with "
+        "-o).")] = ScanFormat.table,
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Worker processes [default: the CPU count].",
         show_default=False)] = None,
@@ -532,7 +530,7 @@ def scan_command(
 
     Example: hpinspect scan models/ --exclude '.git' --format sarif -o hpinspect.sarif
     """
-    from hpinspect.render.scan import ScanFormat, ScanView, progress_bar, render_scan
+    from hpinspect.render.scan import ScanView, progress_bar, render_scan
     from hpinspect.scan import scan
 
     try:
@@ -545,7 +543,7 @@ def scan_command(
         raise typer.Exit(EXIT_ERROR) from exc
     view = ScanView(verbose=verbose, color=use_color(no_color, output),
                     width=terminal_width(width))
-    emit(render_scan(result, ScanFormat(fmt.value), view), output)
+    emit(render_scan(result, fmt, view), output)
     raise typer.Exit(_scan_exit(result))
 
 

@@ -21,7 +21,6 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from rich import box
@@ -30,7 +29,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from hpinspect.render.json import report_doc
-from hpinspect.report import Category, Finding, Node, Report
+from hpinspect.report import Category, Finding, Node, Report, ScanFormat
 from hpinspect.scan import Entry, Kind, ScanResult
 
 __all__ = ["ScanFormat", "ScanView", "model_label", "printable", "progress_bar", "render_scan"]
@@ -39,16 +38,6 @@ KEY_HYPERPARAMETERS = 3
 """Hyperparameters shown next to the class in the summary (changed from the default first)."""
 MATTERS = ("dangerous", "unknown call", "unknown class")
 VERDICT_STYLES = {"safe": "green", "review": "yellow", "unsafe": "bold red"}
-
-
-class ScanFormat(StrEnum):
-    """Output formats of ``hpinspect scan``."""
-
-    table = "table"
-    jsonl = "jsonl"
-    json = "json"
-    sarif = "sarif"
-    markdown = "markdown"
 
 
 @dataclass(frozen=True)
@@ -222,12 +211,21 @@ def _markdown(result: ScanResult, view: ScanView) -> str:
     return "\n".join(parts)
 
 
+def _html(result: ScanResult, view: ScanView) -> str:
+    from hpinspect.render.html import render_scan_html
+
+    problems = [(e.path, f"{e.kind}: {e.detail}") for e in result.entries
+                if e.report is None and (view.verbose or e.kind == Kind.BROKEN)]
+    return render_scan_html(result.reports, problems)
+
+
 _RENDERERS: dict[ScanFormat, Callable[[ScanResult, ScanView], str]] = {
     ScanFormat.table: _table,
     ScanFormat.jsonl: _jsonl,
     ScanFormat.json: _json,
     ScanFormat.sarif: _sarif,
     ScanFormat.markdown: _markdown,
+    ScanFormat.html: _html,
 }
 
 
