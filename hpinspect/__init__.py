@@ -2,11 +2,12 @@
 
 Typed public API::
 
-    from hpinspect import diff_reports, inspect_file, run_check
+    from hpinspect import diff_reports, inspect_file, run_check, scan
     report = inspect_file("model.joblib")
     report.safety.verdict, report.model.attributes
     diff_reports(report, inspect_file("other.joblib")).has_differences
     run_check(report, Rules(expect={"C": 0.5}, require_fitted=True)).ok
+    scan(["models/"], executor=client.get_executor()).reports   # any concurrent.futures.Executor
 
 (DESIGN names them diff and check; those names are the submodules hpinspect.diff and
 hpinspect.check, which would replace same-named functions here once imported.)
@@ -20,13 +21,17 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    import concurrent.futures
+    from collections.abc import Callable, Iterable, Sequence
+
     from hpinspect.check import CheckResult, Rules
     from hpinspect.classify.config import Overrides
     from hpinspect.diff import DiffResult
-    from hpinspect.load import Limits, Progress
+    from hpinspect.load import Limits, LoadResult, Progress
     from hpinspect.report import Category, Report
+    from hpinspect.scan import ScanResult
 
-__all__ = ["__version__", "diff_reports", "inspect_file", "run_check"]
+__all__ = ["__version__", "diff_reports", "inspect_file", "report_of", "run_check", "scan"]
 
 
 def inspect_file(path: str | os.PathLike[str], *, limits: Limits | None = None,
@@ -37,12 +42,35 @@ def inspect_file(path: str | os.PathLike[str], *, limits: Limits | None = None,
     Raises :class:`hpinspect.errors.HpinspectError` subclasses for unreadable, broken or
     over-limit files. Never imports scikit-learn and never executes file content.
     """
-    from hpinspect.classify import classify
     from hpinspect.load import read_model
-    from hpinspect.report import Report
 
     loaded = read_model(path, limits=limits, progress=progress)
+    return report_of(loaded, overrides, expand_members)
+
+
+def report_of(loaded: LoadResult, overrides: Overrides | None = None,
+              expand_members: bool = False) -> Report:
+    """Classify a reader's result into a Report (with the container's provenance, if any)."""
+    import dataclasses
+
+    from hpinspect.classify import classify
+    from hpinspect.classify.versions import build_versions
+    from hpinspect.report import Attribute, Category, Report
+
     model, versions = classify(loaded.root, overrides, expand_members)
+    if loaded.provenance is not None:
+        from hpinspect.classify.values import display_text
+
+        saved = {**loaded.provenance.saved_with, **versions.saved_with}
+        versions = build_versions(saved)
+        extra = tuple(Attribute(
+            name=name, category=Category.AUXILIARY, role=role,
+            reason="recorded by the container (MLflow MLmodel), not by the model object",
+            kind="string" if isinstance(value, str) else "list" if isinstance(value, list)
+            else "dict" if isinstance(value, dict) else "scalar",
+            value=value, summary=display_text(value))  # parsed from text: JSON-safe already
+            for name, role, value in loaded.provenance.facts)
+        model = dataclasses.replace(model, attributes=model.attributes + extra)
     return Report(file=loaded.file, versions=versions, safety=loaded.safety, model=model)
 
 
@@ -59,3 +87,19 @@ def run_check(report: Report, rules: Rules) -> CheckResult:
     from hpinspect import check
 
     return check.run_check(report, rules)
+
+
+def scan(paths: Iterable[str | os.PathLike[str]],
+         executor: concurrent.futures.Executor | None = None, *, jobs: int | None = None,
+         exclude: Sequence[str] = (), max_files: int | None = None,
+         limits: Limits | None = None, overrides: Overrides | None = None,
+         progress: Callable[[int, int], None] | None = None) -> ScanResult:
+    """Scan files, folders and fsspec URLs in parallel (see :func:`hpinspect.scan.scan`).
+
+    ``executor`` is any :class:`concurrent.futures.Executor`; with dask.distributed:
+    ``hpinspect.scan(["s3://bucket/models/"], executor=Client(...).get_executor())``.
+    """
+    from hpinspect.scan import scan as run_scan
+
+    return run_scan(paths, executor, jobs=jobs, exclude=exclude, max_files=max_files,
+                    limits=limits, overrides=overrides, progress=progress)

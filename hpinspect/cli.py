@@ -20,7 +20,15 @@ import typer
 
 from hpinspect import __version__
 from hpinspect.errors import HpinspectError
-from hpinspect.report import SKEW_ORDER, Category, CheckFormat, DiffFormat, InspectFormat, SkewLevel
+from hpinspect.report import (
+    SKEW_ORDER,
+    Category,
+    CheckFormat,
+    DiffFormat,
+    InspectFormat,
+    ScanFormat,
+    SkewLevel,
+)
 from hpinspect.threads import limit_thread_pools
 
 if TYPE_CHECKING:
@@ -474,8 +482,73 @@ def check(
     raise typer.Exit(code)
 
 
+
+# ---------------------------------------------------------------------------- scan
+if TYPE_CHECKING:
+    from hpinspect.scan import ScanResult
+
+
+def _scan_exit(result: ScanResult) -> int:
+    """The worst code of all files; one stderr line per broken file."""
+    for entry in result.entries:
+        if entry.kind == "broken":
+            fail(f"{entry.path}: {entry.detail}")
+    return EXIT_UNSAFE if result.unsafe else EXIT_ERROR if result.broken else EXIT_OK
+
+
+@app.command("scan", epilog=EXIT_CODES_HELP)
+def scan_command(
+    paths: Annotated[list[str], typer.Argument(
+        metavar="PATH...", help="Files, folders (walked recursively) and, with fsspec "
+        "installed, URLs (s3://, https://, file://).", show_default=False)],
+    fmt: Annotated[ScanFormat, typer.Option(
+        "--format", "-f", help="Output format: jsonl is one report per model file, sarif one "
+        "run for all files, html one self-contained page with a row per file (write it with "
+        "-o).")] = ScanFormat.table,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes [default: the CPU count].",
+        show_default=False)] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", metavar="GLOB", help="Skip paths matching GLOB (relative path or base "
+        "name; repeatable), e.g. --exclude '.git' --exclude '*.csv'.", show_default=False)
+    ] = None,
+    max_files: Annotated[int | None, typer.Option(
+        "--max-files", min=1, help="Read at most N files (the rest are counted as skipped).",
+        show_default=False)] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also list the files that are not models and the skipped "
+        "paths.")] = False,
+    output: OutputOpt = None,
+    no_color: NoColorOpt = False,
+    width: WidthOpt = None,
+    config: ConfigOpt = None,
+    max_bytes: MaxBytes = None,
+) -> None:
+    """Scan folders of model files in parallel: every file is sniffed by content, each model
+    is inspected, and a summary (file, format, model, fitted, verdict, findings) is printed.
+    Files that are not models are counted (listed with --verbose). Exit code: the worst file's.
+
+    Example: hpinspect scan models/ --exclude '.git' --format sarif -o hpinspect.sarif
+    """
+    from hpinspect.render.scan import ScanView, progress_bar, render_scan
+    from hpinspect.scan import scan
+
+    try:
+        with progress_bar() as progress:
+            result = scan(paths, jobs=jobs, exclude=exclude or (), max_files=max_files,
+                          limits=make_limits(max_bytes, None, None),
+                          overrides=load_overrides_or_exit(config), progress=progress)
+    except (HpinspectError, ValueError) as exc:
+        fail(str(exc))
+        raise typer.Exit(EXIT_ERROR) from exc
+    view = ScanView(verbose=verbose, color=use_color(no_color, output),
+                    width=terminal_width(width))
+    emit(render_scan(result, fmt, view), output)
+    raise typer.Exit(_scan_exit(result))
+
+
 # ---------------------------------------------------------------------------- entry point
-COMMANDS = ("inspect", "schema", "diff", "check")
+COMMANDS = ("inspect", "schema", "diff", "check", "scan")
 ROOT_OPTIONS = ("-h", "--help", "--version", "--install-completion", "--show-completion")
 
 

@@ -168,8 +168,19 @@ class CheckFormat(StrEnum):
     sarif = "sarif"
 
 
+class ScanFormat(StrEnum):
+    """Output formats of ``hpinspect scan``."""
+
+    table = "table"
+    jsonl = "jsonl"
+    json = "json"
+    sarif = "sarif"
+    markdown = "markdown"
+    html = "html"
+
+
 OUTPUT_FORMATS: dict[str, type[StrEnum]] = {
-    "inspect": InspectFormat, "diff": DiffFormat, "check": CheckFormat,
+    "inspect": InspectFormat, "diff": DiffFormat, "check": CheckFormat, "scan": ScanFormat,
 }
 """Every command's output-format enum, by command (tests walk every member)."""
 

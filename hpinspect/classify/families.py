@@ -19,6 +19,9 @@ from typing import Any
 FAMILIES: tuple[str, ...] = (
     # module names of hpinspect.classify, tried in order
     "hpinspect.classify.torch",
+    "hpinspect.classify.xgboost",
+    "hpinspect.classify.lightgbm",
+    "hpinspect.classify.catboost",
 )
 
 

@@ -5,6 +5,7 @@ Installed versions come from :mod:`importlib.metadata`: nothing is imported.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -50,6 +51,7 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
+@functools.lru_cache(maxsize=256)
 def installed_version(dist: str) -> str | None:
     """Installed version of a distribution, or None.
 
@@ -73,12 +75,25 @@ def installed_version(dist: str) -> str | None:
         return None
 
 
+# Libraries installed under another distribution name (xgboost's CPU-only wheel).
+DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"xgboost": ("xgboost", "xgboost-cpu")}
+
+
+def library_version(lib: str) -> str | None:
+    """Installed version of a library under any distribution that provides it."""
+    for dist in DISTRIBUTIONS.get(lib, (lib,)):
+        version = installed_version(dist)
+        if version is not None:
+            return version
+    return None
+
+
 def build_versions(saved: dict[str, str]) -> Versions:
     """Versions record for the libraries the file names."""
     installed: dict[str, str] = {}
     skews: dict[str, Skew] = {}
     for lib, version in sorted(saved.items()):
-        here = installed_version(lib)
+        here = library_version(lib)
         if here is not None:
             installed[lib] = here
         skews[lib] = skew(version, here)

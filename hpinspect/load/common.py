@@ -10,8 +10,8 @@ import io
 import os
 import reprlib
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from hpinspect.errors import FileAccessError
@@ -20,6 +20,18 @@ from hpinspect.report import UNSAFE_SEVERITIES, FileInfo, Finding, Safety, Sever
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes total) while a file is read."""
 RAW_BUFFER = 1 << 20
+INLINE_HASH_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a container records about its model beside the model's own bytes (e.g. an MLflow
+    folder's ``MLmodel``): shown as auxiliary attributes of the root and saved-with versions."""
+
+    saved_with: Mapping[str, str] = field(default_factory=dict)
+    """Library versions the container records, e.g. ``{"mlflow": "3.17.2"}``."""
+    facts: tuple[tuple[str, str, Any], ...] = ()
+    """(name, role, JSON-safe value), e.g. ``("mlflow.run_id", "provenance", "abc")``."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,8 @@ class LoadResult:
     """The unpickled object: builtins, numpy values, Stubs, GlobalRefs, ArrayStubs."""
     file: FileInfo
     safety: Safety
+    provenance: Provenance | None = None
+    """Facts recorded by the container around the model file, if any."""
 
 
 class ProgressRaw(io.RawIOBase):
@@ -65,6 +79,20 @@ class Sha256(threading.Thread):
         self._path = path
         self._sha = hashlib.sha256()
         self._error: OSError | None = None
+        self._inline = False
+
+    def start(self) -> None:
+        """Hash small files at once: a thread costs more than it saves below a megabyte (and
+        ``scan`` keeps every core busy with workers already)."""
+        try:
+            small = os.path.getsize(self._path) < INLINE_HASH_BYTES
+        except OSError:
+            small = True  # run() records the error
+        if small:
+            self._inline = True
+            self.run()
+        else:
+            super().start()
 
     def run(self) -> None:
         try:
@@ -75,7 +103,8 @@ class Sha256(threading.Thread):
             self._error = exc
 
     def digest(self) -> str:
-        self.join()
+        if not self._inline:
+            self.join()
         if self._error is not None:
             raise FileAccessError(f"cannot read: {self._error.strerror or self._error}",
                                   self._path)

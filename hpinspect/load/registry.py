@@ -22,9 +22,12 @@ HEAD_BYTES = 4096
 
 READERS: tuple[str, ...] = (
     # most specific first; each name is a module of hpinspect.load
+    "hpinspect.load.mlflow",  # a folder with an MLmodel file
+    "hpinspect.load.skops",  # a zip with schema.json
     "hpinspect.load.torch_zip",
     "hpinspect.load.torch_legacy",
     "hpinspect.load.safetensors",
+    "hpinspect.load.boosters",  # xgboost .json/.ubj, LightGBM .txt, CatBoost .cbm
     "hpinspect.load.zip_pickles",
     "hpinspect.load.pickle_file",  # fallback: must stay last
 )

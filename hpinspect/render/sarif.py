@@ -2,8 +2,9 @@
 
 One run per invocation; every model file is an artifact; each result points at its model file
 (a relative URI when the file is under the working directory). Findings of the inspect path map to
-rule ids HPI001-HPI010, failed ``check`` rules to HPI100-HPI105. Results carry a
-``partialFingerprints`` entry so code scanning does not try to fingerprint a binary file's lines.
+rule ids HPI001-HPI010 (HPI020: a file ``scan`` could not read), failed ``check`` rules to
+HPI100-HPI105. Results carry a ``partialFingerprints`` entry so code scanning does not try to
+fingerprint a binary file's lines.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ RULES: tuple[SarifRule, ...] = (
               "The file was saved with a different library version than the one installed.",
               "Re-save the model with the installed version, or pin the version it was saved "
               "with; `hpinspect check --max-skew` gates this."),
+    SarifRule("HPI020", "unreadable-file", "warning",
+              "A model file could not be inspected: unreadable, truncated, corrupt or over a "
+              "limit (`hpinspect scan`).",
+              "Find out why the file is broken before anyone loads it; a file that cannot be "
+              "read statically cannot be vouched for."),
     SarifRule("HPI100", "check-expect", "error",
               "A hyperparameter does not have the expected value.",
               "Retrain with the expected configuration or update the expectation."),

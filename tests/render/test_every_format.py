@@ -69,13 +69,14 @@ def validate_markdown(command: str, text: str) -> None:
 
 _REQUIRED_KEYS = {
     "inspect": {"schema_version", "file", "versions", "safety", "model"},
+    "scan": {"schema_version", "counts", "reports", "broken", "other", "skipped"},
     "diff": {"schema_version", "a", "b", "ignored", "has_differences", "rows"},
     "check": {"schema_version", "ok", "files"},
 }
 
 
 def _check_document(command: str, document: Any) -> None:
-    if command == "inspect":
+    if command == "inspect" or (command == "scan" and "model" in document):  # scan jsonl
         jsonschema.validate(document, report_schema())
         return
     assert _REQUIRED_KEYS[command] <= document.keys()
@@ -140,6 +141,13 @@ def render(command: str, fmt: Any, reports: list[Report]) -> str:
     if command == "diff":
         result = diff_reports(reports[0], reports[1])
         return get_diff_renderer(fmt).render(result, OPTIONS)
+    if command == "scan":
+        from hpinspect.render.scan import ScanView, render_scan
+        from hpinspect.scan import Entry, Kind, ScanResult
+
+        entries = [Entry(r.file.path, Kind.MODEL, r) for r in reports]
+        entries.append(Entry("notes.txt", Kind.OTHER, None, "not a model file"))
+        return render_scan(ScanResult(tuple(entries)), fmt, ScanView(verbose=True))
     rules = Rules(expect={"C": 2.0}, require_fitted=True)
     run = CheckRun(tuple(reports[:1]), (run_check(reports[0], rules),))
     if fmt.value == "sarif":  # SARIF results need a finding or a failure: give it both

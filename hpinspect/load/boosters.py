@@ -1,0 +1,82 @@
+"""Native booster files, detected by content: xgboost ``save_model`` JSON/UBJSON, LightGBM
+model text, CatBoost CBM.
+
+The file becomes the same inert value a pickle of the raw booster gives — a
+:class:`~hpinspect.load.objects.Stub` of ``xgboost.core.Booster`` (state ``handle``),
+``lightgbm.basic.Booster`` (``_handle``) or ``catboost.core.CatBoost`` (``__model``) holding
+the file's bytes — so :mod:`hpinspect.classify` decodes native and pickled boosters by one code
+path. Nothing here parses more than the first bytes; nothing is imported or executed, so the
+verdict is always ``safe``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from hpinspect.errors import LimitExceededError
+from hpinspect.load.common import LoadResult, Progress, Sha256, open_file
+from hpinspect.load.limits import Limits
+from hpinspect.load.objects import GlobalRef, Stub
+from hpinspect.report import FileFormat, FileInfo, Safety, Verdict
+
+FORMAT = "boosters"
+_XGB_JSON = re.compile(rb'\A\s*\{\s*"learner"\s*:')
+# UBJSON object, then the key "learner" (or "Config") with an int8/uint8/int16/int32/int64 length
+_XGB_UBJ = re.compile(rb"\A\{(?:[#$][^{]{0,10})?(?:i|U)?(?:L\x00{7}|l\x00{3}|I\x00|)"
+                      rb"[\x06\x07](?:learner|Config)")
+_LGB_TEXT = re.compile(rb"\Atree\r?\nversion=v\d")
+
+_KINDS: dict[FileFormat, tuple[str, str, str]] = {
+    FileFormat.XGBOOST_JSON: ("xgboost.core", "Booster", "handle"),
+    FileFormat.XGBOOST_UBJ: ("xgboost.core", "Booster", "handle"),
+    FileFormat.LIGHTGBM_TEXT: ("lightgbm.basic", "Booster", "_handle"),
+    FileFormat.CATBOOST_CBM: ("catboost.core", "CatBoost", "__model"),
+}
+
+
+def sniff(head: bytes) -> FileFormat | None:
+    """Which native booster format ``head`` starts, if any."""
+    if head.startswith(b"CBM1"):
+        return FileFormat.CATBOOST_CBM
+    if _LGB_TEXT.match(head):
+        return FileFormat.LIGHTGBM_TEXT
+    if _XGB_JSON.match(head):
+        return FileFormat.XGBOOST_JSON
+    if _XGB_UBJ.match(head):
+        return FileFormat.XGBOOST_UBJ
+    return None
+
+
+def detect(found: Any) -> bool:
+    """A file whose first bytes are one of the native booster formats."""
+    return not found.is_dir and sniff(found.head) is not None
+
+
+def read(path: str, limits: Limits | None = None, progress: Progress | None = None) -> LoadResult:
+    """The file as a Booster stand-in holding its bytes."""
+    spath = os.fspath(path)
+    limits = limits or Limits()
+    handle, size = open_file(spath)
+    with handle:
+        budget = limits.max_bytes or max(4 * size, 2 << 30)
+        if size > budget:
+            raise LimitExceededError(f"file of {size:,} bytes exceeds the byte budget "
+                                     f"({budget:,})", spath)
+        hasher = Sha256(spath)
+        hasher.start()
+        data = handle.readall()
+        if progress is not None:
+            progress(len(data), size)
+        digest = hasher.digest()
+    kind = sniff(data[:4096]) or FileFormat.XGBOOST_UBJ
+    module, name, key = _KINDS[kind]
+    stub = Stub(GlobalRef(module, name), (), "native")
+    payload: bytes | str = data
+    if kind == FileFormat.LIGHTGBM_TEXT:
+        payload = data.decode("utf-8", errors="replace")
+    stub.state = {key: payload}
+    info = FileInfo(path=spath, size_bytes=size, sha256=digest, format=kind, compression=None,
+                    pickle_protocol=0)
+    return LoadResult(root=stub, file=info, safety=Safety(Verdict("safe"), ()))
