@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,10 +145,11 @@ def read_streams(source: BinaryIO, session: Session, kind: str,
     return in_reader_thread(lambda: _read_streams(source, session, kind, persistent_load))
 
 
+_STACK_SIZE_LOCK = threading.Lock()
+
+
 def in_reader_thread(run: Callable[[], T]) -> T:
     """``run()`` in a thread with a :data:`READER_STACK` stack; its exception re-raised."""
-    import threading
-
     result: list[T] = []
     failure: list[BaseException] = []
 
@@ -157,12 +159,13 @@ def in_reader_thread(run: Callable[[], T]) -> T:
         except BaseException as exc:
             failure.append(exc)
 
-    old = threading.stack_size(READER_STACK)
-    try:
-        worker = threading.Thread(target=target, name="hpinspect-unpickler")
-        worker.start()
-    finally:
-        threading.stack_size(old)
+    with _STACK_SIZE_LOCK:  # the stack size is process-wide: scan reads files in threads
+        old = threading.stack_size(READER_STACK)
+        try:
+            worker = threading.Thread(target=target, name="hpinspect-unpickler")
+            worker.start()
+        finally:
+            threading.stack_size(old)
     worker.join()
     if failure:
         raise failure[0]
