@@ -9,8 +9,8 @@ Start-up imports typer only; numpy and the loader are imported when a file is re
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,11 +96,27 @@ def use_color(no_color: bool, output: Path | None) -> bool:
     return sys.stdout.isatty()
 
 
+MIN_WIDTH, MAX_WIDTH = 40, 1000
+"""Accepted ``--width`` range (and of ``COLUMNS``)."""
+
+
 def terminal_width(width: int | None) -> int:
-    """Requested width, else the terminal's (120 when not a terminal)."""
-    if width:
+    """``--width`` (validated), else ``COLUMNS``, else the terminal of stdout, stderr or stdin
+    (so ``hpinspect m | less`` lays out for the terminal it shows in), else 120."""
+    if width is not None:
+        if not MIN_WIDTH <= width <= MAX_WIDTH:
+            fail(f"--width must be between {MIN_WIDTH} and {MAX_WIDTH}, got {width}")
+            raise typer.Exit(EXIT_ERROR)
         return width
-    return shutil.get_terminal_size((120, 24)).columns
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and MIN_WIDTH <= int(columns) <= MAX_WIDTH:
+        return int(columns)
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        try:
+            return max(MIN_WIDTH, os.get_terminal_size(stream.fileno()).columns)
+        except (AttributeError, OSError, ValueError):
+            continue
+    return 120
 
 
 def make_limits(max_bytes: int | None, max_opcodes: int | None,
@@ -239,9 +255,11 @@ OutputOpt = Annotated[Path | None, typer.Option(
 NoColorOpt = Annotated[bool, typer.Option(
     "--no-color", help="No colours (NO_COLOR is respected too).")]
 WidthOpt = Annotated[int | None, typer.Option(
-    "--width", help="Layout width for tables [default: terminal width].", show_default=False)]
-ShowAllOpt = Annotated[bool, typer.Option("--all", help="Every ensemble member and longer "
-                                          "values.")]
+    "--width", help="Layout width, 40-1000 [default: COLUMNS, else the terminal (also when "
+    "piped), else 120].", show_default=False)]
+ShowAllOpt = Annotated[bool, typer.Option("--all", help="Every ensemble member, template and "
+                                          "default-valued row (values are never cut: they "
+                                          "wrap).")]
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -252,7 +270,8 @@ def inspect(
                                                "report.html).")
                    ] = InspectFormat.table,
     output: OutputOpt = None,
-    only: Annotated[Category | None, typer.Option("--only", help="Show one category only.",
+    only: Annotated[Category | None, typer.Option("--only", help="Show one category only (a "
+                                                  "prefix is enough: --only hyper).",
                                                   show_default=False)] = None,
     explain: Annotated[bool, typer.Option("--explain",
                                           help="Add a column with the reason behind each "
@@ -422,8 +441,10 @@ RequireFittedOpt = Annotated[bool, typer.Option(
 MaxSkewOpt = Annotated[SkewLevel | None, typer.Option(
     "--max-skew", metavar="[" + "|".join(SKEW_ORDER) + "]",
     help="Largest allowed distance between the library versions the file was saved with and "
-    "the installed ones. A library not installed here has an unknown skew: that passes, with "
-    "a note.", show_default=False)]
+    "the installed ones. scikit-learn supports no unpickling across versions: a different "
+    "feature release (1.2 -> 1.9) is a major skew for it, a different bug-fix release a patch "
+    "skew, so --max-skew none is the only supported setting for scikit-learn files. A library "
+    "not installed here has an unknown skew: that passes, with a note.", show_default=False)]
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Classes hpinspect does not know (custom estimators) fail too.")]
 MaxSizeOpt = Annotated[int | None, typer.Option(
@@ -552,11 +573,66 @@ COMMANDS = ("inspect", "schema", "diff", "check", "scan")
 ROOT_OPTIONS = ("-h", "--help", "--version", "--install-completion", "--show-completion")
 
 
+def _expand_only(args: list[str]) -> list[str]:
+    """``--only hyper`` (any unambiguous prefix) -> ``--only hyperparameter``."""
+    out = list(args)
+    for index, arg in enumerate(out):
+        prefix = out[index + 1] if arg == "--only" and index + 1 < len(out) else \
+            arg.partition("=")[2] if arg.startswith("--only=") else None
+        if not prefix:
+            continue
+        matches = [c.value for c in Only if c.value.startswith(prefix)]
+        if len(matches) == 1:
+            if arg == "--only":
+                out[index + 1] = matches[0]
+            else:
+                out[index] = f"--only={matches[0]}"
+    return out
+
+
+def _complete_default_command() -> None:
+    """Shell completion of ``hpinspect --fo<TAB>`` (or ``hpinspect m.joblib --fo<TAB>``)
+    offers inspect's options: the words are completed as if ``inspect`` had been typed (bash
+    passes them in ``COMP_WORDS``, typer's zsh/fish/powershell scripts in
+    ``_TYPER_COMPLETE_ARGS``)."""
+    if "_HPINSPECT_COMPLETE" not in os.environ:
+        return
+    import shlex
+
+    for variable in ("COMP_WORDS", "_TYPER_COMPLETE_ARGS"):
+        try:
+            words = shlex.split(os.environ.get(variable, ""))
+        except ValueError:
+            continue
+        if _completes_inspect(words):
+            words.insert(1, "inspect")
+            os.environ[variable] = " ".join(shlex.quote(w) for w in words)
+            cword = os.environ.get("COMP_CWORD", "")
+            if variable == "COMP_WORDS" and cword.isdigit():
+                os.environ["COMP_CWORD"] = str(int(cword) + 1)
+
+
+def _completes_inspect(words: list[str]) -> bool:
+    """Whether a command line being completed is the default command's."""
+    if len(words) < 2 or words[1] in COMMANDS:
+        return False
+    first = words[1]
+    if first.startswith("-"):
+        return not any(option.startswith(first) for option in ROOT_OPTIONS)
+    # a file name, not a command name being typed
+    return Path(first).exists() or not any(c.startswith(first) for c in COMMANDS)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``hpinspect MODEL`` means ``hpinspect inspect MODEL``."""
     limit_thread_pools()  # before anything imports numpy
-    args = list(sys.argv[1:] if argv is None else argv)
+    _complete_default_command()
+    args = _expand_only(list(sys.argv[1:] if argv is None else argv))
     if args and args[0] not in COMMANDS and args[0] not in ROOT_OPTIONS:
+        guess = difflib.get_close_matches(args[0], COMMANDS, n=1, cutoff=0.7)
+        if guess and not Path(args[0]).exists():
+            fail(f"{args[0]}: no such command or file; did you mean '{guess[0]}'?")
+            sys.exit(EXIT_ERROR)
         args.insert(0, "inspect")
     try:
         app(args=args, prog_name="hpinspect")

@@ -56,6 +56,10 @@ class DiffRow:
     param: str = ""
     """The get_params-style path ``check --expect`` takes (``clf__C``), for attributes of
     nested estimators."""
+    a_value: Any = None
+    """The JSON-safe value in the first file (``None`` when only a summary makes sense)."""
+    b_value: Any = None
+    """The JSON-safe value in the second file."""
 
     @property
     def location(self) -> str:
@@ -179,7 +183,7 @@ def _attribute_row(node_path: str, a: Attribute, b: Attribute, prefix: str = "")
         detail = f"{move}; {detail}" if detail else move
     status = DiffStatus.EQUAL if equal else DiffStatus.CHANGED
     return DiffRow(node_path, a.name, category, a.summary, b.summary, status, detail,
-                   _param(prefix, a.name))
+                   _param(prefix, a.name), a_value=a.value, b_value=b.value)
 
 
 def _param(prefix: str, name: str) -> str:

@@ -320,6 +320,20 @@ class Attribute:
     """For hyperparameters with a default: whether the value differs from it."""
     default_summary: str = ""
     """The default as display text, in the same style as :attr:`summary`."""
+    items: list[Any] | None = None
+    """The elements of a 1-D array of labels, names or integers (``classes_``,
+    ``feature_names_in_``), or one such list per array of a list of arrays (``categories_``):
+    JSON-safe, at most :data:`~hpinspect.classify.values.ITEMS_CAP` per list; the true length is
+    :attr:`item_count`. ``None`` for other values."""
+    item_count: int | None = None
+    """How many elements (or arrays) the value really has, when :attr:`items` is set."""
+    size: int | None = None
+    """Number of elements of a list of arrays (an MLP's ``coefs_``), else ``None`` (an array's
+    size is the product of ``stats["shape"]``)."""
+    routing: list[dict[str, Any]] | None = None
+    """A ColumnTransformer's ``transformers``/``transformers_``: one entry per step, ``name``,
+    ``transformer`` (class name, ``drop`` or ``passthrough``), ``columns`` (a list of names or
+    indices, or the selector's text) and ``column_count``."""
     handle: ValueHandle | None = field(default=None, compare=False, repr=False)
     """Opaque handle on the loaded value, for ``diff`` (never rendered, never in JSON)."""
 

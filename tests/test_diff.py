@@ -229,7 +229,8 @@ def test_render_json_is_strict_and_complete() -> None:
     assert list(doc) == ["schema_version", "a", "b", "ignored", "has_differences", "rows"]
     assert doc["has_differences"] is True
     assert doc["rows"][0] == {"path": "", "name": "C", "category": "hyperparameter",
-                              "status": "changed", "a": "1.0", "b": "0.5", "detail": "",
+                              "status": "changed", "a": "1.0", "b": "0.5", "a_value": 1.0,
+                              "b_value": 0.5, "detail": "",
                               "param": ""}
 
 

@@ -91,6 +91,9 @@ def parse_range(text: str) -> tuple[str, tuple[float, float]]:
     if isinstance(value, str) and ":" in value:
         low, _, high = value.partition(":")
         value = [parse_value(low.strip()), parse_value(high.strip())]
+    if not isinstance(value, (list, tuple)):
+        raise UsageError(f"--range {text!r}: expected PATH=LOW:HIGH, two numbers (e.g. C=0.1:10)",
+                         "command line")
     return path, _bounds(value, f"range {path!r}", "command line")
 
 

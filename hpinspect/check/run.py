@@ -22,6 +22,7 @@ from hpinspect.check.params import (
     value_text,
 )
 from hpinspect.check.rules import ABS_TOL, REL_TOL, Rules, suggest
+from hpinspect.classify.versions import skew_text
 from hpinspect.report import SKEW_ORDER, Finding, Node, Report, RuleName, Severity, SkewLevel
 
 
@@ -205,7 +206,7 @@ def rule_max_skew(report: Report, rules: Rules, params: Mapping[str, Param]) -> 
             failures.append(_failure(
                 report, RuleName.MAX_SKEW, lib, f"skew <= {max_skew}",
                 f"{level} ({saved} → {installed})",
-                f"saved with {lib} {saved}, installed {installed}: {level} skew is above "
+                f"{lib} {skew_text(lib, saved, installed, level)}: {level} skew is above "
                 f"{max_skew}"))
     passed = () if failures else (f"max-skew {max_skew}",)
     return Outcome(tuple(failures), passed, tuple(notes))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from hpinspect.classify.values import values_equal
+from hpinspect.classify.values import tree_facts, values_equal
 from hpinspect.classify.versions import MARKERS
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
 from hpinspect.render.text import format_float
@@ -57,7 +57,39 @@ def compare_loaded(a: Any, b: Any) -> Comparison:
         cmp.walk(a, b)
     except RecursionError:  # e.g. comparing 990-deep tuple keys recurses in C
         cmp.undetermined = True
-    return Comparison(cmp.equal, cmp.undetermined, "" if cmp.equal else cmp.detail())
+    if cmp.equal:
+        return Comparison(True, cmp.undetermined, "")
+    return Comparison(False, cmp.undetermined, _tree_change(a, b) or cmp.detail())
+
+
+def _tree_stats(value: Any) -> dict[str, int] | None:
+    """Trees, nodes, leaves and deepest level of a tree or a list (or object array) of
+    fitted tree estimators, else None."""
+    members = list(value.ravel()) if isinstance(value, np.ndarray) and value.dtype.hasobject \
+        else value if isinstance(value, list) else [value]
+    facts = []
+    for member in members[:10_000]:
+        tree = member.attrs.get("tree_", member) if isinstance(member, Stub) else None
+        found = tree_facts(tree) if isinstance(tree, Stub) else None
+        if found is None:
+            return None
+        facts.append(found)
+    if not facts:
+        return None
+    return {"trees": len(facts), "nodes": sum(f["node_count"] for f in facts),
+            "leaves": sum(f["leaves"] or 0 for f in facts),
+            "max depth": max(f["max_depth"] or 0 for f in facts)}
+
+
+def _tree_change(a: Any, b: Any) -> str | None:
+    """``nodes 612 → 640, leaves 316 → 330; split values differ`` for trees and forests."""
+    sa, sb = _tree_stats(a), _tree_stats(b)
+    if sa is None or sb is None:
+        return None
+    changed = [f"{key} {sa[key]} → {sb[key]}" for key in sa if sa[key] != sb[key]]
+    same = [f"{key} {sa[key]}" for key in sa if sa[key] == sb[key]]
+    text = ", ".join(changed) if changed else "same shape (" + ", ".join(same) + ")"
+    return f"{text}; splits or leaf values differ"
 
 
 def _is_number(x: Any) -> bool:

@@ -8,6 +8,8 @@ convention. Each table maps a name to its *role*; the reason text names the tabl
 
 from __future__ import annotations
 
+from hpinspect.report import Category
+
 # __init__ parameters that do not configure the statistical model.
 AUXILIARY_PARAMS: dict[str, str] = {
     "random_state": "randomness",
@@ -100,18 +102,66 @@ AUXILIARY_FITTED: dict[str, str] = {
     "_sparse": "input schema",
     "_n_samples": "input schema",
     "n_trees_per_iteration_": "input schema",
+    # twins of n_iter_ / training-size counters / snapshots predict never reads
+    "_num_iter": "diagnostic",
+    "oob_improvement_": "diagnostic",
+    "best_index_": "diagnostic",
+    "explained_variance_ratio_": "diagnostic",
+    "_best_coefs": "early-stopping snapshot",
+    "_best_intercepts": "early-stopping snapshot",
+    "_seeds": "randomness",
+    "n_samples_seen_": "input schema",
+    "n_samples_fit_": "input schema",
+    "_stop_words_id": "bookkeeping",
+}
+
+# Roles of auxiliary attributes fit sets that predict never reads.
+NOT_PREDICTING: frozenset[str] = frozenset({
+    "diagnostic", "provenance", "training procedure", "early-stopping snapshot",
+})
+
+# Settings whose value fit resolves from the given one ("auto", None, a default it replaces):
+# hyperparameters with the role "resolved during fit".
+RESOLVED_DURING_FIT: frozenset[str] = frozenset({
+    "solver_", "stack_method_", "max_samples_", "_n_init", "_algorithm", "_tol",
+    "_fit_svd_solver",
+})
+
+# Per-class rules for helpers whose attributes are not __init__ parameters:
+# attribute -> (category, role).
+CLASS_RULES: dict[str, dict[str, tuple[Category, str]]] = {
+    "_CalibratedClassifier": {
+        "estimator": (Category.LEARNED, "fitted sub-estimator"),
+        "calibrators": (Category.LEARNED, "calibration"),
+        "classes": (Category.LEARNED, "label set"),
+        "method": (Category.HYPERPARAMETER, "configuration"),
+    },
+}
+
+# Why an attribute is auxiliary, beyond its role (the one-line reason gets it appended).
+AUXILIARY_WHY: dict[str, str] = {
+    "_stop_words_id": "id() of the stop-word list at fit: a memory address",
+    "_best_coefs": "weights of the best early-stopping epoch, copied into coefs_ at the end",
+    "_best_intercepts": "biases of the best early-stopping epoch, copied into intercepts_",
+    "best_index_": "an index into cv_results_",
+    "_num_iter": "libsvm's iteration count, twin of n_iter_",
 }
 
 # Hyperparameter values chosen by fit (cross-validation, search, early stopping, resolution).
 # Diagnostics only on the *CV estimators (SelectKBest.scores_ is what it selects with).
-AUXILIARY_ON_CV: dict[str, str] = {"scores_": "diagnostic"}
+AUXILIARY_ON_CV: dict[str, str] = {
+    "scores_": "diagnostic",
+    "alphas_": "diagnostic",  # the candidate grid, not a selection (alpha_ is)
+    "Cs_": "diagnostic",
+    "l1_ratios_": "diagnostic",
+}
 
 SELECTED_ON_CV: frozenset[str] = frozenset({
-    "alpha_", "alphas_", "C_", "Cs_", "l1_ratio_", "l1_ratios_", "n_nonzero_coefs_",
+    "alpha_", "C_", "l1_ratio_", "n_nonzero_coefs_",
     "best_threshold_", "n_features_", "shrinkage_", "cv_alphas_",
 })
 SELECTED_ANYWHERE: frozenset[str] = frozenset({
-    "best_params_", "best_index_", "n_components_", "n_estimators_", "max_features_",
+    "best_params_", "n_components_", "n_estimators_", "max_features_",
     "n_features_to_select_", "n_resources_", "n_candidates_", "n_required_iterations_",
     "n_possible_iterations_", "max_resources_", "min_resources_", "n_neighbors_",
     "_gamma", "threshold_", "n_clusters_", "effective_metric_", "effective_metric_params_",
@@ -167,7 +217,6 @@ LEARNED_ROLES: dict[str, str] = {
     "scale_": "scaling",
     "components_": "projection",
     "explained_variance_": "projection",
-    "explained_variance_ratio_": "diagnostic",
     "singular_values_": "projection",
     "vocabulary_": "vocabulary",
     "idf_": "term weights",

@@ -31,6 +31,7 @@ from hpinspect.classify.values import (
     display_text,
     to_json_value,
     tree_facts,
+    value_facts,
     values_equal,
 )
 from hpinspect.classify.versions import MARKERS, marker_versions
@@ -70,9 +71,9 @@ class Decision:
 def classify_name(name: str, value: Any, info: EstimatorInfo | None, short: str,
                   overrides: Overrides) -> Decision:
     """Apply the rule table to one attribute name (see :mod:`hpinspect.classify.rules`)."""
-    moved = overrides.moves.get(name)
-    if moved is not None:
-        return Decision(moved, "user override", f"moved to {moved} by {overrides.source}")
+    fixed = _fixed_decision(name, short, overrides)
+    if fixed is not None:
+        return fixed
     if name in rules.AUXILIARY_PARAMS and (info is None or name in info.params
                                            or not name.endswith("_")):
         role = rules.AUXILIARY_PARAMS[name]
@@ -85,13 +86,9 @@ def classify_name(name: str, value: Any, info: EstimatorInfo | None, short: str,
                                            rules.SELECTED_ON_CV):
         return Decision(Category.HYPERPARAMETER, "selected during fit",
                         "hyperparameter value chosen or resolved by fit")
-    aux_role = rules.AUXILIARY_FITTED.get(name) or (
-        rules.AUXILIARY_ON_CV.get(name) if short.endswith("CV") else None)
-    if aux_role is not None:
-        why = "not used to predict" if aux_role in ("diagnostic", "provenance",
-                                                    "training procedure") \
-            else "does not configure the model"
-        return Decision(Category.AUXILIARY, aux_role, f"known {aux_role} attribute, {why}")
+    auxiliary = _auxiliary_fitted(name, short)
+    if auxiliary is not None:
+        return auxiliary
     if name in rules.PRIVATE_LEARNED:
         role = rules.PRIVATE_LEARNED[name]
         return Decision(Category.LEARNED, role, "private prediction state set by fit")
@@ -111,6 +108,34 @@ def classify_name(name: str, value: Any, info: EstimatorInfo | None, short: str,
                         f"estimator template set by {info.name}.__init__ (not a parameter)")
     return Decision(Category.AUXILIARY, "extra attribute",
                     f"public attribute outside {info.name}.__init__ signature")
+
+
+def _fixed_decision(name: str, short: str, overrides: Overrides) -> Decision | None:
+    """A user override, a per-class rule or a setting fit resolves, else None."""
+    moved = overrides.moves.get(name)
+    if moved is not None:
+        return Decision(moved, "user override", f"moved to {moved} by {overrides.source}")
+    by_class = rules.CLASS_RULES.get(short, {}).get(name)
+    if by_class is not None:
+        category, role = by_class
+        return Decision(category, role, f"{short} rule: {role}")
+    if name in rules.RESOLVED_DURING_FIT:
+        return Decision(Category.HYPERPARAMETER, "resolved during fit",
+                        "setting fit resolves from the given value (auto, None, a default)")
+    return None
+
+
+def _auxiliary_fitted(name: str, short: str) -> Decision | None:
+    """A known auxiliary attribute set by fit (diagnostics, provenance ...), else None."""
+    aux_role = rules.AUXILIARY_FITTED.get(name) or (
+        rules.AUXILIARY_ON_CV.get(name) if short.endswith("CV") else None)
+    if aux_role is None:
+        return None
+    why = "not used to predict" if aux_role in rules.NOT_PREDICTING \
+        else "does not configure the model"
+    extra = rules.AUXILIARY_WHY.get(name)
+    return Decision(Category.AUXILIARY, aux_role, f"known {aux_role} attribute, {why}"
+                    + (f" ({extra})" if extra else ""))
 
 
 NO_OVERRIDES = Overrides()
@@ -316,6 +341,9 @@ class TreeBuilder:
             in_params = info is not None and name in info.params
             counterpart = FITTED_COUNTERPART.get(name)
             summarize_only = counterpart is not None and counterpart in state and in_params
+            # diagnostic objects (a search's scorer_) stay attributes, never nodes
+            summarize_only = summarize_only or (decision.category == Category.AUXILIARY
+                                                and decision.role == "diagnostic")
             nested = None if summarize_only else self.nested(
                 name, value, path, prefix, in_params, template_names.get(name))
             if nested is not None:
@@ -378,9 +406,11 @@ class TreeBuilder:
                 has_default = True
                 default, changed = self._default(value, raw_default)
                 default_text = _default_text(raw_default)
+        facts = value_facts(name, value)
         return Attribute(name, decision.category, decision.role, decision.reason, desc.kind,
                          desc.value, desc.summary, desc.stats, default, has_default, changed,
-                         default_text, handle=handle_for(value))
+                         default_text, items=facts.items, item_count=facts.item_count,
+                         size=facts.size, routing=facts.routing, handle=handle_for(value))
 
     def _default(self, value: Any, default: Any) -> tuple[Any, bool | None]:
         if isinstance(default, DefaultRef):

@@ -22,6 +22,13 @@ MAX_ITEMS = 12
 MAX_DEPTH = 3
 MAX_STR = 200
 SMALL_ARRAY = 16
+ITEMS_CAP = 1000
+"""Most elements of a label-like array kept in :attr:`~hpinspect.report.Attribute.items`."""
+NUMERIC_ITEMS_CAP = 64
+"""Integer arrays longer than this are data (indices, counts), not labels: no items."""
+ROUTING_ATTRS = frozenset({"transformers", "transformers_"})
+"""ColumnTransformer attributes whose column routing goes to
+:attr:`~hpinspect.report.Attribute.routing`."""
 
 
 @dataclass(frozen=True)
@@ -416,6 +423,107 @@ def describe(value: Any) -> Described:
         kind = "dict" if isinstance(value, dict) else "list"
         return Described(kind, json_value if complete else None, display_text(value))
     return Described("object", None, display_text(value))
+
+
+@dataclass(frozen=True)
+class ValueFacts:
+    """JSON-safe facts of a loaded value that renderers show beyond its summary."""
+
+    items: list[Any] | None = None
+    item_count: int | None = None
+    size: int | None = None
+    routing: list[dict[str, Any]] | None = None
+
+
+_LABEL_KINDS = "USiub"
+
+
+def _label_scalar(item: Any) -> tuple[Any, bool]:
+    """(JSON scalar, ok) of one element of a label-like array."""
+    if isinstance(item, np.generic):
+        item = item.item()
+    if isinstance(item, bytes):
+        item = item.decode("utf-8", "backslashreplace")
+    if isinstance(item, (bool, str)):
+        return (item[:MAX_STR] if isinstance(item, str) else item), True
+    if isinstance(item, int):
+        return item, item.bit_length() <= MAX_INT_BITS
+    if isinstance(item, float):
+        return item, math.isfinite(item)
+    return None, False
+
+
+def label_items(value: Any) -> list[Any] | None:
+    """The first :data:`ITEMS_CAP` elements of a 1-D array of strings, of an object array of
+    plain scalars, or of up to :data:`NUMERIC_ITEMS_CAP` integers or booleans, else None
+    (floats have statistics)."""
+    if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.names:
+        return None
+    if value.dtype.kind not in _LABEL_KINDS + "O":
+        return None
+    if value.dtype.kind in "iub" and value.shape[0] > NUMERIC_ITEMS_CAP:
+        return None  # indices or counts, not labels: the statistics say enough
+    out = []
+    for item in value[:ITEMS_CAP].tolist():
+        scalar, ok = _label_scalar(item)
+        if not ok:
+            return None
+        out.append(scalar)
+    return out
+
+
+def _columns(columns: Any) -> tuple[Any, int | None]:
+    """A ColumnTransformer step's columns as JSON (list, or the selector's text) and count."""
+    if isinstance(columns, np.ndarray):
+        items = label_items(columns)
+        return (items, int(columns.shape[0])) if items is not None else (None, None)
+    if isinstance(columns, (list, tuple)):
+        plain = [c for c in columns[:ITEMS_CAP] if isinstance(c, (str, int))
+                 and not isinstance(c, bool)]
+        return (plain, len(columns)) if len(plain) == min(len(columns), ITEMS_CAP) else \
+            (None, None)
+    if isinstance(columns, (str, int)) and not isinstance(columns, bool):
+        return [columns], 1
+    if isinstance(columns, Stub):
+        return columns.dotted.rsplit(".", 1)[-1], None
+    return None, None
+
+
+def column_routing(value: Any) -> list[dict[str, Any]] | None:
+    """``[{"name", "transformer", "columns", "column_count"}]`` of ColumnTransformer steps."""
+    if not isinstance(value, list):
+        return None
+    routing = []
+    for entry in value[:ITEMS_CAP]:
+        if not (isinstance(entry, tuple) and len(entry) >= 3 and isinstance(entry[0], str)):
+            continue
+        columns, count = _columns(entry[2])
+        if columns is None:
+            continue
+        step = entry[1]
+        transformer = step.dotted.rsplit(".", 1)[-1] if isinstance(step, (Stub, GlobalRef)) \
+            else step if isinstance(step, str) else type(step).__name__
+        routing.append({"name": entry[0][:MAX_STR], "transformer": transformer,
+                        "columns": columns, "column_count": count})
+    return routing or None
+
+
+def value_facts(name: str, value: Any) -> ValueFacts:
+    """Items of label-like arrays (or of a list of them), the size of a list of arrays, and
+    the column routing of a ColumnTransformer's transformers."""
+    items = label_items(value)
+    if items is not None:
+        return ValueFacts(items=items, item_count=int(value.shape[0]))
+    if name in ROUTING_ATTRS:
+        return ValueFacts(routing=column_routing(value))
+    if isinstance(value, (list, tuple)) and value and \
+            all(isinstance(v, (np.ndarray, ArrayStub)) for v in value[:ITEMS_CAP]):
+        lists = [label_items(v) for v in value[:ITEMS_CAP]]
+        size = sum(math.prod(array_stats(v).shape) for v in value[:ITEMS_CAP])
+        if all(lst is not None for lst in lists):
+            return ValueFacts(items=lists, item_count=len(value))
+        return ValueFacts(size=size)
+    return ValueFacts()
 
 
 def values_equal(a: Any, b: Any, depth: int = 0) -> bool:

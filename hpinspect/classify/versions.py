@@ -31,8 +31,14 @@ def parse(version: str) -> tuple[int, int, int] | None:
     return int(match.group(1)), int(match.group(2) or 0), int(match.group(3) or 0)
 
 
-def skew(saved: str, installed: str | None) -> Skew:
-    """How far apart two versions are."""
+FEATURE_RELEASE_BREAKS: frozenset[str] = frozenset({"scikit-learn"})
+"""Libraries whose pickles are unsupported across feature releases: scikit-learn stays on 1.x
+and breaks (or silently changes) unpickled estimators between 1.y releases, so a different
+feature release is a *major* skew for it."""
+
+
+def skew(saved: str, installed: str | None, lib: str = "") -> Skew:
+    """How far apart two versions are (a scikit-learn feature release counts as major)."""
     if installed is None:
         return Skew.UNKNOWN
     a, b = parse(saved), parse(installed)
@@ -41,10 +47,39 @@ def skew(saved: str, installed: str | None) -> Skew:
     if a[0] != b[0]:
         return Skew.MAJOR
     if a[1] != b[1]:
-        return Skew.MINOR
+        return Skew.MAJOR if lib in FEATURE_RELEASE_BREAKS else Skew.MINOR
     if a[2] != b[2]:
         return Skew.PATCH
     return Skew.NONE
+
+
+def feature_distance(saved: str, installed: str) -> int | None:
+    """Feature releases between two versions (scikit-learn: 1.2 -> 1.9 is 7; across a major
+    version the minor numbers restart, so the distance counts the installed minor plus one
+    per major step), or None when a version does not parse."""
+    a, b = parse(saved), parse(installed)
+    if a is None or b is None:
+        return None
+    if a[0] == b[0]:
+        return abs(a[1] - b[1])
+    low, high = (a, b) if a < b else (b, a)
+    return high[1] + (high[0] - low[0])
+
+
+def skew_text(lib: str, saved: str, installed: str | None, skew: str) -> str:
+    """``saved with 1.2.2, installed 1.9.1: unsupported by scikit-learn across versions (7
+    feature releases apart)``."""
+    if installed is None:
+        return f"saved with {saved}, not installed here"
+    if skew == "none":
+        return f"{saved} (= installed)"
+    distance = feature_distance(saved, installed)
+    apart = f"{distance} feature release{'s' if distance != 1 else ''} apart" \
+        if distance is not None else skew
+    if lib == "scikit-learn":
+        return (f"saved with {saved}, installed {installed}: unsupported by scikit-learn "
+                f"across versions ({apart})")
+    return f"saved with {saved}, installed {installed} ({skew} skew, {apart})"
 
 
 def _normalise(name: str) -> str:
@@ -96,7 +131,7 @@ def build_versions(saved: dict[str, str]) -> Versions:
         here = library_version(lib)
         if here is not None:
             installed[lib] = here
-        skews[lib] = skew(version, here)
+        skews[lib] = skew(version, here, lib)
     return Versions(saved_with=dict(sorted(saved.items())), installed=installed, skew=skews)
 
 

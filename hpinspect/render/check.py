@@ -32,15 +32,24 @@ def _unsafe_lines(report: Report) -> list[str]:
     return lines
 
 
-def _result_lines(result: CheckResult) -> list[str]:
+def _result_lines(result: CheckResult, verdict: str) -> list[str]:
     path = result.file
     lines = [f"{path}: note: {note}" for note in result.notes]
     lines += [f"FAIL {failure.line}" for failure in result.failures]
     if result.ok:
-        count = len(result.passed)
-        lines.append(f"{path}: ok ({count} rule{'s' if count != 1 else ''} passed)"
-                     if count else f"{path}: ok (safe; no rules given)")
+        lines.append(f"{path}: ok ({verdict}; {_passed_text(result)})")
     return lines
+
+
+def _passed_text(result: CheckResult) -> str:
+    """Which rules ran and passed, or why none did."""
+    count = len(result.passed)
+    if count:
+        return f"{count} rule{'s' if count != 1 else ''} ran and passed: " \
+            f"{', '.join(result.passed)}"
+    if result.notes:
+        return "no rule could be evaluated, see the notes"
+    return "no rules given"
 
 
 class CheckTextRenderer:
@@ -55,7 +64,7 @@ class CheckTextRenderer:
                 continue
             result = run.result_for(report.file.path)
             if result is not None:
-                lines += _result_lines(result)
+                lines += _result_lines(result, report.safety.verdict)
         return "".join(terminal(line) + "\n" for line in lines)
 
 

@@ -8,6 +8,7 @@ stable in key order.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from rich.table import Table
@@ -88,8 +89,21 @@ def _row_json(row: DiffRow) -> dict[str, Any]:
         "status": row.status,
         "a": row.a,
         "b": row.b,
+        "a_value": _typed(row.a_value),
+        "b_value": _typed(row.b_value),
         "detail": row.detail,
     }
+
+
+def _typed(value: Any) -> Any:
+    """A row's JSON-safe value with non-finite floats as strings (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    return value
 
 
 class DiffJsonRenderer:

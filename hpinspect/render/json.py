@@ -50,6 +50,10 @@ def attribute_doc(attr: Attribute, explain: bool = True) -> dict[str, Any]:
     doc["summary"] = attr.summary
     if attr.stats is not None:
         doc["stats"] = _clean(attr.stats)
+    for key in ("items", "item_count", "size", "routing"):
+        extra = getattr(attr, key)
+        if extra is not None:
+            doc[key] = _clean(extra)
     if attr.has_default:
         doc.update(_clean({"default": attr.default}))
         doc["changed"] = attr.changed

@@ -2,8 +2,11 @@
 
 One card per report: a ``# Model card: <file name>`` title, a short list of facts (format,
 compression, protocol, sha256, saved-with versions, safety verdict), the safety findings when
-there are any, then one ``## <path> — <Class>`` section per estimator with its hyperparameter,
-learned-parameter and auxiliary tables, and the aggregated member groups.
+there are any, then the sections of the Hugging Face / skops model-card convention filled with
+what the file holds (model description from the overview, training data shape, the evaluation
+metrics the file carries, ``[More Information Needed]`` for intended use and citation), then
+under ``## Model details`` one ``## <path> — <Class>`` section per estimator with its
+hyperparameter, learned-parameter and auxiliary tables, and the aggregated member groups.
 
 Everything that comes from the file goes through :func:`cell` (table cells), :func:`inline`
 (running text) or :func:`code` — the escapers of :mod:`hpinspect.render.neutral` — so a pipe,
@@ -18,6 +21,7 @@ from collections.abc import Iterator, Sequence
 
 from hpinspect.render import RenderOptions
 from hpinspect.render.neutral import md_cell, md_code, md_inline
+from hpinspect.render.overview import LineKind, overview_lines, readable_value
 from hpinspect.render.table import SELECTED_DURING_FIT, classes_text
 from hpinspect.render.text import format_default, format_stats, human_size
 from hpinspect.report import (
@@ -67,9 +71,71 @@ def render_card(report: Report, options: RenderOptions) -> str:
     if problems:
         blocks.append("## Safety findings")
         blocks.append(_findings_table(problems))
+    blocks.extend(_card_sections(report))
+    blocks.append("## Model details")
     for node in report.nodes():
         blocks.extend(_node_blocks(node, options))
     return "\n\n".join(blocks) + "\n"
+
+
+MORE_INFORMATION = "[More Information Needed]"
+"""The Hugging Face / skops card placeholder for what a file cannot tell."""
+
+
+def _card_sections(report: Report) -> Iterator[str]:
+    """The model-card sections of the Hugging Face / skops convention, filled with what the
+    file holds: description (the overview), training data shape, evaluation results, and
+    placeholders for intended use, limitations and citation."""
+    yield "## Model description"
+    yield "\n".join(f"{'  ' * line.depth}- "
+                    f"{inline(line.text[len(line.guide):].replace('  (--all expands)', ''))}"
+                    for line in overview_lines(report) if line.kind in
+                    (LineKind.ESTIMATOR, LineKind.TEMPLATE, LineKind.GROUP))
+    yield "## Intended uses & limitations"
+    yield MORE_INFORMATION
+    yield "## Training data"
+    yield "\n".join(_training_data(report)) or "The file records nothing about its training data."
+    yield "## Evaluation results"
+    yield "\n".join(_metrics(report)) or "The file holds no evaluation metric."
+    yield "## How to get started with the model"
+    yield (f"hpinspect's verdict is **{inline(report.safety.verdict)}**; load the file only in "
+           "an environment with the library versions it was saved with (see above).")
+    yield "## Citation"
+    yield MORE_INFORMATION
+
+
+TRAINING_FACTS: tuple[tuple[str, str], ...] = (
+    ("n_features_in_", "features"), ("feature_names_in_", "feature names"),
+    ("n_samples_seen_", "samples seen"), ("n_samples_fit_", "samples"),
+    ("shape_fit_", "training matrix shape"), ("classes_", "classes"),
+)
+METRICS = ("best_score_", "oob_score_", "best_validation_score_", "validation_score_")
+
+
+def _facts_of(report: Report, names: Sequence[str]) -> Iterator[tuple[Node, Attribute]]:
+    for node in report.nodes():
+        for name in names:
+            attr = node.attribute(name)
+            if attr is not None and (attr.value is not None or attr.kind == "array"):
+                yield node, attr
+
+
+def _training_data(report: Report) -> Iterator[str]:
+    labels = dict(TRAINING_FACTS)
+    seen: set[str] = set()
+    for node, attr in _facts_of(report, list(labels)):  # the outermost estimator's, once
+        text = readable_value(attr)
+        if attr.name in seen:
+            continue
+        seen.add(attr.name)
+        where = f" ({code(node.path)})" if node.path else ""
+        yield f"- **{labels[attr.name].capitalize()}:** {inline(text)}{where}"
+
+
+def _metrics(report: Report) -> Iterator[str]:
+    for node, attr in _facts_of(report, METRICS):
+        where = f" of {code(node.path)}" if node.path else ""
+        yield f"- {code(attr.name)}{where}: **{inline(readable_value(attr))}**"
 
 
 # ----------------------------------------------------------------------------------------- facts

@@ -1,49 +1,55 @@
-"""Terminal renderer: a header panel, a tree overview and side-by-side attribute tables (rich).
+"""Terminal renderer: the overview first, then compact attribute tables (rich).
 
 Layout per report:
 
-* a header panel with the file facts, the saved-with/installed library versions and the safety
-  verdict; an ``unsafe`` verdict moves the findings to the top of the panel, in red;
-* a tree of the nested estimators when the model has any (pipeline steps, search results ...);
-* for every node with attributes: a title line and the three category tables, side by side from
-  :data:`SIDE_BY_SIDE_MIN_WIDTH` columns on, stacked below it.
+* the overview (:mod:`hpinspect.render.overview`): one line per estimator with its changed
+  settings, column routing and key learned facts, then safety, versions and file;
+* the findings, when the file references anything that is not known data or a known class;
+* for every estimator that is not an unfitted template: a title line and the non-empty
+  category tables, side by side from :data:`SIDE_BY_SIDE_MIN_WIDTH` columns on when every
+  column fits, stacked below it. Unchanged settings fold into one row (``--all`` lists them).
 
-Every attribute row is one line: cells are elided rather than wrapped, so the three tables never
-come apart. Values always come from :attr:`~hpinspect.report.Attribute.summary`; rich markup is
-never parsed from file content (everything reaches rich as :class:`~rich.text.Text`).
+Values wrap inside their cell; names are never broken. Rich markup is never parsed from file
+content: file text enters through :func:`_file_text`, as :class:`~rich.text.Text`.
 
 Number, size and statistics text comes from :mod:`hpinspect.render.text`;
-:func:`classes_text` is shared with the Markdown renderer.
+:func:`classes_text` is shared with the Markdown renderer. File-derived strings are neutralised
+by :mod:`hpinspect.render.neutral` (:func:`~hpinspect.render.neutral.neutral_report` at the
+entry, :func:`~hpinspect.render.neutral.terminal` in :func:`_file_text`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich import box
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.table import Column, Table
 from rich.text import Text
-from rich.tree import Tree
 
 from hpinspect.render import RenderOptions
 from hpinspect.render.console import string_console
-from hpinspect.render.neutral import neutral_report
-from hpinspect.render.text import format_default, format_stats, human_size, plural
+from hpinspect.render.neutral import neutral_report, terminal
+from hpinspect.render.overview import (
+    RESOLVED_ROLES,
+    OverviewLine,
+    Tone,
+    overview_lines,
+    readable_value,
+    split_members,
+)
+from hpinspect.render.text import format_default, format_stats
 from hpinspect.report import (
     CATEGORIES,
     Attribute,
     Category,
-    FileInfo,
     Finding,
     Node,
     NodeKind,
     Report,
     Safety,
-    Versions,
 )
 from hpinspect.report import (
     Group as AttributeGroup,
@@ -53,9 +59,6 @@ __all__ = [
     "SIDE_BY_SIDE_MIN_WIDTH",
     "TableRenderer",
     "classes_text",
-    "format_default",
-    "format_stats",
-    "human_size",
 ]
 
 SIDE_BY_SIDE_MIN_WIDTH = 120
@@ -96,26 +99,24 @@ class _ColumnKind:
     header: str
     style: str
     cap: int
-    """Maximum width; longer cells end in an ellipsis."""
-    cap_all: int
-    """Maximum width with ``--all``."""
+    """Natural width at most this; longer values wrap inside the cell."""
     floor: int
-    """Width below which the column is squeezed only when nothing else is left to squeeze."""
+    """Width below which the column is squeezed only when nothing else is left to squeeze;
+    0: the column's natural width (identifiers are never broken)."""
     weight: float
-    """Share of the width when columns must give way (summaries keep the most)."""
+    """Share of the width when columns must give way (values keep the most)."""
 
 
-_NAME = _ColumnKind("name", "bold", cap=28, cap_all=48, floor=16, weight=1.0)
-_VALUE = _ColumnKind("value", "", cap=32, cap_all=96, floor=8, weight=1.0)
-_DEFAULT = _ColumnKind("default", "", cap=18, cap_all=48, floor=7, weight=0.6)
-_SUMMARY = _ColumnKind("summary", "", cap=48, cap_all=120, floor=12, weight=2.0)
-_ROLE = _ColumnKind("role", "dim", cap=20, cap_all=28, floor=8, weight=0.6)
-_REASON = _ColumnKind("reason", "dim", cap=80, cap_all=120, floor=8, weight=1.5)
+_NAME = _ColumnKind("name", "bold", cap=48, floor=0, weight=1.0)
+_VALUE = _ColumnKind("value", "", cap=72, floor=30, weight=2.0)
+_DEFAULT = _ColumnKind("default", "", cap=24, floor=0, weight=0.6)
+_ROLE = _ColumnKind("role", "dim", cap=28, floor=0, weight=0.6)
+_REASON = _ColumnKind("reason", "dim", cap=80, floor=16, weight=1.5)
 
 _COLUMNS: Mapping[Category, tuple[_ColumnKind, ...]] = {
-    Category.HYPERPARAMETER: (_NAME, _VALUE, _DEFAULT),
-    Category.LEARNED: (_NAME, _SUMMARY),
-    Category.AUXILIARY: (_NAME, _VALUE, _ROLE),
+    Category.HYPERPARAMETER: (replace(_NAME, header="hyperparameter"), _VALUE, _DEFAULT),
+    Category.LEARNED: (replace(_NAME, header="learned"), _ROLE, _VALUE),
+    Category.AUXILIARY: (replace(_NAME, header="auxiliary"), _VALUE, _ROLE),
 }
 
 
@@ -140,85 +141,426 @@ class TableRenderer:
 
 
 def report_renderables(report: Report, options: RenderOptions) -> Iterator[RenderableType]:
-    """The renderables of one report, in display order (header, tree, one block per node)."""
+    """The renderables of one report: the overview, the findings when there are any, then the
+    tables of every fitted estimator (templates and summarised members stay in the overview)."""
     report = neutral_report(report)  # every file-derived string, escaped in one place
-    yield header_panel(report)
-    if report.model.children:
+    yield from (overview_text(line) for line in overview_lines(report, options.show_all))
+    problems = _problem_findings(report.safety)
+    if problems:
         yield Text()
-        yield model_tree(report.model)
-    for node in report.nodes():
-        if _node_is_shown(node, options):
-            yield Text()
-            yield from node_renderables(node, options)
+        yield _safety_banner(report.safety)
+        yield _findings_table(problems)
+    blocks = [node for node in detail_nodes(report.model, options.show_all)
+              if _node_is_shown(node, options)]
+    if blocks and options.only in (None, "hyperparameter"):
+        yield Text()
+        yield Text(LEGEND, style="dim")
+    for node in blocks:
+        yield Text()
+        yield from node_renderables(node, options)
 
 
-# --------------------------------------------------------------------------------------- header
+LEGEND = ("default column: class default when changed · '= default' unchanged · '?' "
+          "unknown · '(fit)' set by fit")
+"""Printed once above the tables."""
+
+_TONE_STYLES: Mapping[Tone, str] = {
+    Tone.PLAIN: "", Tone.GUIDE: "dim", Tone.LABEL: "bold", Tone.CLASS: "bold cyan",
+    Tone.PARAM: "", Tone.FITTED: "italic cyan", Tone.FACT: "", Tone.GOOD: "bold green",
+    Tone.WARN: "bold yellow", Tone.BAD: "bold red", Tone.DIM: "dim", Tone.KEY: "bold",
+}
 
 
-def header_panel(report: Report) -> Panel:
-    """File facts, versions and safety; the safety section comes first when the file is unsafe."""
-    safety = report.safety
-    facts = _facts_grid(report.file, report.versions, safety)
-    parts: list[RenderableType] = []
-    problems = _problem_findings(safety)
-    if safety.verdict == "unsafe":
-        parts += [_safety_banner(safety), _findings_table(problems), Text(), facts]
-    else:
-        parts.append(facts)
-        if problems:
-            parts += [Text(), _safety_banner(safety), _findings_table(problems)]
-    return Panel(
-        Group(*parts),
-        title=Text(report.file.path, style="bold"),
-        title_align="left",
-        border_style=VERDICT_STYLES.get(safety.verdict, ""),
-        box=box.ROUNDED,
-    )
+def _file_text(text: str, style: str = "") -> Text:
+    """Text taken from the file: neutralised (:func:`~hpinspect.render.neutral.terminal`) and
+    never parsed as markup (the one place such text enters)."""
+    return Text(terminal(text), style=style)
 
 
-def _facts_grid(file: FileInfo, versions: Versions, safety: Safety) -> Table:
-    grid = Table.grid(Column(style="bold", no_wrap=True), Column(overflow="fold"), padding=(0, 2))
-    grid.add_row("file", Text(file.path))
-    grid.add_row("size", Text(human_size(file.size_bytes)))
-    grid.add_row("format", Text(file.format))
-    grid.add_row("compression", Text(file.compression or "none"))
-    grid.add_row("protocol", Text(str(file.pickle_protocol)))
-    grid.add_row("sha256", Text(file.sha256[:SHORT_SHA]))
-    version_lines = _version_lines(versions)
-    if not version_lines:
-        grid.add_row("versions", Text("no version marker in the file", style="dim"))
-    for index, line in enumerate(version_lines):
-        grid.add_row("versions" if index == 0 else "", line)
-    verdict = Text(safety.verdict, style=f"bold {VERDICT_STYLES.get(safety.verdict, '')}")
-    counted = _problem_findings(safety)
-    if counted:
-        verdict.append(f"  ({plural(len(counted), 'finding')})", style="")
-    grid.add_row("safety", verdict)
+def overview_text(line: OverviewLine) -> Table | Text:
+    """One overview line: the tree guide, then the segments; continuation lines hang under the
+    first segment."""
+    text = Text()
+    for segment in line.segments:
+        style = _TONE_STYLES.get(segment.tone, "")
+        text.append_text(_file_text(segment.text, style) if segment.from_file else
+                         Text(segment.text, style=style))
+    lead = Text(line.guide, style="dim")
+    if not line.guide and line.segments and line.segments[0].tone is Tone.KEY:
+        lead = text[:len(line.segments[0].text)]  # safety / versions / file: hang after the key
+        text = text[len(line.segments[0].text):]
+    if not lead.plain:
+        return text
+    grid = Table.grid(Column(no_wrap=True), Column(overflow="fold"), padding=0)
+    grid.add_row(lead, text)
     return grid
 
 
-def _version_lines(versions: Versions) -> list[Text]:
-    """One line per library: saved-with version, installed version and the skew between them."""
-    libraries = list(versions.saved_with)
-    libraries += [name for name in versions.installed if name not in versions.saved_with]
-    lines: list[Text] = []
-    for library in libraries:
-        skew = versions.skew.get(library, "unknown")
-        saved = versions.saved_with.get(library)
-        installed = versions.installed.get(library)
-        line = Text()
-        line.append(library, style="bold")
-        line.append(f" saved with {saved}" if saved else " saved with ?")
-        line.append(", ")
-        line.append(f"installed {installed}" if installed else "not installed")
-        if skew == "none":
-            line.append("  (same)", style="dim")
-        elif skew == "unknown":
-            line.append("  (skew unknown)", style="dim")
+def detail_nodes(root: Node, show_all: bool = False) -> Iterator[Node]:
+    """Nodes that get tables: everything except unfitted templates inside a fitted parent (and
+    what those templates hold) and, unless ``show_all``, members summarised in the overview."""
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, parent_fitted = stack.pop()
+        if not show_all and parent_fitted and node.known and not node.fitted \
+                and node.kind is not NodeKind.BUNDLE:
+            continue
+        yield node
+        kept, _ = split_members(node, show_all)
+        stack.extend((child, node.fitted) for child in reversed(kept))
+
+
+def _node_is_shown(node: Node, options: RenderOptions) -> bool:
+    """Nodes without any attribute (or, with ``only``, without one of that category) are left
+    out; the overview still shows them."""
+    if options.only is None:
+        return bool(node.attributes)
+    return bool(node.by_category(options.only))
+
+
+def node_renderables(node: Node, options: RenderOptions) -> Iterator[RenderableType]:
+    """Title line and the non-empty category tables (side by side when they fit, else stacked)."""
+    categories: tuple[Category, ...] = CATEGORIES if options.only is None else (options.only,)
+    every = [_category_spec(node, category, options) for category in categories]
+    specs = [spec for spec in every if spec.rows]
+    folded = [spec.folded for spec in every if spec.folded]
+    if not specs:
+        yield _one_line_node(node, folded)
+        return
+    yield node_title(node)
+    yield from _node_tables(specs, options)
+    for text in folded:
+        yield _folded_line(text)
+
+
+def _folded_line(text: str) -> Table:
+    """``defaults: kernel='rbf', …`` under the tables, wrapping with a hanging indent."""
+    label, _, rest = text.partition(": ")
+    grid = Table.grid(Column(no_wrap=True, style="dim"), Column(overflow="fold"), padding=0)
+    grid.add_row(Text(f"{label}: ", style="bold dim"), _file_text(rest, "dim"))
+    return grid
+
+
+def _node_tables(specs: Sequence[_TableSpec], options: RenderOptions
+                 ) -> Iterator[RenderableType]:
+    """The non-empty category tables: side by side, in two columns, or stacked."""
+    columns = _two_columns(specs, options)
+    if columns is not None:
+        yield columns
+        return
+    for row in _pack(specs, options):
+        if len(row) == 1:
+            yield from _fit_tables(row, options.width, gap=0)
+            continue
+        tables = _fit_tables(row, options.width, gap=GAP)
+        grid = Table.grid(
+            *(Column(vertical="top", width=_table_width(table)) for table in tables),
+            padding=(0, GAP, 0, 0),
+        )
+        grid.add_row(*tables)
+        yield grid
+
+
+def _two_columns(specs: Sequence[_TableSpec], options: RenderOptions) -> Table | None:
+    """Hyperparameters above auxiliary on the left, learned on the right, when the three do not
+    fit side by side but two columns do (the learned table is usually the long one)."""
+    if len(specs) != 3 or options.explain or options.width < SIDE_BY_SIDE_MIN_WIDTH \
+            or _side_by_side_fits(specs, options.width):
+        return None
+    hyper, learned, aux = specs
+    available = options.width - GAP
+
+    def need(spec: _TableSpec, widths: list[int]) -> int:
+        return sum(widths) + spec.overhead
+
+    floor_left = max(need(hyper, hyper.floors()), need(aux, aux.floors()))
+    floor_right = need(learned, learned.floors())
+    natural_left = max(need(hyper, hyper.natural_widths()), need(aux, aux.natural_widths()))
+    natural_right = need(learned, learned.natural_widths())
+    if floor_left + floor_right > available:
+        return None
+    if natural_left + natural_right <= available:
+        left, right = natural_left, natural_right
+    else:
+        left = available * natural_left // (natural_left + natural_right)
+        left = min(max(left, floor_left), available - floor_right)
+        right = available - left
+    left_tables = [_fit_tables([spec], left, gap=0)[0] for spec in (hyper, aux)]
+    right_table = _fit_tables([learned], right, gap=0)[0]
+    left = max(_table_width(table) for table in left_tables)
+    grid = Table.grid(Column(vertical="top", width=left),
+                      Column(vertical="top", width=_table_width(right_table)),
+                      padding=(0, GAP, 0, 0))
+    grid.add_row(Group(left_tables[0], Text(), left_tables[1]), right_table)
+    return grid
+
+
+def _pack(specs: Sequence[_TableSpec], options: RenderOptions) -> list[list[_TableSpec]]:
+    """Consecutive tables share a row while every column's floor fits (never with
+    ``--explain``, whose reason column wants the width)."""
+    rows: list[list[_TableSpec]] = []
+    for spec in specs:
+        if rows and not options.explain and _side_by_side_fits([*rows[-1], spec],
+                                                                 options.width):
+            rows[-1].append(spec)
         else:
-            line.append(f"  ({skew} skew)", style=SKEW_STYLES.get(skew, ""))
-        lines.append(line)
-    return lines
+            rows.append([spec])
+    return rows
+
+
+GAP = 2
+"""Columns between side-by-side tables."""
+WORD_FLOOR_CAP = 40
+"""A value column is kept at least as wide as its longest word, up to this width."""
+
+
+def node_title(node: Node) -> Text:
+    """``path  label: ClassName  module`` plus flags for unfitted nodes and unknown classes."""
+    title = Text()
+    if node.path:
+        title.append(node.path, style="dim")
+        title.append("  ")
+    if node.label and node.kind is not NodeKind.BUNDLE:
+        title.append_text(_file_text(node.label, "bold"))
+        title.append(": ", style="bold")
+    bundle = node.kind is NodeKind.BUNDLE
+    title.append_text(_file_text(f"bundle ({node.short_class})" if bundle else node.short_class,
+                                 "bold cyan"))
+    module = node.class_name.rpartition(".")[0]
+    if module and not bundle:
+        title.append_text(_file_text(f"  {module}", "dim"))
+    if not node.known:
+        title.append("  unknown class", style="yellow")
+    if not node.fitted and not bundle:
+        title.append("  not fitted", style="yellow")
+    return title
+
+
+@dataclass(frozen=True)
+class _TableSpec:
+    """A category table before its column widths are known."""
+
+    columns: tuple[_ColumnKind, ...]
+    rows: tuple[tuple[Text, ...], ...]
+    folded: str = ""
+    """``defaults: …`` or ``housekeeping: …``: the rows left out, shown as one line."""
+
+    def natural_widths(self) -> list[int]:
+        """Each column's width without squeezing: its widest cell line, at most its cap."""
+        widths = [cell_len(column.header) for column in self.columns]
+        for row in self.rows:
+            widths = [max(width, max((cell_len(part) for part in cell.plain.split("\n")),
+                                     default=0)) for width, cell in zip(widths, row, strict=True)]
+        return [min(width, column.cap) for width, column in zip(widths, self.columns,
+                                                                strict=True)]
+
+    def floors(self) -> list[int]:
+        """Widths below which a column breaks words: names never below the longest name,
+        values not below their longest word (within the column's cap)."""
+        floors = []
+        for index, (column, natural) in enumerate(zip(self.columns, self.natural_widths(),
+                                                      strict=True)):
+            if not column.floor:
+                floors.append(natural)
+                continue
+            word = max((cell_len(w) for row in self.rows for w in row[index].plain.split()),
+                       default=0)
+            floors.append(min(natural, max(column.floor, min(word, WORD_FLOOR_CAP))))
+        return floors
+
+    @property
+    def overhead(self) -> int:
+        """Padding between columns (no borders: one space either side of a rule)."""
+        return 2 * (len(self.columns) - 1)
+
+
+def _category_spec(node: Node, category: Category, options: RenderOptions) -> _TableSpec:
+    columns = _COLUMNS[category] + ((_REASON,) if options.explain else ())
+    attributes = node.by_category(category)
+    if not options.show_all:
+        attributes = tuple(a for a in attributes if not _in_tree(a))
+    folded = [a for a in attributes if not options.show_all and options.only is None
+              and _folds(a)]
+    rows = [tuple(_cells(attribute, category, options)) for attribute in attributes
+            if attribute not in folded]
+    label = "defaults" if category == "hyperparameter" else "housekeeping"
+    return _TableSpec(columns, tuple(rows), f"{label}: {_folded_text(folded, category)}"
+                      if folded else "")
+
+
+def _folded_text(folded: Sequence[Attribute], category: Category) -> str:
+    if category == "hyperparameter":
+        return ", ".join(f"{a.name}={readable_value(a)}" for a in folded)
+    return ", ".join(a.name for a in folded)
+
+
+def _one_line_node(node: Node, folded: Sequence[str]) -> Text:
+    """A node with nothing but default settings and housekeeping: its title and those, on one
+    (wrapping) line."""
+    line = node_title(node)
+    line.append("  ")
+    line.append_text(_file_text("; ".join(folded), "dim"))
+    return line
+
+
+FOLDED_ROLES = frozenset({"provenance", "input schema", "bookkeeping", "logging", "caching",
+                          "parallelism", "memory management"})
+"""Auxiliary roles folded into one row by default (the overview carries the input schema and
+the versions line the provenance)."""
+
+
+def _folds(attribute: Attribute) -> bool:
+    """Unchanged settings and housekeeping attributes share one row unless ``--all``."""
+    if attribute.category == "hyperparameter":
+        return attribute.has_default and attribute.changed is False
+    return attribute.category == "auxiliary" and attribute.role in FOLDED_ROLES
+
+
+TREE_ROLES = frozenset({"structure", "fitted members", "fitted sub-estimator", "template"})
+"""Roles of attributes holding the estimators the overview tree shows."""
+
+
+def _in_tree(attribute: Attribute) -> bool:
+    """Attributes whose estimators the overview draws as the tree (``steps``,
+    ``transformers_``, ``estimators_`` ...): left out of the tables unless ``--all``."""
+    return attribute.role in TREE_ROLES and attribute.kind in ("estimator", "estimators", "list")
+
+
+def _side_by_side_fits(specs: Sequence[_TableSpec], width: int) -> bool:
+    """Side by side from :data:`SIDE_BY_SIDE_MIN_WIDTH` on, when every column's floor fits."""
+    if width < SIDE_BY_SIDE_MIN_WIDTH:
+        return False
+    budget = width - sum(spec.overhead for spec in specs) - GAP * (len(specs) - 1)
+    return sum(sum(spec.floors()) for spec in specs) <= budget
+
+
+def _fit_tables(specs: Sequence[_TableSpec], width: int, gap: int) -> list[Table]:
+    """Tables whose columns together fit ``width`` (with ``gap`` columns between tables).
+
+    Columns keep their natural width when everything fits. Otherwise the widest columns give
+    way first (one weighted width limit shared by every column of every table) and their
+    values wrap inside the cell; names keep their full width.
+    """
+    naturals = [w for spec in specs for w in spec.natural_widths()]
+    floors = [w for spec in specs for w in spec.floors()]
+    kinds = [column for spec in specs for column in spec.columns]
+    budget = width - sum(spec.overhead for spec in specs) - gap * (len(specs) - 1)
+    fitted = _squeeze(naturals, floors, kinds, max(budget, len(naturals)))
+    tables: list[Table] = []
+    offset = 0
+    for spec in specs:
+        count = len(spec.columns)
+        tables.append(_build_table(spec, fitted[offset:offset + count]))
+        offset += count
+    return tables
+
+
+def _squeeze(widths: Sequence[int], floors: Sequence[int], kinds: Sequence[_ColumnKind],
+             budget: int) -> list[int]:
+    """Widths summing to at most ``budget``: lower a weighted limit, then shrink the floors."""
+    if sum(widths) <= budget:
+        return list(widths)
+    if sum(floors) > budget:
+        total = sum(floors)
+        return [max(1, floor * budget // total) for floor in floors]
+
+    def limited(limit: int) -> list[int]:
+        return [max(floor, min(width, int(kind.weight * limit)))
+                for width, floor, kind in zip(widths, floors, kinds, strict=True)]
+
+    low, high = 0, int(max(widths) / min(kind.weight for kind in kinds)) + 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(limited(middle)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    squeezed = limited(low)
+    spare = budget - sum(squeezed)
+    for index, (width, current) in enumerate(zip(widths, squeezed, strict=True)):
+        if spare and width > current:  # hand out what the integer limit left over
+            grow = min(spare, width - current)
+            squeezed[index] += grow
+            spare -= grow
+    return squeezed
+
+
+def _build_table(spec: _TableSpec, widths: Sequence[int]) -> Table:
+    columns = [
+        Column(kind.header, style=kind.style, no_wrap=kind.floor == 0, overflow="fold",
+               width=width)
+        for kind, width in zip(spec.columns, widths, strict=True)
+    ]
+    table = Table(*columns, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  padding=(0, 1, 0, 0), collapse_padding=True, header_style="bold dim")
+    for row in spec.rows:
+        table.add_row(*row)
+    return table
+
+
+def _table_width(table: Table) -> int:
+    """The width a table built by :func:`_build_table` takes (every column has a fixed width)."""
+    return sum(column.width or 0 for column in table.columns) + 2 * (len(table.columns) - 1)
+
+
+def category_table(node: Node, category: Category, options: RenderOptions) -> Table:
+    """One category's attributes of ``node`` as a table laid out for ``options.width``."""
+    return _fit_tables([_category_spec(node, category, options)], options.width, gap=0)[0]
+
+
+def _default_cell(attribute: Attribute) -> Text:
+    if attribute.role in RESOLVED_ROLES:
+        return Text("(fit)", style="italic cyan")
+    if not attribute.has_default or attribute.changed is None:
+        return Text("?", style="dim")
+    if not attribute.changed:
+        return Text("= default", style="dim")
+    return _file_text(attribute.default_summary or format_default(attribute.default),
+                      "bold yellow")
+
+
+def _cells(attribute: Attribute, category: Category, options: RenderOptions) -> list[Text]:
+    name = _file_text(attribute.name)
+    value = _file_text(readable_value(attribute))
+    if category == "hyperparameter":
+        if attribute.changed:
+            value.stylize("bold")
+        if attribute.role in RESOLVED_ROLES:
+            value.stylize("italic cyan")
+        cells = [name, value, _default_cell(attribute)]
+    elif category == "learned":
+        cells = [name, Text(attribute.role), value]
+    else:
+        cells = [name, value, Text(attribute.role)]
+    if attribute.name in HIGHLIGHTED:
+        cells[0].stylize("bold green")
+        value.stylize("bold green")
+    if options.explain:
+        cells.append(Text(attribute.reason))
+    return cells
+
+
+HIGHLIGHTED = frozenset({"best_score_", "oob_score_", "best_params_"})
+"""Performance facts shown in colour wherever they appear."""
+
+
+def groups_table(groups: Sequence[AttributeGroup], options: RenderOptions) -> Table:
+    """Aggregates of large member lists: attribute, count, member classes and statistics."""
+    table = Table(
+        Column("members", style="bold", no_wrap=True),
+        Column("count", justify="right", no_wrap=True),
+        Column("classes", overflow="fold"),
+        Column("stats", overflow="fold", ratio=1),
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold dim",
+    )
+    for group in groups:
+        table.add_row(
+            _file_text(group.attribute),
+            Text(str(group.count)),
+            _file_text(classes_text(group)),
+            Text(format_stats(group.stats)),
+        )
+    return table
 
 
 def _problem_findings(safety: Safety) -> tuple[Finding, ...]:
@@ -239,280 +581,20 @@ def _safety_banner(safety: Safety) -> Text:
 
 
 def _findings_table(findings: Sequence[Finding]) -> Table:
-    table = Table(
-        Column("global", overflow="fold", ratio=3),
-        Column("severity", no_wrap=True),
-        Column("path", overflow="fold", ratio=2),
-        Column("detail", overflow="fold", ratio=4),
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        show_edge=False,
-    )
+    """One finding per line: ``global  severity  at path — detail``, wrapping at spaces with a
+    hanging indent (dotted names are never split unless longer than the whole line)."""
+    grid = Table.grid(Column(no_wrap=True), Column(overflow="fold"), padding=0)
     for finding in findings:
         style = SEVERITY_STYLES.get(finding.severity, "")
-        table.add_row(
-            Text(finding.global_name, style=style),
-            Text(finding.severity + (" (called)" if finding.called else ""), style=style),
-            Text(finding.path or "(root)"),
-            Text(finding.detail),
-        )
-    return table
-
-
-# ----------------------------------------------------------------------------------------- tree
-
-
-def model_tree(root: Node) -> Tree:
-    """Root class, then every nested estimator with its label/path, and the member groups."""
-    tree = Tree(_tree_label(root, is_root=True), guide_style="dim")
-    _add_branches(tree, root)
-    return tree
-
-
-def _add_branches(branch: Tree, node: Node) -> None:
-    for child in node.children:
-        _add_branches(branch.add(_tree_label(child, is_root=False)), child)
-    for group in node.groups:
-        branch.add(Text(f"{group.attribute}: {classes_text(group)}", style="dim"))
-
-
-def _tree_label(node: Node, *, is_root: bool) -> Text:
-    label = Text()
-    if node.label and not is_root:
-        label.append(node.label, style="bold")
-        label.append("  ")
-    label.append(node.short_class, style="cyan")
-    where = "(root)" if is_root and not node.path else node.path
-    if where and where != node.label:
-        label.append(f"  {where}", style="dim")
-    return label
-
-
-# ---------------------------------------------------------------------------------------- nodes
-
-
-def _node_is_shown(node: Node, options: RenderOptions) -> bool:
-    """Nodes without any attribute (or, with ``only``, without one of that category) are left
-    out; the tree overview still shows them."""
-    if options.only is None:
-        return bool(node.attributes or node.groups)
-    if node.by_category(options.only):
-        return True
-    return options.only == "learned" and bool(node.groups)
-
-
-def node_renderables(node: Node, options: RenderOptions) -> Iterator[RenderableType]:
-    """Title line, the category tables (side by side or stacked) and the member groups."""
-    yield node_title(node)
-    categories: tuple[Category, ...] = CATEGORIES if options.only is None else (options.only,)
-    specs = [_category_spec(node, category, options) for category in categories]
-    # With --explain every table carries a long reason column: stacked, each gets the width.
-    if len(specs) > 1 and not options.explain and _side_by_side_fits(specs, options.width):
-        tables = _fit_tables(specs, options.width, gap=1)
-        grid = Table.grid(
-            *(Column(vertical="top", width=_table_width(table)) for table in tables),
-            padding=(0, 1),
-        )
-        grid.add_row(*tables)
-        yield grid
-    else:
-        for index, spec in enumerate(specs):
-            if index:
-                yield Text()
-            yield from _fit_tables([spec], options.width, gap=0)
-    if node.groups and options.only in (None, "learned"):
-        yield Text()
-        yield groups_table(node.groups, options)
-
-
-def node_title(node: Node) -> Text:
-    """``path (label)  ClassName`` plus flags for unfitted nodes and unknown classes."""
-    title = Text()
-    title.append(node.path or "(root)", style="bold")
-    if node.label and node.label != node.path:
-        title.append(f" ({node.label})", style="bold")
-    title.append("  ")
-    bundle = node.kind is NodeKind.BUNDLE
-    title.append(f"{node.short_class} of {len(node.children)} estimator(s) and "
-                 f"{len(node.attributes)} other entries" if bundle else node.short_class,
-                 style="bold cyan")
-    module = node.class_name.rpartition(".")[0]
-    if module and not bundle:
-        title.append(f"  {module}", style="dim")
-    if not node.known:
-        title.append("  unknown class", style="yellow")
-    if not node.fitted and not bundle:
-        title.append("  not fitted", style="yellow")
-    return title
-
-
-@dataclass(frozen=True)
-class _TableSpec:
-    """A category table before its column widths are known."""
-
-    title: str
-    columns: tuple[_ColumnKind, ...]
-    rows: tuple[tuple[Text, ...], ...]
-    show_all: bool
-
-    def natural_widths(self) -> list[int]:
-        """Each column's width without squeezing: its widest cell, at most its cap."""
-        widths = [cell_len(column.header) for column in self.columns]
-        for row in self.rows:
-            widths = [max(width, cell.cell_len) for width, cell in zip(widths, row, strict=True)]
-        caps = [column.cap_all if self.show_all else column.cap for column in self.columns]
-        widths = [min(width, cap) for width, cap in zip(widths, caps, strict=True)]
-        # a table is never narrower than its title, which would otherwise wrap
-        widths[-1] += max(0, cell_len(self.title) + 1 - sum(widths) - self.overhead)
-        return widths
-
-    @property
-    def overhead(self) -> int:
-        """Borders and padding: a rounded box with one space either side of every cell."""
-        return len(self.columns) + 1 + 2 * len(self.columns)
-
-
-def _category_spec(node: Node, category: Category, options: RenderOptions) -> _TableSpec:
-    columns = _COLUMNS[category] + ((_REASON,) if options.explain else ())
-    rows = [tuple(_cells(attribute, category, options)) for attribute in
-            node.by_category(category)]
-    if not rows:
-        rows = [(Text("none", style="dim italic"), *(Text() for _ in columns[1:]))]
-    return _TableSpec(TITLES[category], columns, tuple(rows), options.show_all)
-
-
-def _side_by_side_fits(specs: Sequence[_TableSpec], width: int) -> bool:
-    """Side by side from :data:`SIDE_BY_SIDE_MIN_WIDTH` on, unless even the column floors would
-    not fit (many columns, e.g. with ``--explain``): then stacked tables read better."""
-    if width < SIDE_BY_SIDE_MIN_WIDTH:
-        return False
-    budget = width - sum(spec.overhead for spec in specs) - (len(specs) - 1)
-    floors = sum(min(column.floor, natural) for spec in specs
-                 for column, natural in zip(spec.columns, spec.natural_widths(), strict=True))
-    return floors <= budget
-
-
-def _fit_tables(specs: Sequence[_TableSpec], width: int, gap: int) -> list[Table]:
-    """Tables whose columns together fit ``width`` (with ``gap`` columns between tables).
-
-    Columns keep their natural width when everything fits. Otherwise the widest columns give
-    way first (one weighted width limit shared by every column of every table), so short names
-    stay whole and long values are elided; no column goes below its floor unless even the
-    floors do not fit, in which case all columns shrink in proportion to their floors.
-    """
-    naturals = [w for spec in specs for w in spec.natural_widths()]
-    kinds = [column for spec in specs for column in spec.columns]
-    budget = width - sum(spec.overhead for spec in specs) - gap * (len(specs) - 1)
-    fitted = _squeeze(naturals, kinds, max(budget, len(naturals)))
-    tables: list[Table] = []
-    offset = 0
-    for spec in specs:
-        count = len(spec.columns)
-        tables.append(_build_table(spec, fitted[offset:offset + count]))
-        offset += count
-    return tables
-
-
-def _squeeze(widths: Sequence[int], kinds: Sequence[_ColumnKind], budget: int) -> list[int]:
-    """Widths summing to at most ``budget``: lower a weighted limit, then shrink the floors."""
-    if sum(widths) <= budget:
-        return list(widths)
-    floors = [min(kind.floor, width) for kind, width in zip(kinds, widths, strict=True)]
-    if sum(floors) > budget:
-        total = sum(floors)
-        return [max(1, floor * budget // total) for floor in floors]
-
-    def limited(limit: int) -> list[int]:
-        return [max(floor, min(width, int(kind.weight * limit)))
-                for width, floor, kind in zip(widths, floors, kinds, strict=True)]
-
-    # the largest limit that fits (water filling from the top)
-    low, high = 0, int(max(widths) / min(kind.weight for kind in kinds)) + 1
-    while low < high:
-        middle = (low + high + 1) // 2
-        if sum(limited(middle)) <= budget:
-            low = middle
-        else:
-            high = middle - 1
-    squeezed = limited(low)
-    spare = budget - sum(squeezed)
-    for index, (width, current) in enumerate(zip(widths, squeezed, strict=True)):
-        if spare and width > current:  # hand out what the integer limit left over
-            squeezed[index] += 1
-            spare -= 1
-    return squeezed
-
-
-def _build_table(spec: _TableSpec, widths: Sequence[int]) -> Table:
-    columns = [
-        Column(kind.header, style=kind.style, no_wrap=True, overflow="ellipsis", width=width)
-        for kind, width in zip(spec.columns, widths, strict=True)
-    ]
-    table = Table(
-        *columns,
-        title=Text(spec.title, style="bold", no_wrap=True, overflow="ellipsis"),
-        title_justify="left",
-        box=box.ROUNDED,
-        header_style="bold dim",
-    )
-    for row in spec.rows:
-        table.add_row(*row)
-    return table
-
-
-def _table_width(table: Table) -> int:
-    """The width a table built by :func:`_build_table` takes (every column has a fixed width)."""
-    return sum((column.width or 0) + 2 for column in table.columns) + len(table.columns) + 1
-
-
-def category_table(node: Node, category: Category, options: RenderOptions) -> Table:
-    """One category's attributes of ``node`` as a table laid out for ``options.width``."""
-    return _fit_tables([_category_spec(node, category, options)], options.width, gap=0)[0]
-
-
-def _cells(attribute: Attribute, category: Category, options: RenderOptions) -> list[Text]:
-    name = Text(attribute.name)
-    if category == "hyperparameter":
-        value = Text(attribute.summary, style="bold" if attribute.changed else "")
-        if attribute.role == SELECTED_DURING_FIT:
-            name.append(" (fit)", style="italic cyan")
-            value.stylize("italic cyan")
-        default = Text()
-        if attribute.changed and attribute.has_default:
-            default = Text(attribute.default_summary or format_default(attribute.default),
-                           style="bold yellow")
-        cells = [name, value, default]
-    elif category == "learned":
-        cells = [name, Text(attribute.summary)]
-    else:
-        cells = [name, Text(attribute.summary), Text(attribute.role)]
-    if options.explain:
-        cells.append(Text(attribute.reason))
-    return cells
-
-
-def groups_table(groups: Sequence[AttributeGroup], options: RenderOptions) -> Table:
-    """Aggregates of large member lists: attribute, count, member classes and statistics."""
-    name_cap, classes_cap = (_NAME.cap_all, _SUMMARY.cap_all) if options.show_all else (
-        _NAME.cap, _SUMMARY.cap)
-    table = Table(
-        Column("attribute", style="bold", no_wrap=True, overflow="ellipsis", max_width=name_cap),
-        Column("count", justify="right", no_wrap=True),
-        Column("classes", no_wrap=True, overflow="ellipsis", max_width=classes_cap),
-        Column("stats", overflow="fold", ratio=1),
-        title=Text("Members", style="bold"),
-        title_justify="left",
-        box=box.ROUNDED,
-        header_style="bold dim",
-    )
-    for group in groups:
-        table.add_row(
-            Text(group.attribute),
-            Text(str(group.count)),
-            Text(classes_text(group)),
-            Text(format_stats(group.stats)),
-        )
-    return table
+        line = _file_text(finding.global_name, f"bold {style}".strip())
+        line.append(f"  {finding.severity}" + (" (called)" if finding.called else ""),
+                    style=style)
+        line.append("  at ")
+        line.append_text(_file_text(finding.path or "(root)"))
+        line.append(" — ")
+        line.append_text(_file_text(finding.detail, "dim"))
+        grid.add_row(Text("• "), line)
+    return grid
 
 
 # -------------------------------------------------------------------------------- shared helpers

@@ -432,7 +432,7 @@ def test_cli_diff_missing_file(models: dict[str, Path], isolated: Path) -> None:
 def test_cli_check_expect_c(models: dict[str, Path], isolated: Path) -> None:
     ok = invoke("check", str(models["c05"]), "--expect", "C=0.5")
     assert ok.exit_code == 0, ok.output
-    assert "ok (1 rule passed)" in ok.stdout
+    assert "ok (safe; 1 rule ran and passed: expect C = 0.5)" in ok.stdout
     bad = invoke("check", str(models["c05"]), "--expect", "C=1.0")
     assert bad.exit_code == 1, bad.output
     (line,) = [ln for ln in bad.stdout.splitlines() if ln.startswith("FAIL")]

@@ -58,6 +58,9 @@ def test_calibrated_classifiers_are_nodes(tmp_path: Path, xy: tuple[Any, Any]) -
     report = inspect_file(_dump(model, tmp_path))
     fitted_svcs = [n for n in report.nodes() if n.short_class == "SVC" and n.fitted]
     assert len(fitted_svcs) == 3
+    members = [n for n in report.nodes() if n.short_class == "_CalibratedClassifier"]
+    assert all(m.attribute("estimator").category == "learned"  # type: ignore[union-attr]
+               for m in members)
 
 
 def test_knn_search_tree_and_resolved_metric(tmp_path: Path, xy: tuple[Any, Any]) -> None:
