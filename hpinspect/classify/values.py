@@ -478,12 +478,12 @@ def _columns(columns: Any) -> tuple[Any, int | None]:
         items = label_items(columns)
         return (items, int(columns.shape[0])) if items is not None else (None, None)
     if isinstance(columns, (list, tuple)):
-        plain = [c for c in columns[:ITEMS_CAP] if isinstance(c, (str, int))
-                 and not isinstance(c, bool)]
+        plain = [c[:MAX_STR] if isinstance(c, str) else c for c in columns[:ITEMS_CAP]
+                 if isinstance(c, (str, int)) and not isinstance(c, bool)]
         return (plain, len(columns)) if len(plain) == min(len(columns), ITEMS_CAP) else \
             (None, None)
     if isinstance(columns, (str, int)) and not isinstance(columns, bool):
-        return [columns], 1
+        return [columns[:MAX_STR] if isinstance(columns, str) else columns], 1
     if isinstance(columns, Stub):
         return columns.dotted.rsplit(".", 1)[-1], None
     return None, None

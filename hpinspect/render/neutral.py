@@ -30,6 +30,7 @@ from hpinspect.report import Attribute, FileInfo, Finding, Group, Node, Report, 
 
 __all__ = [
     "DISPLAY_CAP",
+    "SHOWN_CAP",
     "cap_strings",
     "capped",
     "json_dumps",
@@ -53,6 +54,12 @@ _UNSAFE = re.compile(
 
 # json.dumps escapes C0 itself; a raw one in its output is structural whitespace (indentation).
 _JSON_UNSAFE = re.compile(_UNSAFE.pattern.replace("\x00-\x1f", "", 1))
+
+
+SHOWN_CAP = 10 * DISPLAY_CAP + 64
+"""Longest text :func:`terminal` returns with the default cap (an escape is at most 10
+characters, plus the true-length tail): ``terminal(terminal(x), SHOWN_CAP) == terminal(x)``, so
+a renderer may pass a neutralised report's strings through :func:`terminal` once more."""
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -31,7 +31,7 @@ from rich.text import Text
 
 from hpinspect.render import RenderOptions
 from hpinspect.render.console import string_console
-from hpinspect.render.neutral import neutral_report, terminal
+from hpinspect.render.neutral import SHOWN_CAP, neutral_report, terminal
 from hpinspect.render.overview import (
     RESOLVED_ROLES,
     OverviewLine,
@@ -173,8 +173,10 @@ _TONE_STYLES: Mapping[Tone, str] = {
 
 def _file_text(text: str, style: str = "") -> Text:
     """Text taken from the file: neutralised (:func:`~hpinspect.render.neutral.terminal`) and
-    never parsed as markup (the one place such text enters)."""
-    return Text(terminal(text), style=style)
+    never parsed as markup (the one place such text enters). Strings of the neutralised report
+    are not capped twice (:data:`~hpinspect.render.neutral.SHOWN_CAP`); values the report keeps
+    beyond them (items, routing) are bounded by the classifier."""
+    return Text(terminal(text, SHOWN_CAP), style=style)
 
 
 def overview_text(line: OverviewLine) -> Table | Text:
