@@ -28,7 +28,8 @@ from hpinspect.diff import DiffResult, DiffRow
 from hpinspect.render import RenderOptions
 from hpinspect.render.html_assets import CSP, SCRIPT, STYLE
 from hpinspect.render.neutral import terminal
-from hpinspect.render.table import classes_text, format_stats, human_size
+from hpinspect.render.table import classes_text
+from hpinspect.render.text import format_stats, human_size
 from hpinspect.report import (
     CATEGORIES,
     Attribute,
