@@ -384,9 +384,12 @@ def test_pipeline_screen_tells_configuration_and_size(tmp_path: Path, data: Any)
     joblib.dump(make_pipeline(StandardScaler(), xgb.XGBClassifier(
         n_estimators=5, max_depth=2)).fit(x, y), path)
     text = TableRenderer().render([inspect_file(path)], RenderOptions(width=120, color=False))
-    node = text[text.index("steps[1] (xgbclassifier)"):]
+    overview = text[:text.index("safety")]
+    assert "XGBClassifier(max_depth=2, n_estimators=5)" in overview  # the changed settings
+    assert "5 × tree" in overview  # the size, on the first screen
+    node = text[text.index("steps[1]  xgbclassifier: XGBClassifier"):]
     assert len(node.splitlines()) < 50  # one screen
-    for needle in ("max_depth", "learning_rate", "5 × tree", "rounds 5", "version"):
+    for needle in ("max_depth", "learning_rate", "5 trees", "version"):
         assert needle in node, needle
 
 
