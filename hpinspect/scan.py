@@ -260,7 +260,7 @@ def _download(url: str, limits: Limits, into: str) -> str:
     """Copy a remote file to ``into`` (within the byte budget); returns the local path."""
     import fsspec
 
-    cap = limits.max_bytes or 2 << 30
+    cap = limits.budget_for(0)
     local = os.path.join(into, "remote-file")
     done = 0
     try:

@@ -60,7 +60,7 @@ def read(path: str, limits: Limits | None = None, progress: Progress | None = No
     limits = limits or Limits()
     handle, size = open_file(spath)
     with handle:
-        budget = limits.max_bytes or max(4 * size, 2 << 30)
+        budget = limits.budget_for(size)
         if size > budget:
             raise LimitExceededError(f"file of {size:,} bytes exceeds the byte budget "
                                      f"({budget:,})", spath)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MIN_BUDGET = 2 << 30
+"""The smallest default byte budget (2 GiB), whatever the file size."""
+
 
 @dataclass
 class Limits:
@@ -21,3 +24,7 @@ class Limits:
     """Arrays up to this size are kept as numpy arrays; larger ones become ArrayStubs."""
     keep_total_bytes: int = 32 << 20
     """Total size of kept arrays; beyond it every further array is summarised only."""
+
+    def budget_for(self, size: int) -> int:
+        """The per-file byte budget: ``max_bytes``, else max(4 x ``size``, 2 GiB)."""
+        return self.max_bytes or max(4 * size, MIN_BUDGET)

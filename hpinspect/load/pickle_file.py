@@ -78,7 +78,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     with handle:
         if size == 0:
             raise UnsupportedFormatError("empty file, not a pickle or joblib file", spath)
-        max_bytes = limits.max_bytes or max(4 * size, 2 << 30)
+        max_bytes = limits.budget_for(size)
         hasher = Sha256(spath)
         hasher.start()
         buffered = io.BufferedReader(ProgressRaw(handle, size, progress), RAW_BUFFER)

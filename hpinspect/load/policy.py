@@ -53,8 +53,8 @@ DANGEROUS_NAMES: frozenset[str] = frozenset({
     "numpy.lib._npyio_impl.DataSource", "numpy.genfromtxt", "numpy.lib.npyio.load",
     "numpy.lib._npyio_impl.load", "numpy.lib.format.open_memmap", "numpy.core.memmap.memmap",
     "numpy._core.memmap.memmap", "torch.load", "torch.save", "codecs.open",
-    # joblib < 0.10 array wrappers: their read() runs np.load(<file named by the state>,
-    # allow_pickle=True), i.e. another pickle, from a path the file chooses.
+    # joblib < 0.10 array wrappers: their read() opens a sidecar file named by the state and
+    # unpickles it (object arrays allowed), i.e. another pickle from a path the file chooses.
     "joblib.numpy_pickle_compat.NDArrayWrapper", "joblib.numpy_pickle_compat.ZNDArrayWrapper",
     "sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper",
     "sklearn.externals.joblib.numpy_pickle_compat.ZNDArrayWrapper",

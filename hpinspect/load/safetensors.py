@@ -162,14 +162,14 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     limits = limits or Limits()
     handle, size = open_file(spath)
     handle.close()
-    budget = [limits.max_bytes or max(4 * size, 2 << 30)]
+    budget = [limits.budget_for(size)]
     hasher = Sha256(spath)
     hasher.start()
     root: collections.OrderedDict[str, Any] = collections.OrderedDict()
     files = _shards(spath) if spath.endswith(".index.json") else [spath]
     if len(files) > 1 or files[0] != spath:
-        budget = [limits.max_bytes or max(4 * sum(os.path.getsize(f) for f in files
-                                                  if os.path.isfile(f)), 2 << 30)]
+        budget = [limits.budget_for(sum(os.path.getsize(f) for f in files
+                                                   if os.path.isfile(f)))]
     metadata: dict[str, str] = {}
     for file in files:
         metadata.update(read_one(file, budget, root))

@@ -514,7 +514,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     handle.close()
     hasher = Sha256(spath)
     hasher.start()
-    with SafeZip(spath, limits.max_bytes or max(4 * size, 2 << 30)) as archive:
+    with SafeZip(spath, limits.budget_for(size)) as archive:
         if SCHEMA not in archive.members:
             raise CorruptFileError("skops file without schema.json", spath)
         if archive.members[SCHEMA].size > MAX_SCHEMA_BYTES:

@@ -3,9 +3,9 @@
 The layout is five concatenated pickles — the magic number ``0x1950a86a20f9469cfc6c``, the
 protocol version 1001, a sys-info dict, the object (storages as persistent ids), the sorted
 storage keys — followed by each storage as an 8-byte little-endian element count and its raw
-bytes. ``torch.load(weights_only=False)`` unpickles all five, so hpinspect reads all five with
-one findings session: a payload in any of them makes the file unsafe. A second pass re-reads
-the object pickle once the storage offsets are known, to stream the tensor statistics.
+bytes. A real torch load without ``weights_only`` unpickles all five, so hpinspect reads all
+five with one findings session: a payload in any of them makes the file unsafe. A second pass
+re-reads the object pickle once the storage offsets are known, to stream the tensor statistics.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     spath = os.fspath(path)
     limits = limits or Limits()
     handle, size = open_file(spath)
-    budget = limits.max_bytes or max(4 * size, 2 << 30)
+    budget = limits.budget_for(size)
     hasher = Sha256(spath)
     hasher.start()
     session = Session(limits, spath, budget)

@@ -142,7 +142,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     spath = os.fspath(path)
     limits = limits or Limits()
     handle, size = open_file(spath)
-    budget = limits.max_bytes or max(4 * size, 2 << 30)
+    budget = limits.budget_for(size)
     hasher = Sha256(spath)
     hasher.start()
     with handle, SafeZip(spath, budget) as archive:

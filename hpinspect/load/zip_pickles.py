@@ -68,7 +68,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     limits = limits or Limits()
     handle, size = open_file(spath)
     handle.close()
-    budget = limits.max_bytes or max(4 * size, 2 << 30)
+    budget = limits.budget_for(size)
     hasher = Sha256(spath)
     hasher.start()
     root: dict[str, Any] = {}
