@@ -28,6 +28,7 @@ from hpinspect.diff import DiffResult, DiffRow
 from hpinspect.render import RenderOptions
 from hpinspect.render.html_assets import CSP, SCRIPT, STYLE
 from hpinspect.render.neutral import terminal
+from hpinspect.render.overview import column_routing
 from hpinspect.render.table import classes_text
 from hpinspect.render.text import format_stats, human_size
 from hpinspect.report import (
@@ -508,18 +509,9 @@ def _diff_tag(marks: Mapping[str, str]) -> str:
 
 
 def _branch_columns(node: Node) -> Mapping[str, str]:
-    """ColumnTransformer routing: branch label -> escaped column list."""
-    routing = node.attribute("_transformer_to_input_indices")
-    if routing is None or not isinstance(routing.value, dict):
-        return {}
-    names = _value_list(node.attribute("feature_names_in_")) or []
-    out = {}
-    for label, indices in routing.value.items():
-        if not isinstance(indices, list):
-            continue
-        cols = [str(names[i]) if isinstance(i, int) and i < len(names) else str(i) for i in indices]
-        out[str(label)] = esc(", ".join(cols) or "none")
-    return out
+    """ColumnTransformer routing (the report's ``routing`` key, as the overview reads it):
+    branch label -> escaped column list."""
+    return {label: esc(columns) for label, columns in column_routing(node).items()}
 
 
 def _children(node: Node, ctx: _Ctx) -> str:

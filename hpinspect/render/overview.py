@@ -190,7 +190,7 @@ def _tree_lines(node: Node, depth: int, guide: str, child_guide: str, show_all: 
     if template and not show_all:
         return  # a template's own nested templates say nothing more
     children, members = split_members(node, show_all)
-    sub_routing = _column_routing(node)
+    sub_routing = column_routing(node)
     total = len(children) + len(members) + len(node.groups)
     children = _merge_twin_templates(children, node.fitted, show_all)
     total = len(children) + len(members) + len(node.groups)
@@ -319,7 +319,7 @@ def _base_name(name: str) -> str:
     return name.strip("_")
 
 
-def _column_routing(node: Node) -> dict[str, str]:
+def column_routing(node: Node) -> dict[str, str]:
     """ColumnTransformer step name -> the columns it reads (from ``transformers_``)."""
     attr = node.attribute("transformers_") or node.attribute("transformers")
     if attr is None or not attr.routing:
