@@ -20,6 +20,7 @@ from hpinspect.report import (
     CATEGORIES,
     Attribute,
     Category,
+    Comparison,
     DiffStatus,
     Node,
     Report,
@@ -60,6 +61,10 @@ class DiffRow:
     """The JSON-safe value in the first file (``None`` when only a summary makes sense)."""
     b_value: Any = None
     """The JSON-safe value in the second file."""
+    max_abs_diff: float | None = None
+    """Largest absolute difference between the numbers of a changed learned value."""
+    max_rel_diff: float | None = None
+    """Largest relative difference (``|a - b| / max(|a|, |b|)``) of a changed learned value."""
 
     @property
     def location(self) -> str:
@@ -96,6 +101,16 @@ class DiffResult:
         """The rows that are not ``equal``."""
         return tuple(row for row in self.rows if row.status != DiffStatus.EQUAL)
 
+    @property
+    def largest_change(self) -> DiffRow | None:
+        """The changed learned value whose numbers moved most (largest absolute difference),
+        when at least two learned values changed numerically (one needs no pointing out)."""
+        numeric = [row for row in self.rows
+                   if row.status == DiffStatus.CHANGED and row.max_abs_diff is not None]
+        if len(numeric) < 2:
+            return None
+        return max(numeric, key=lambda row: row.max_abs_diff or 0.0)
+
 
 # --------------------------------------------------------------------------- JSON-safe values
 
@@ -126,21 +141,17 @@ def json_equal(a: Any, b: Any, depth: int = 0) -> bool:
 # --------------------------------------------------------------------------- attribute rows
 
 
-def _compare_value(a: Attribute, b: Attribute) -> tuple[bool, str]:
-    """(equal?, detail) for hyperparameters and auxiliary attributes."""
+def _compare_value(a: Attribute, b: Attribute) -> Comparison:
+    """How hyperparameters and auxiliary attributes compare: by value, else by summary."""
     if a.value is None and b.value is None:
         if a.kind != b.kind:
-            return False, f"kind {a.kind} → {b.kind}"
-        if a.summary == b.summary:
-            return True, ""
-        return False, ""
-    if json_equal(a.value, b.value):
-        return True, ""
-    return False, ""
+            return Comparison(False, detail=f"kind {a.kind} → {b.kind}")
+        return Comparison(a.summary == b.summary)
+    return Comparison(json_equal(a.value, b.value))
 
 
-def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
-    """(equal?, detail) for learned attributes: layout, then loaded values, then statistics."""
+def _compare_learned(a: Attribute, b: Attribute) -> Comparison:
+    """How learned attributes compare: layout, then loaded values, then statistics."""
     if a.stats is not None and b.stats is not None:
         changes: list[str] = []
         if not json_equal(a.stats.get("shape"), b.stats.get("shape")):
@@ -150,40 +161,41 @@ def _compare_learned(a: Attribute, b: Attribute) -> tuple[bool, str]:
         if a.stats.get("dtype") != b.stats.get("dtype"):
             changes.append(f"dtype {a.stats.get('dtype')} → {b.stats.get('dtype')}")
         if changes:
-            return False, ", ".join(changes)
+            return Comparison(False, detail=", ".join(changes))
     elif (a.stats is None) != (b.stats is None):
-        return False, f"kind {a.kind} → {b.kind}" if a.kind != b.kind else "values differ"
+        return Comparison(False, detail=f"kind {a.kind} → {b.kind}" if a.kind != b.kind
+                          else "values differ")
 
     if a.handle is not None and b.handle is not None:
         loaded = a.handle.compare(b.handle)
-        if not loaded.equal:
-            return False, loaded.detail
-        if not loaded.undetermined:
-            return True, ""
+        if not loaded.equal or not loaded.undetermined:
+            return loaded
         # Part of the value was kept as statistics only: fall through to what the report has.
 
     if a.stats is not None and b.stats is not None:
         if json_equal(a.stats, b.stats):
-            return True, ""
+            return Comparison(True)
         differing = sorted(k for k in a.stats.keys() | b.stats.keys()
                            if not json_equal(a.stats.get(k), b.stats.get(k)))
-        return False, f"statistics differ ({', '.join(differing)})"
+        return Comparison(False, detail=f"statistics differ ({', '.join(differing)})")
     return _compare_value(a, b)
 
 
 def _attribute_row(node_path: str, a: Attribute, b: Attribute, prefix: str = "") -> DiffRow:
     category = RowCategory(b.category)
     if Category.LEARNED in (a.category, b.category):
-        equal, detail = _compare_learned(a, b)
+        outcome = _compare_learned(a, b)
         category = RowCategory.LEARNED
     else:
-        equal, detail = _compare_value(a, b)
+        outcome = _compare_value(a, b)
+    detail = outcome.detail
     if a.category != b.category:
         move = f"category {a.category} → {b.category}"
         detail = f"{move}; {detail}" if detail else move
-    status = DiffStatus.EQUAL if equal else DiffStatus.CHANGED
+    status = DiffStatus.EQUAL if outcome.equal else DiffStatus.CHANGED
     return DiffRow(node_path, a.name, category, a.summary, b.summary, status, detail,
-                   _param(prefix, a.name), a_value=a.value, b_value=b.value)
+                   _param(prefix, a.name), a_value=a.value, b_value=b.value,
+                   max_abs_diff=outcome.max_abs_diff, max_rel_diff=outcome.max_rel_diff)
 
 
 def _param(prefix: str, name: str) -> str:

@@ -281,6 +281,10 @@ class Comparison:
     """Part of a value was kept as statistics only: "equal" means as far as can be told."""
     detail: str = ""
     """What differs (``values differ: max abs diff 1, max rel diff 0.25`` …), or ``""``."""
+    max_abs_diff: float | None = None
+    """The largest absolute difference between numbers of the two values, when numbers differ."""
+    max_rel_diff: float | None = None
+    """The largest relative difference (``|a - b| / max(|a|, |b|)``), when numbers differ."""
 
 
 class ValueHandle(Protocol):

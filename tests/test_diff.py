@@ -226,12 +226,13 @@ def _sample_result() -> DiffResult:
 def test_render_json_is_strict_and_complete() -> None:
     text = render_diff(_sample_result(), DiffFormat.json)
     doc = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
-    assert list(doc) == ["schema_version", "a", "b", "ignored", "has_differences", "rows"]
+    assert list(doc) == ["schema_version", "a", "b", "ignored", "has_differences",
+                         "largest_change", "rows"]
     assert doc["has_differences"] is True
     assert doc["rows"][0] == {"path": "", "name": "C", "category": "hyperparameter",
                               "status": "changed", "a": "1.0", "b": "0.5", "a_value": 1.0,
                               "b_value": 0.5, "detail": "",
-                              "param": ""}
+                              "param": "", "max_abs_diff": None, "max_rel_diff": None}
 
 
 def test_render_markdown_escapes_pipes() -> None:
@@ -304,3 +305,55 @@ def test_real_identical_files(model_files: dict[str, Path]) -> None:
 
     result = diff_reports(inspect_file(model_files["c1"]), inspect_file(model_files["c1_again"]))
     assert not result.has_differences
+
+
+def test_largest_weight_change_matches_torch(tmp_path: Path) -> None:
+    """Fine-tuned checkpoint vs base: the diff points at the tensor whose numbers moved most,
+    with the same max abs diff torch computes, in every format."""
+    import torch
+    from helpers import run_cli
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(),
+                                torch.nn.Linear(16, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.save(model.state_dict(), tmp_path / "base.pt")
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in range(5):  # a few optimiser steps: every tensor moves, by different amounts
+        optimiser.zero_grad()
+        model(torch.randn(32, 8)).pow(2).sum().backward()
+        optimiser.step()
+    torch.save(model.state_dict(), tmp_path / "tuned.pt")
+    moved = {k: float((model.state_dict()[k] - before[k]).abs().max()) for k in before}
+    expected = max(moved, key=lambda k: moved[k])
+
+    done = run_cli("diff", str(tmp_path / "base.pt"), str(tmp_path / "tuned.pt"),
+                   "--format", "json")
+    doc = json.loads(done.stdout)
+    assert doc["largest_change"] == expected, (moved, doc["largest_change"])
+    rows = {row["param"]: row for row in doc["rows"]}
+    for name, value in moved.items():
+        assert rows[name]["max_abs_diff"] == pytest.approx(value, rel=1e-6), name
+    table = run_cli("diff", str(tmp_path / "base.pt"), str(tmp_path / "tuned.pt"))
+    assert f"Largest change: {expected} (max abs diff" in table.stdout
+    markdown = run_cli("diff", str(tmp_path / "base.pt"), str(tmp_path / "tuned.pt"),
+                       "--format", "markdown")
+    assert f"Largest change: {expected} (max abs diff" in markdown.stdout
+
+
+def test_largest_change_needs_two_numeric_changes(model_files: dict[str, Path]) -> None:
+    """One changed hyperparameter and its learned values: coef_ and intercept_ both move, so
+    the larger is named; identical files name nothing."""
+    from hpinspect import inspect_file
+
+    result = diff_reports(inspect_file(model_files["c1"]), inspect_file(model_files["c05"]))
+    numeric = [r for r in result.rows if r.max_abs_diff is not None]
+    assert {r.location for r in numeric} >= {"coef_"}
+    largest = result.largest_change
+    if len(numeric) >= 2:
+        assert largest is not None
+        assert largest.max_abs_diff == max(r.max_abs_diff or 0.0 for r in numeric)
+    else:
+        assert largest is None
+    same = diff_reports(inspect_file(model_files["c1"]), inspect_file(model_files["c1_again"]))
+    assert same.largest_change is None

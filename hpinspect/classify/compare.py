@@ -59,7 +59,10 @@ def compare_loaded(a: Any, b: Any) -> Comparison:
         cmp.undetermined = True
     if cmp.equal:
         return Comparison(True, cmp.undetermined, "")
-    return Comparison(False, cmp.undetermined, _tree_change(a, b) or cmp.detail())
+    numeric = cmp.numeric_diff
+    return Comparison(False, cmp.undetermined, _tree_change(a, b) or cmp.detail(),
+                      max_abs_diff=cmp.max_abs if numeric else None,
+                      max_rel_diff=cmp.max_rel if numeric else None)
 
 
 def _tree_stats(value: Any) -> dict[str, int] | None:

@@ -18,6 +18,7 @@ from hpinspect.diff import DiffResult, DiffRow
 from hpinspect.render import RenderOptions, get_diff_renderer
 from hpinspect.render.console import string_console
 from hpinspect.render.neutral import json_text, md_cell, terminal
+from hpinspect.render.text import format_number
 from hpinspect.report import DiffFormat
 
 __all__ = [
@@ -40,6 +41,15 @@ def _text(text: str, style: str = "") -> Text:
     return Text(terminal(text), style=style)
 
 
+def _largest_change(result: DiffResult) -> str:
+    """``Largest change: 2.weight (max abs diff 0.5, max rel diff 1.931)``, or ``""``."""
+    row = result.largest_change
+    if row is None:
+        return ""
+    return (f"Largest change: {row.location} (max abs diff {format_number(row.max_abs_diff)}, "
+            f"max rel diff {format_number(row.max_rel_diff)})")
+
+
 def _no_differences(result: DiffResult) -> str:
     ignored = f" (ignoring {', '.join(result.ignored)})" if result.ignored else ""
     return f"No differences between {result.a_path} and {result.b_path}{ignored}."
@@ -59,6 +69,8 @@ class DiffTableRenderer:
             title += f", ignoring {', '.join(result.ignored)}"
         console.print(_text(title, style="bold"), soft_wrap=True)  # not wrapped to the table
         console.print(_table(result))
+        if largest := _largest_change(result):
+            console.print(_text(largest), soft_wrap=True)
         if not result.has_differences:
             console.print(_text(_no_differences(result)))
         return console.text()
@@ -92,6 +104,8 @@ def _row_json(row: DiffRow) -> dict[str, Any]:
         "a_value": _typed(row.a_value),
         "b_value": _typed(row.b_value),
         "detail": row.detail,
+        "max_abs_diff": _typed(row.max_abs_diff),
+        "max_rel_diff": _typed(row.max_rel_diff),
     }
 
 
@@ -107,7 +121,10 @@ def _typed(value: Any) -> Any:
 
 
 class DiffJsonRenderer:
-    """``{"schema_version", "a", "b", "ignored", "has_differences", "rows": [...]}``."""
+    """``{"schema_version", "a", "b", "ignored", "has_differences", "largest_change",
+    "rows": [...]}``; ``largest_change`` is the location of the learned value whose numbers
+    moved most (``null`` unless two or more moved); rows carry ``max_abs_diff`` and
+    ``max_rel_diff`` (``null`` unless numbers differ)."""
 
     def render(self, result: DiffResult, options: RenderOptions) -> str:
         """The document, indented, ending with a newline."""
@@ -117,6 +134,7 @@ class DiffJsonRenderer:
             "b": result.b_path,
             "ignored": list(result.ignored),
             "has_differences": result.has_differences,
+            "largest_change": largest.location if (largest := result.largest_change) else None,
             "rows": [_row_json(row) for row in result.rows],
         }
         return json_text(json.dumps(document, indent=2, ensure_ascii=False,
@@ -144,6 +162,8 @@ class DiffMarkdownRenderer:
             cells = [row.location, row.category, row.a, row.b, row.detail]
             lines.append(f"| {_STATUS_MARK[row.status]} | " + " | ".join(md_cell(c) for c in cells)
                          + " |")
+        if largest := _largest_change(result):
+            lines += ["", md_cell(largest)]
         if not result.has_differences:
             lines += ["", md_cell(_no_differences(result))]
         return "\n".join(lines) + "\n"
