@@ -339,6 +339,9 @@ def test_largest_weight_change_matches_torch(tmp_path: Path) -> None:
     markdown = run_cli("diff", str(tmp_path / "base.pt"), str(tmp_path / "tuned.pt"),
                        "--format", "markdown")
     assert f"Largest change: {expected} (max abs diff" in markdown.stdout
+    page = run_cli("diff", str(tmp_path / "base.pt"), str(tmp_path / "tuned.pt"),
+                   "--format", "html")
+    assert f"<p>Largest change: {expected} (max abs diff" in page.stdout
 
 
 def test_largest_change_needs_two_numeric_changes(model_files: dict[str, Path]) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "DiffJsonRenderer",
     "DiffMarkdownRenderer",
     "DiffTableRenderer",
+    "largest_change_text",
     "render_diff",
 ]
 
@@ -41,7 +42,7 @@ def _text(text: str, style: str = "") -> Text:
     return Text(terminal(text), style=style)
 
 
-def _largest_change(result: DiffResult) -> str:
+def largest_change_text(result: DiffResult) -> str:
     """``Largest change: 2.weight (max abs diff 0.5, max rel diff 1.931)``, or ``""``."""
     row = result.largest_change
     if row is None:
@@ -69,7 +70,7 @@ class DiffTableRenderer:
             title += f", ignoring {', '.join(result.ignored)}"
         console.print(_text(title, style="bold"), soft_wrap=True)  # not wrapped to the table
         console.print(_table(result))
-        if largest := _largest_change(result):
+        if largest := largest_change_text(result):
             console.print(_text(largest), soft_wrap=True)
         if not result.has_differences:
             console.print(_text(_no_differences(result)))
@@ -162,7 +163,7 @@ class DiffMarkdownRenderer:
             cells = [row.location, row.category, row.a, row.b, row.detail]
             lines.append(f"| {_STATUS_MARK[row.status]} | " + " | ".join(md_cell(c) for c in cells)
                          + " |")
-        if largest := _largest_change(result):
+        if largest := largest_change_text(result):
             lines += ["", md_cell(largest)]
         if not result.has_differences:
             lines += ["", md_cell(_no_differences(result))]

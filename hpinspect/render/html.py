@@ -26,6 +26,7 @@ from typing import Any
 
 from hpinspect.diff import DiffResult, DiffRow
 from hpinspect.render import RenderOptions
+from hpinspect.render.diff_render import largest_change_text
 from hpinspect.render.html_assets import CSP, SCRIPT, STYLE
 from hpinspect.render.neutral import terminal
 from hpinspect.render.overview import column_routing
@@ -696,6 +697,12 @@ def _no_differences(result: DiffResult) -> str:
             f"{esc(result.b_path)}{ignored}.</strong></p>")
 
 
+def _largest(result: DiffResult) -> str:
+    """The diff's ``Largest change: …`` sentence as a paragraph, or ``""``."""
+    text = largest_change_text(result)
+    return f"<p>{esc(text)}</p>" if text else ""
+
+
 def render_diff_html(result: DiffResult, a: Report | None = None,
                      b: Report | None = None) -> str:
     """The comparison table, then A and B side by side (banner, overview, diagram) with the
@@ -709,7 +716,7 @@ def render_diff_html(result: DiffResult, a: Report | None = None,
     body = (f"<h1>hpinspect diff</h1><p>A: <code>{esc(result.a_path)}</code> · B: "
             f"<code>{esc(result.b_path)}</code> — the files {verdict}.{ignored}</p>"
             f"<section id=\"d\" aria-label=\"Differences\"><h2>Differences</h2>{_toolbar('d')}"
-            f"{table}{_no_differences(result)}</section>")
+            f"{table}{_largest(result)}{_no_differences(result)}</section>")
     if a is not None and b is not None:
         body += (f"<div class=\"diffgrid\">{report_section(a, 'ra', marks, heading='h2')}"
                  f"{report_section(b, 'rb', marks, heading='h2')}</div>")
