@@ -15,10 +15,18 @@ import contextlib
 import io
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from hpinspect.errors import CorruptFileError, HpinspectError, LimitExceededError
-from hpinspect.load.common import LoadResult, Progress, Sha256, open_file, verdict_of
+from hpinspect.load.common import (
+    LoadResult,
+    Progress,
+    Provenance,
+    Sha256,
+    open_file,
+    verdict_of,
+)
 from hpinspect.load.limits import Limits
 from hpinspect.load.pickle_file import _findings, locate
 from hpinspect.load.tensors import StorageRef, TensorFactory, storage_ref, torch_findings, unpickle
@@ -103,6 +111,23 @@ def _record(archive: SafeZip, name: str) -> str | None:
     return archive.read(name).decode("utf-8", "replace").strip()
 
 
+ARCHIVE_RECORDS = {"version": "torch.archive_version",
+                   ".format_version": "torch.format_version",
+                   ".storage_alignment": "torch.storage_alignment"}
+"""Small records torch.save writes beside ``data.pkl`` -> the provenance fact they become."""
+
+
+def _archive_records(archive: SafeZip, prefix: str) -> tuple[tuple[str, str, Any], ...]:
+    """The archive's serialisation records (format version, storage alignment) as facts."""
+    facts = []
+    for record, name in ARCHIVE_RECORDS.items():
+        text = _record(archive, f"{prefix}{record}")
+        if text:
+            facts.append((name, "provenance", int(text) if text.isdecimal() and len(text) < 8
+                          else text[:64]))
+    return tuple(facts)
+
+
 def persistent_loader(archive: SafeZip, source: Any) -> Any:
     """The persistent_load hook: a storage persistent id -> its :class:`StorageRef`."""
     def load(pid: Any) -> StorageRef:
@@ -156,6 +181,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         byteorder = _record(archive, f"{prefix}byteorder") or "little"
         if byteorder not in ("little", "big"):
             raise CorruptFileError(f"unknown byteorder record {byteorder[:16]!r}", spath)
+        records = _archive_records(archive, prefix)
         source = ZipStorages(archive, prefix, handle)
         factory = TensorFactory(source, byteorder, spath)
         loader = persistent_loader(archive, source)
@@ -168,7 +194,8 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     if progress is not None:
         progress(size, size)
     fmt = FileFormat.TORCHSCRIPT if code is not None else FileFormat.TORCH
-    return result(spath, size, hasher.digest(), fmt, root, session, tuple(extra))
+    loaded = result(spath, size, hasher.digest(), fmt, root, session, tuple(extra))
+    return replace(loaded, provenance=Provenance(facts=records))
 
 
 def _guarded(run: Any, session: Session, spath: str) -> Any:

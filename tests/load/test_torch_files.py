@@ -212,3 +212,24 @@ def test_generic_zip_inspects_every_pickle(tmp_path: Path) -> None:
     result = read_model(path)
     assert result.file.format == "zip" and result.safety.verdict == "safe"
     assert result.root == {"a/config.pkl": {"lr": 0.1, "layers": [8, 4]}, "b/blob": [1, 2, 3]}
+
+
+def test_archive_records_are_provenance(tmp_path: Path) -> None:
+    """``version``, ``.format_version`` and ``.storage_alignment`` (what torch.save wrote, read
+    back here with zipfile) become auxiliary provenance attributes of the root."""
+    path = tmp_path / "sd.pt"
+    torch.save(trained().state_dict(), path)
+    with zipfile.ZipFile(path) as archive:
+        records = {name.split("/", 1)[1]: archive.read(name).decode().strip()
+                   for name in archive.namelist()
+                   if name.split("/", 1)[1] in ("version", ".format_version",
+                                                 ".storage_alignment")}
+    assert "version" in records
+    done = run_cli(str(path), "--format", "json")
+    attributes = {a["name"]: a for a in json.loads(done.stdout)["model"]["attributes"]}
+    names = {"version": "torch.archive_version", ".format_version": "torch.format_version",
+             ".storage_alignment": "torch.storage_alignment"}
+    for record, text in records.items():
+        shown = attributes[names[record]]
+        assert str(shown["value"]) == text
+        assert (shown["category"], shown["role"]) == ("auxiliary", "provenance")
