@@ -544,6 +544,11 @@ def scan_command(
     width: WidthOpt = None,
     config: ConfigOpt = None,
     max_bytes: MaxBytes = None,
+    max_worker_bytes: Annotated[int | None, typer.Option(
+        "--max-worker-bytes", min=1, help="Memory a worker process may take on while it "
+        "reads one file (its RLIMIT_DATA beyond what it holds and the reader's 1 GiB stack); "
+        "a file over it is that file's 'limit: memory' error [default: 2 × the file's byte "
+        "budget].", show_default=False)] = None,
 ) -> None:
     """Scan folders of model files in parallel: every file is sniffed by content, each model
     is inspected, and a summary (file, format, model, fitted, verdict, findings) is printed.
@@ -554,10 +559,12 @@ def scan_command(
     from hpinspect.render.scan import ScanView, progress_bar, render_scan
     from hpinspect.scan import scan
 
+    limits = make_limits(max_bytes, None, None)
+    limits.max_worker_bytes = max_worker_bytes
     try:
         with progress_bar() as progress:
             result = scan(paths, jobs=jobs, exclude=exclude or (), max_files=max_files,
-                          limits=make_limits(max_bytes, None, None),
+                          documents=fmt is ScanFormat.jsonl, limits=limits,
                           overrides=load_overrides_or_exit(config), progress=progress)
     except (HpinspectError, ValueError) as exc:
         fail(str(exc))

@@ -40,6 +40,8 @@ FALLBACK_READER = "hpinspect.load.pickle_file"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 MAX_CHUNK = 32
 """Files per task at most: small enough to balance, large enough to amortise a round trip."""
+TASKS_PER_WORKER = 8
+"""Tasks per worker aimed at: the last ones balance the workers' finishing times."""
 REMOTE_CHUNK = 1 << 20
 
 ScanProgress = Callable[[int, int], None]
@@ -71,6 +73,9 @@ class Entry:
     """The report of a model (compact: no loaded values)."""
     detail: str = ""
     """Why a path is other, broken or skipped (one line)."""
+    document: str | None = None
+    """With ``scan(documents=True)``: the report's JSON document as one line (what
+    ``--format jsonl`` writes), made in the worker."""
 
 
 @dataclass(frozen=True)
@@ -288,21 +293,105 @@ def _inspect_remote(url: str, limits: Limits, overrides: Overrides | None) -> En
     return dataclasses.replace(entry, path=url, report=report)
 
 
+class _Worker:
+    """What a worker process started by :func:`scan` knows about itself (unset elsewhere)."""
+
+    marker: int | None = None
+    """File descriptor of this worker's marker: the path it is reading now ('' between files)."""
+
+
+def _worker_init(markers: str) -> None:
+    """Initialiser of the scan's own worker processes: the marker file the parent reads when
+    a worker dies, and Ctrl-C left to the parent."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    path = os.path.join(markers, str(os.getpid()))
+    _Worker.marker = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+
+def _data_in_use() -> int:
+    """This process's data segment and private writable mappings (``VmData``), in bytes."""
+    try:
+        with open("/proc/self/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _bound_memory(path: str, limits: Limits) -> None:
+    """In a scan worker: ``RLIMIT_DATA`` = what it holds + the reader's stack + the file's
+    worker budget (:meth:`Limits.worker_bytes_for`); the marker names the file."""
+    import resource
+
+    from hpinspect.load.pickle_file import READER_STACK
+
+    if _Worker.marker is None:
+        return
+    os.ftruncate(_Worker.marker, 0)
+    os.pwrite(_Worker.marker, path.encode("utf-8", "surrogateescape"), 0)
+    try:
+        size = 0 if "://" in path else os.path.getsize(path)
+    except OSError:
+        size = 0
+    soft = _data_in_use() + READER_STACK + limits.worker_bytes_for(size)
+    hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def _unbound_memory() -> None:
+    import resource
+
+    if _Worker.marker is None:
+        return
+    os.ftruncate(_Worker.marker, 0)
+    hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
+
+
+MEMORY_LIMIT = "limit: memory"
+"""The detail of a file whose reading ran out of the worker's memory limit."""
+
+
+def _inspect_one(target: _Target, limits: Limits, overrides: Overrides | None,
+                 documents: bool) -> Entry:
+    inspect = _inspect_remote if target.remote else _inspect_local
+    _bound_memory(target.path, limits)
+    try:
+        entry = inspect(target.path, limits, overrides)
+    except MemoryError:
+        return Entry(target.path, Kind.BROKEN, detail=f"{MEMORY_LIMIT} (the reading needed "
+                     "more memory than a scan worker may use)")
+    except RecursionError:
+        return Entry(target.path, Kind.BROKEN, detail="object nesting too deep")
+    finally:
+        _unbound_memory()
+    if documents and entry.report is not None:
+        from hpinspect.render.json import report_line
+
+        entry = dataclasses.replace(entry, document=report_line(entry.report))
+    return entry
+
+
 def inspect_chunk(targets: Sequence[_Target], limits: Limits | None = None,
-                  overrides: Overrides | None = None) -> list[Entry]:
-    """Inspect a chunk of targets, one at a time (runs in a worker; never raises)."""
+                  overrides: Overrides | None = None, documents: bool = False) -> list[Entry]:
+    """Inspect a chunk of targets, one at a time (runs in a worker; never raises).
+
+    With ``documents``, each model's JSON document (one line, as ``--format jsonl`` writes
+    it) is made here too, so the parent process only writes it.
+    """
     from hpinspect.load.limits import Limits
 
     limits = limits or Limits()
     out: list[Entry] = []
     for target in targets:
-        inspect = _inspect_remote if target.remote else _inspect_local
         try:
-            out.append(inspect(target.path, limits, overrides))
-        except MemoryError:
-            out.append(Entry(target.path, Kind.BROKEN, detail="out of memory"))
-        except RecursionError:
-            out.append(Entry(target.path, Kind.BROKEN, detail="object nesting too deep"))
+            out.append(_inspect_one(target, limits, overrides, documents))
         except Exception as exc:  # one bad file never stops a scan of thousands
             out.append(Entry(target.path, Kind.BROKEN,
                              detail=f"internal error ({type(exc).__name__}: {exc})"))
@@ -313,53 +402,141 @@ def inspect_chunk(targets: Sequence[_Target], limits: Limits | None = None,
 
 
 def chunk_size(files: int, workers: int) -> int:
-    """Files per task: about eight tasks per worker, at most :data:`MAX_CHUNK`."""
-    return max(1, min(MAX_CHUNK, files // max(1, workers * 8)))
+    """Files per task: about :data:`TASKS_PER_WORKER` tasks per worker, at most
+    :data:`MAX_CHUNK`."""
+    return max(1, min(MAX_CHUNK, files // max(1, workers * TASKS_PER_WORKER)))
 
 
-def _collect(targets: list[_Target], limits: Limits | None, overrides: Overrides | None,
-             executor: cf.Executor | None, jobs: int, progress: ScanProgress | None
+@dataclass(frozen=True)
+class _Job:
+    """What every task of one scan shares."""
+
+    limits: Limits | None
+    overrides: Overrides | None
+    documents: bool
+    progress: ScanProgress | None
+    total: int
+
+
+Chunk = list[_Target]
+
+
+def _done(job: _Job, results: dict[str, Entry], entries: Iterable[Entry]) -> None:
+    results.update((e.path, e) for e in entries)
+    if job.progress is not None:
+        job.progress(len(results), job.total)
+
+
+def _on_executor(chunks: list[Chunk], job: _Job, pool: cf.Executor,
+                 results: dict[str, Entry]) -> list[Chunk]:
+    """Run ``chunks`` on ``pool``; returns the chunks lost with a broken process pool."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    futures = {pool.submit(inspect_chunk, chunk, job.limits, job.overrides, job.documents):
+               chunk for chunk in chunks}
+    lost: list[Chunk] = []
+    for future in cf.as_completed(futures):
+        try:
+            entries = future.result()
+        except BrokenProcessPool:
+            lost.append(futures[future])
+            continue
+        except Exception as exc:  # a worker of a foreign executor failed
+            entries = [Entry(t.path, Kind.BROKEN, detail=f"worker failed: {exc}")
+                       for t in futures[future]]
+        _done(job, results, entries)
+    return lost
+
+
+def _in_own_pool(chunks: list[Chunk], job: _Job, jobs: int, results: dict[str, Entry],
+                 markers: str) -> list[Chunk]:
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
+                                  initargs=(markers,))
+    try:
+        return _on_executor(chunks, job, pool, results)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _suspects(markers: str) -> set[str]:
+    """Paths the workers were reading when the pool broke (the markers are removed)."""
+    found = set()
+    for name in os.listdir(markers):
+        path = os.path.join(markers, name)
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "surrogateescape")
+        os.unlink(path)
+        if text:
+            found.add(text)
+    return found
+
+
+def _own_pools(chunks: list[Chunk], job: _Job, jobs: int, results: dict[str, Entry]) -> None:
+    """Run the chunks in worker processes of our own, surviving the death of a worker.
+
+    A worker's death (its memory limit hit inside C code, the OOM killer) breaks the pool and
+    loses every unfinished chunk. The files the workers were reading at that moment are read
+    again, each alone in a pool of one: one that kills that worker too is reported as over
+    the memory limit. The rest of the lost chunks go to a fresh pool.
+    """
+    barren = 0
+    with tempfile.TemporaryDirectory(prefix="hpinspect-workers-") as markers:
+        while chunks:
+            lost = _in_own_pool(chunks, job, jobs, results, markers)
+            suspects = _suspects(markers) & {t.path for chunk in lost for t in chunk}
+            barren = 0 if suspects else barren + 1
+            if lost and barren > 1:  # broke twice with no file being read: give up
+                _done(job, results, [Entry(t.path, Kind.BROKEN, detail="worker failed: the "
+                                           "worker processes keep dying")
+                                     for chunk in lost for t in chunk])
+                return
+            for target in sorted(suspects):
+                _alone(_Target(target, "://" in target), job, results, markers)
+            chunks = [kept for chunk in lost
+                      if (kept := [t for t in chunk if t.path not in suspects])]
+
+
+def _alone(target: _Target, job: _Job, results: dict[str, Entry], markers: str) -> None:
+    """Read a file a dead worker was reading in a pool of its own; a second death is the
+    file's memory limit."""
+    if _in_own_pool([[target]], job, 1, results, markers):
+        _suspects(markers)
+        _done(job, results, [Entry(target.path, Kind.BROKEN, detail=f"{MEMORY_LIMIT} (the "
+                                   "worker process died reading it)")])
+
+
+def _collect(targets: list[_Target], job: _Job, executor: cf.Executor | None, jobs: int
              ) -> dict[str, Entry]:
-    total = len(targets)
     results: dict[str, Entry] = {}
     if executor is None and jobs <= 1:
-        for index, target in enumerate(targets, 1):
-            results[target.path] = inspect_chunk([target], limits, overrides)[0]
-            if progress is not None:
-                progress(index, total)
+        for target in targets:
+            _done(job, results, inspect_chunk([target], job.limits, job.overrides,
+                                              job.documents))
         return results
-    size = chunk_size(total, jobs)
-    chunks = [targets[i:i + size] for i in range(0, total, size)]
-    own = executor is None
-    pool = executor or cf.ProcessPoolExecutor(max_workers=jobs)
-    try:
-        futures = {pool.submit(inspect_chunk, chunk, limits, overrides): chunk
-                   for chunk in chunks}
-        for future in cf.as_completed(futures):
-            try:
-                entries = future.result()
-            except Exception as exc:  # a worker died (killed, out of memory)
-                entries = [Entry(t.path, Kind.BROKEN, detail=f"worker failed: {exc}")
-                           for t in futures[future]]
-            results.update((e.path, e) for e in entries)
-            if progress is not None:
-                progress(len(results), total)
-    finally:
-        if own:
-            pool.shutdown(cancel_futures=True)
+    size = chunk_size(len(targets), jobs)
+    chunks = [targets[i:i + size] for i in range(0, len(targets), size)]
+    if executor is None:
+        _own_pools(chunks, job, jobs, results)
+        return results
+    for chunk in _on_executor(chunks, job, executor, results):  # a foreign process pool
+        _done(job, results, [Entry(t.path, Kind.BROKEN, detail="worker failed: the "
+                                   "executor's process pool broke") for t in chunk])
     return results
 
 
 def scan(paths: Iterable[str | os.PathLike[str]], executor: cf.Executor | None = None, *,
          jobs: int | None = None, exclude: Sequence[str] = (), max_files: int | None = None,
          limits: Limits | None = None, overrides: Overrides | None = None,
-         progress: ScanProgress | None = None) -> ScanResult:
+         progress: ScanProgress | None = None, documents: bool = False) -> ScanResult:
     """Scan files, folders (recursively) and fsspec URLs; return every outcome.
 
     ``executor`` runs the chunks of files (any :class:`concurrent.futures.Executor`, e.g. a
     dask.distributed client's ``get_executor()``); without one, ``jobs`` worker processes are
-    started (default: the CPU count; 1 reads in this process). ``exclude`` holds glob patterns
-    matched against the path relative to the scanned folder and against the base name.
+    started (default: the CPU count; 1 reads in this process), each with its memory bounded
+    per file (:attr:`Limits.max_worker_bytes`) and replaced if it dies. ``exclude`` holds glob
+    patterns matched against the path relative to the scanned folder and against the base
+    name. ``documents``: also make each report's one-line JSON document in the workers
+    (:attr:`Entry.document`).
     """
     walked: list[_Target | Entry] = []
     truncated = False
@@ -373,8 +550,8 @@ def scan(paths: Iterable[str | os.PathLike[str]], executor: cf.Executor | None =
         walked.append(item)
     targets = [item for item in walked if isinstance(item, _Target)]
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    results = _collect(targets, limits, overrides, executor, min(workers, len(targets)),
-                       progress)
+    job = _Job(limits, overrides, documents, progress, len(targets))
+    results = _collect(targets, job, executor, min(workers, len(targets)))
     entries = tuple(results[i.path] if isinstance(i, _Target) else i for i in walked)
     return ScanResult(entries, truncated)
 

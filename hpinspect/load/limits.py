@@ -24,7 +24,16 @@ class Limits:
     """Arrays up to this size are kept as numpy arrays; larger ones become ArrayStubs."""
     keep_total_bytes: int = 32 << 20
     """Total size of kept arrays; beyond it every further array is summarised only."""
+    max_worker_bytes: int | None = None
+    """Memory a ``scan`` worker process may take on while it reads one file (its
+    ``RLIMIT_DATA`` is what it holds already plus this plus the reader thread's stack);
+    default 2 x the file's byte budget."""
 
     def budget_for(self, size: int) -> int:
         """The per-file byte budget: ``max_bytes``, else max(4 x ``size``, 2 GiB)."""
         return self.max_bytes or max(4 * size, MIN_BUDGET)
+
+    def worker_bytes_for(self, size: int) -> int:
+        """The memory a scan worker may add reading a file of ``size`` bytes (see
+        :attr:`max_worker_bytes`)."""
+        return self.max_worker_bytes or 2 * self.budget_for(size)

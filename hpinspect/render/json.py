@@ -122,6 +122,12 @@ def report_doc(report: Report, options: RenderOptions | None = None) -> dict[str
     }
 
 
+def report_line(report: Report, options: RenderOptions | None = None) -> str:
+    """The report's document on one line with its newline (a ``--format jsonl`` line)."""
+    document = cap_strings(report_doc(report, options))
+    return json_text(json.dumps(document, allow_nan=False, ensure_ascii=False)) + "\n"
+
+
 class JsonRenderer:
     """One document for one file, an array for several, or one line each with ``lines``."""
 
@@ -129,10 +135,9 @@ class JsonRenderer:
         self.lines = lines
 
     def render(self, reports: Sequence[Report], options: RenderOptions) -> str:
-        docs = [cap_strings(report_doc(r, options)) for r in reports]
         if self.lines:
-            return "".join(json_text(json.dumps(d, allow_nan=False, ensure_ascii=False)) + "\n"
-                           for d in docs)
+            return "".join(report_line(r, options) for r in reports)
+        docs = [cap_strings(report_doc(r, options)) for r in reports]
         payload: Any = docs[0] if len(docs) == 1 and not options.several else docs
         return json_text(json.dumps(payload, allow_nan=False, indent=2, ensure_ascii=False)) + "\n"
 

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
-from hpinspect.render.json import report_doc
+from hpinspect.render.json import report_doc, report_line
 from hpinspect.report import Category, Finding, Node, Report, ScanFormat
 from hpinspect.scan import Entry, Kind, ScanResult
 
@@ -166,8 +166,8 @@ def _dump(document: Any) -> str:
 
 
 def _jsonl(result: ScanResult, view: ScanView) -> str:
-    return "".join(json.dumps(report_doc(r), ensure_ascii=False, allow_nan=False) + "\n"
-                   for r in result.reports)
+    return "".join(e.document or report_line(e.report) for e in result.entries
+                   if e.report is not None)
 
 
 def _json(result: ScanResult, view: ScanView) -> str:
