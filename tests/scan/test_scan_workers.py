@@ -29,7 +29,7 @@ from helpers import run_cli
 import hpinspect
 from hpinspect.load.limits import Limits
 from hpinspect.render.json import report_doc
-from hpinspect.scan import MEMORY_LIMIT, Kind, ScanResult
+from hpinspect.scan import MEMORY_LIMIT, ScanResult
 
 DICTS = 24_000_000
 WORKER_BYTES = 64 << 20
