@@ -77,6 +77,11 @@ def model_label(report: Report) -> str:
     return f"{node.short_class}({', '.join(_key_hyperparameters(node))})"
 
 
+def _settings(report: Report) -> str:
+    """The key hyperparameters, ``", "``-separated: the table wraps them between settings."""
+    return ", ".join(_key_hyperparameters(report.model))
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
@@ -101,18 +106,49 @@ def _totals(result: ScanResult) -> str:
 # -------------------------------------------------------------------------------------- table
 
 
-def _summary_table(result: ScanResult) -> Table:
-    table = Table(Column("file", overflow="fold", ratio=3), Column("format", no_wrap=True),
-                  Column("model", overflow="fold", ratio=3), Column("fitted", no_wrap=True),
-                  Column("verdict", no_wrap=True), Column("findings", justify="right"),
-                  box=box.SIMPLE_HEAD, pad_edge=False)
-    for entry in result.entries:
-        report = entry.report
-        if report is None:
-            continue
+MODEL_MIN_WIDTH = 32
+"""The model column is at least as wide as its longest class name, up to this many cells."""
+
+
+def _model_cell(report: Report) -> Text:
+    """The class on the first line, its key settings below (wrapped between settings)."""
+    settings = _settings(report)
+    return Text(printable(report.model.short_class) + (f"\n{printable(settings)}"
+                                                       if settings else ""))
+
+
+def _widths(reports: tuple[Report, ...], width: int) -> tuple[int, int]:
+    """Widths of the file and model columns: half each of what the fixed columns leave, the
+    model column at least as wide as its longest class name (up to :data:`MODEL_MIN_WIDTH`)."""
+    fixed = len("fitted") + len("verdict") + len("findings") + 3 * 4 + 2  # gaps and edges
+    left = max(24, width - fixed)
+    widest = max((len(printable(r.model.short_class)) for r in reports), default=0)
+    model = max(min(widest, MODEL_MIN_WIDTH), left // 2)
+    return max(8, left - model), model
+
+
+def _file_cell(report: Report) -> Text:
+    """The path, and its format on the line below."""
+    cell = Text(printable(report.file.path))
+    cell.append(f"\n{report.file.format}", style="dim")
+    return cell
+
+
+def _summary_table(result: ScanResult, width: int) -> Table:
+    """One row per model. The file cell is the path with its format below; the model cell is
+    the class with its key settings below, so rich wraps them between one ``name=value`` and
+    the next (at the spaces); only a token wider than its whole column (a long path or value)
+    is folded. Both keep their width at 80 columns (see :func:`_widths`)."""
+    reports = result.reports
+    file_width, model_width = _widths(reports, width)
+    table = Table(Column("file, format", overflow="fold", width=file_width),
+                  Column("model", overflow="fold", width=model_width),
+                  Column("fitted", no_wrap=True), Column("verdict", no_wrap=True),
+                  Column("findings", justify="right", no_wrap=True), box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for report in reports:
         verdict = report.safety.verdict
-        table.add_row(Text(printable(entry.path)), Text(str(report.file.format)),
-                      Text(printable(model_label(report))),
+        table.add_row(_file_cell(report), _model_cell(report),
                       Text("yes" if report.model.fitted else "no"),
                       Text(verdict, style=VERDICT_STYLES[verdict]),
                       Text(str(len(_matters(report)))))
@@ -141,7 +177,7 @@ def _table(result: ScanResult, view: ScanView) -> str:
                       color_system="standard" if view.color else None, no_color=not view.color,
                       highlight=False, soft_wrap=False)
     if result.reports:
-        console.print(_summary_table(result))
+        console.print(_summary_table(result, view.width))
     sections = [("Findings", _finding_lines(result)),
                 ("Broken", _path_lines(result.of_kind(Kind.BROKEN), "broken"))]
     if view.verbose:
