@@ -478,6 +478,24 @@ _LOADERS: dict[str, Callable[[_Reader, dict[str, Any], str, int], Any]] = {
 
 # ---------------------------------------------------------------------------------- read
 
+DISTRUSTED_BY_DESIGN = {
+    "sklearn.tree._tree.Tree": "its node arrays hold raw child and feature indices that "
+    "scikit-learn does not bounds-check: a crafted file can crash predict()",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor": "its nodes array "
+    "holds raw child and feature indices that scikit-learn does not bounds-check: a crafted "
+    "file can crash predict()",
+}
+"""Types skops distrusts on purpose though they run no code (skops's
+``UNTRUSTED_TYPE_REASONS``): every tree model's skops file is therefore ``review``, while the
+same model pickled names only known classes."""
+
+
+def _untrusted_detail(dotted: str, detail: str) -> str:
+    reason = DISTRUSTED_BY_DESIGN.get(dotted)
+    if reason is not None:
+        return f"not trusted by skops: skops.io.load refuses it unless trusted, by design: {reason}"
+    return "not trusted by skops: skops.io.load refuses it unless trusted; " + detail
+
 
 def _findings(types: dict[str, _TypeUse]) -> tuple[Finding, ...]:
     rank = {s: i for i, s in enumerate(SEVERITIES)}
@@ -489,8 +507,7 @@ def _findings(types: dict[str, _TypeUse]) -> tuple[Finding, ...]:
         if use.untrusted:
             if rank[severity] > rank[Severity.UNKNOWN_CLASS]:
                 severity = Severity.UNKNOWN_CLASS
-            detail = ("not trusted by skops: skops.io.load refuses it unless trusted; "
-                      + detail)
+            detail = _untrusted_detail(dotted, detail)
         else:
             severity, detail = Severity.KNOWN, "trusted by skops by default"
         out.append(Finding(dotted, severity, detail, use.path or "(root object)",
