@@ -114,8 +114,10 @@ class ScanResult:
 @dataclass(frozen=True)
 class _Target:
     path: str
-    """Local path, or the URL of a remote file."""
+    """Local path, or the URL of a remote file or model folder."""
     remote: bool = False
+    folder: bool = False
+    """A remote model folder (e.g. MLflow's): downloaded whole, read as one model."""
 
 
 # ------------------------------------------------------------------------------------ walking
@@ -172,8 +174,29 @@ def _walk_folder(root: str, exclude: Sequence[str]) -> Iterator[_Target | Entry]
                 yield _Target(path)
 
 
+def _remote_targets(fs: Any, found: list[str], base: str, exclude: Sequence[str]
+                    ) -> Iterator[_Target]:
+    """Remote files as targets; the files of a folder holding an ``MLmodel`` as one target."""
+    from hpinspect.load.mlflow import MLMODEL
+
+    folders = sorted({p.rsplit("/", 1)[0] for p in found if p.rsplit("/", 1)[-1] == MLMODEL},
+                     key=len, reverse=True)
+    done: set[str] = set()
+    for path in found:
+        rel = path[len(base):].lstrip("/") or path.rsplit("/", 1)[-1]
+        if _excluded(rel, exclude):
+            continue
+        folder = next((f for f in folders if path.startswith(f + "/")), None)
+        if folder is None:
+            yield _Target(fs.unstrip_protocol(path), remote=True)
+        elif folder not in done:
+            done.add(folder)
+            yield _Target(fs.unstrip_protocol(folder), remote=True, folder=True)
+
+
 def _walk_url(url: str, exclude: Sequence[str]) -> Iterator[_Target | Entry]:
-    """Files under an fsspec URL (local URLs are walked as local folders)."""
+    """Files under an fsspec URL (local URLs are walked as local folders); a remote folder
+    with an ``MLmodel`` is one model."""
     try:
         import fsspec
         from fsspec.implementations.local import LocalFileSystem
@@ -189,11 +212,7 @@ def _walk_url(url: str, exclude: Sequence[str]) -> Iterator[_Target | Entry]:
     except (OSError, ValueError) as exc:
         yield Entry(url, Kind.BROKEN, detail=f"cannot list: {exc}")
         return
-    base = root.rstrip("/")
-    for path in found:
-        rel = path[len(base):].lstrip("/") or path.rsplit("/", 1)[-1]
-        if not _excluded(rel, exclude):
-            yield _Target(fs.unstrip_protocol(path), remote=True)
+    yield from _remote_targets(fs, found, root.rstrip("/"), exclude)
 
 
 def _walk_local(path: str, exclude: Sequence[str]) -> Iterator[_Target | Entry]:
@@ -261,29 +280,49 @@ def _inspect_local(path: str, limits: Limits, overrides: Overrides | None) -> En
     return Entry(path, Kind.MODEL, compact(report_of(loaded, overrides)))
 
 
-def _download(url: str, limits: Limits, into: str) -> str:
-    """Copy a remote file to ``into`` (within the byte budget); returns the local path."""
+def _copy(src: Any, dst: str, cap: int, done: int, url: str) -> int:
+    """Copy one open remote file to ``dst``; returns the bytes copied so far in all."""
+    with open(dst, "wb") as out:
+        while chunk := src.read(REMOTE_CHUNK):
+            done += len(chunk)
+            if done > cap:
+                raise LimitExceededError(f"larger than the byte budget ({cap:,} bytes)", url)
+            out.write(chunk)
+    return done
+
+
+def _download(target: _Target, limits: Limits, into: str) -> str:
+    """Copy a remote file, or every file of a remote model folder, into ``into`` (within the
+    byte budget); returns the local path."""
     import fsspec
 
     cap = limits.budget_for(0)
-    local = os.path.join(into, "remote-file")
-    done = 0
+    url = target.path
     try:
-        with fsspec.open(url, "rb") as src, open(local, "wb") as dst:
-            while chunk := src.read(REMOTE_CHUNK):
-                done += len(chunk)
-                if done > cap:
-                    raise LimitExceededError(f"larger than the byte budget ({cap:,} bytes)", url)
-                dst.write(chunk)
+        if not target.folder:
+            local = os.path.join(into, "remote-file")
+            with fsspec.open(url, "rb") as src:
+                _copy(src, local, cap, 0, url)
+            return local
+        fs, root = fsspec.core.url_to_fs(url)
+        local, done = os.path.join(into, "remote-folder"), 0
+        for path in sorted(fs.find(root, withdirs=False)):
+            parts = path[len(root.rstrip("/")):].strip("/").split("/")
+            if not parts or any(p in ("", ".", "..") for p in parts):
+                raise FileAccessError(f"unsafe name in the remote folder: {path!r}", url)
+            os.makedirs(os.path.join(local, *parts[:-1]), exist_ok=True)
+            with fs.open(path, "rb") as src:
+                done = _copy(src, os.path.join(local, *parts), cap, done, url)
     except (OSError, ValueError) as exc:
         raise FileAccessError(f"cannot download: {exc}", url) from exc
     return local
 
 
-def _inspect_remote(url: str, limits: Limits, overrides: Overrides | None) -> Entry:
+def _inspect_remote(target: _Target, limits: Limits, overrides: Overrides | None) -> Entry:
+    url = target.path
     with tempfile.TemporaryDirectory(prefix="hpinspect-") as tmp:
         try:
-            local = _download(url, limits, tmp)
+            local = _download(target, limits, tmp)
         except HpinspectError as exc:
             return Entry(url, Kind.BROKEN, detail=exc.message)
         entry = _inspect_local(local, limits, overrides)
@@ -360,10 +399,10 @@ MEMORY_LIMIT = "limit: memory"
 
 def _inspect_one(target: _Target, limits: Limits, overrides: Overrides | None,
                  documents: bool) -> Entry:
-    inspect = _inspect_remote if target.remote else _inspect_local
     _bound_memory(target.path, limits)
     try:
-        entry = inspect(target.path, limits, overrides)
+        entry = (_inspect_remote(target, limits, overrides) if target.remote
+                 else _inspect_local(target.path, limits, overrides))
     except MemoryError:
         return Entry(target.path, Kind.BROKEN, detail=f"{MEMORY_LIMIT} (the reading needed "
                      "more memory than a scan worker may use)")
@@ -491,9 +530,13 @@ def _own_pools(chunks: list[Chunk], job: _Job, jobs: int, results: dict[str, Ent
                                      for chunk in lost for t in chunk])
                 return
             for target in sorted(suspects):
-                _alone(_Target(target, "://" in target), job, results, markers)
+                _alone(_lost_target(lost, target), job, results, markers)
             chunks = [kept for chunk in lost
                       if (kept := [t for t in chunk if t.path not in suspects])]
+
+
+def _lost_target(lost: list[Chunk], path: str) -> _Target:
+    return next(t for chunk in lost for t in chunk if t.path == path)
 
 
 def _alone(target: _Target, job: _Job, results: dict[str, Entry], markers: str) -> None:

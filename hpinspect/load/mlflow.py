@@ -3,16 +3,19 @@
 ``MLmodel`` is read with hpinspect's own YAML-subset reader (:mod:`hpinspect.load.mlmodel_yaml`,
 nothing is constructed from the text). Each flavor names its model file (``sklearn:
 pickled_model``, ``xgboost``/``lightgbm``/``catboost``: ``data``, ``pytorch: model_data`` (a
-folder holding ``model.pth``), ``python_function``: ``model_path``/``data``/``python_model``);
-the file of the most specific flavor is read by whichever reader of the registry claims it, and
-MLmodel's facts (mlflow version, flavors, library versions, run id, model uuid, creation time,
-signature) become :class:`~hpinspect.load.common.Provenance`. A ``python_function`` flavor whose
-``loader_module`` is not MLflow's own, and a flavor that ships ``code`` to put on
+folder holding ``model.pth``), ``python_function``: ``model_path``/``data``/``python_model``
+and its ``artifacts``). Every flavor's file is read, each file once (``python_function`` and
+``sklearn`` usually name the same ``model.pkl``), by whichever reader of the registry claims
+it; several distinct files are labelled models of the one report (see :func:`read`).
+MLmodel's facts (mlflow version, flavors, library versions, run id, model uuid, creation
+time, signature) become :class:`~hpinspect.load.common.Provenance`. A ``python_function``
+flavor whose ``loader_module`` is not MLflow's own, and a flavor that ships ``code`` to put on
 ``sys.path``, are findings: ``mlflow.pyfunc.load_model`` imports that code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any
@@ -72,26 +75,48 @@ def _inside(folder: str, relative: str) -> str:
     return os.path.join(folder, relative)
 
 
-def _model_file(folder: str, flavors: dict[str, Any]) -> tuple[str, str]:
-    """(flavor, path) of the model file to read: named flavors before python_function."""
-    order = sorted(flavors, key=lambda name: name == "python_function")
-    for flavor in order:
+def _resolve(folder: str, relative: Any) -> str | None:
+    """The model file ``relative`` names (a folder: the model file inside it), if it exists."""
+    if not isinstance(relative, str) or not relative:
+        return None
+    path = _inside(folder, relative)
+    if os.path.isdir(path):
+        found = [n for n in MODEL_NAMES if os.path.isfile(os.path.join(path, n))]
+        if not found:
+            return None
+        path = os.path.join(path, found[0])
+    return path if os.path.isfile(path) else None
+
+
+def _named(flavor: str, conf: dict[str, Any]) -> list[tuple[str, Any, bool]]:
+    """(label, relative path, is an artifact) of every file a flavor names: its
+    :data:`PATH_KEYS`, then a pyfunc's ``artifacts``."""
+    out: list[tuple[str, Any, bool]] = [(flavor, conf.get(key), False) for key in PATH_KEYS]
+    artifacts = conf.get("artifacts")
+    if isinstance(artifacts, dict):
+        out += [(f"{flavor} artifact {name}", entry.get("path"), True)
+                for name, entry in sorted(artifacts.items()) if isinstance(entry, dict)]
+    return out
+
+
+def _model_files(folder: str, flavors: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(label, path, is an artifact) of every model file of every flavor, each file once
+    (flavors naming the same file share it), named flavors before ``python_function``."""
+    seen: set[str] = set()
+    out: list[tuple[str, str, bool]] = []
+    for flavor in sorted(flavors, key=lambda name: name == "python_function"):
         conf = flavors[flavor]
         if not isinstance(conf, dict):
             continue
-        for key in PATH_KEYS:
-            relative = conf.get(key)
-            if not isinstance(relative, str) or not relative:
-                continue
-            path = _inside(folder, relative)
-            if os.path.isdir(path):
-                found = [n for n in MODEL_NAMES if os.path.isfile(os.path.join(path, n))]
-                if not found:
-                    continue
-                path = os.path.join(path, found[0])
-            if os.path.isfile(path):
-                return flavor, path
-    raise CorruptFileError(f"{MLMODEL} names no model file that exists in the folder", folder)
+        for label, relative, artifact in _named(flavor, conf):
+            path = _resolve(folder, relative)
+            if path is not None and os.path.realpath(path) not in seen:
+                seen.add(os.path.realpath(path))
+                out.append((label, path, artifact))
+    if not out or out[0][2]:
+        raise CorruptFileError(f"{MLMODEL} names no model file that exists in the folder",
+                               folder)
+    return out
 
 
 def _code_findings(flavors: dict[str, Any]) -> list[Finding]:
@@ -157,25 +182,64 @@ def _provenance(doc: dict[str, Any], flavor: str, model_file: str) -> Provenance
     return Provenance(saved_with=saved, facts=tuple(facts))
 
 
-def read(path: str | os.PathLike[str], limits: Limits | None = None,
-         progress: Progress | None = None) -> LoadResult:
-    """Read an MLflow model folder statically. Raises HpinspectError subclasses."""
+def _read_file(path: str, limits: Limits, progress: Progress | None, artifact: bool
+               ) -> LoadResult | None:
+    """The file read by the registry reader that claims it; ``None`` for an artifact that is
+    not a model file (a CSV, a vocabulary ...)."""
+    from hpinspect.errors import UnsupportedFormatError
     from hpinspect.load.registry import probe, reader_for
 
+    try:
+        result: LoadResult = reader_for(probe(path)).read(path, limits, progress)
+    except UnsupportedFormatError:
+        if artifact:
+            return None
+        raise
+    return result
+
+
+def _merged(parts: list[tuple[str, LoadResult]]) -> tuple[Any, tuple[Finding, ...]]:
+    """The root (the one model, or ``{label: model}`` for several files) and all findings
+    (labelled with their file when there are several)."""
+    if len(parts) == 1:
+        return parts[0][1].root, parts[0][1].safety.findings
+    findings = tuple(dataclasses.replace(f, path=f"{label}: {f.path}")
+                     for label, part in parts for f in part.safety.findings)
+    return {label: part.root for label, part in parts}, findings
+
+
+def read(path: str | os.PathLike[str], limits: Limits | None = None,
+         progress: Progress | None = None) -> LoadResult:
+    """Read an MLflow model folder statically: every flavor's model file (each file once).
+
+    One file: the report is that file's model. Several (a flavor or a pyfunc artifact naming
+    another file): the root is ``{label: model}``, label ``"<flavor>"`` or ``"<flavor>
+    artifact <name>"``, each model a labelled child of the one report; findings carry their
+    label. Raises HpinspectError subclasses.
+    """
     folder = os.fspath(path)
     doc = _mlmodel(folder)
-    flavor, model_path = _model_file(folder, doc["flavors"])
-    inner_reader = reader_for(probe(model_path))
-    inner: LoadResult = inner_reader.read(model_path, limits or Limits(), progress)
+    files = _model_files(folder, doc["flavors"])
+    parts = [(label, part, file) for label, file, artifact in files
+             if (part := _read_file(file, limits or Limits(), progress, artifact)) is not None]
+    root, inner = _merged([(label, part) for label, part, _ in parts])
     rank = {s: i for i, s in enumerate(SEVERITIES)}
-    findings = tuple(sorted((*inner.safety.findings, *_code_findings(doc["flavors"])),
+    findings = tuple(sorted((*inner, *_code_findings(doc["flavors"])),
                             key=lambda f: (rank[f.severity], f.global_name)))
-    relative = os.path.relpath(model_path, folder).replace(os.sep, "/")
-    provenance = _provenance(doc, flavor, relative)
-    facts = (*provenance.facts, ("mlflow.model_file_format", "provenance",
-                                 str(inner.file.format)))
-    info = FileInfo(path=folder, size_bytes=inner.file.size_bytes, sha256=inner.file.sha256,
-                    format=FORMAT, compression=inner.file.compression,
-                    pickle_protocol=inner.file.pickle_protocol)
-    return LoadResult(root=inner.root, file=info, safety=Safety(verdict_of(findings), findings),
-                      provenance=Provenance(provenance.saved_with, facts))
+    first = parts[0][1]
+
+    def relative(file: str) -> str:
+        return os.path.relpath(file, folder).replace(os.sep, "/")
+
+    provenance = _provenance(doc, files[0][0], relative(files[0][1]))
+    facts = [*provenance.facts, ("mlflow.model_file_format", "provenance",
+                                 str(first.file.format))]
+    if len(parts) > 1:
+        facts.append(("mlflow.model_files", "provenance",
+                      [f"{label}: {relative(file)} ({part.file.format})"
+                       for label, part, file in parts]))
+    info = FileInfo(path=folder, size_bytes=sum(p.file.size_bytes for _, p, _ in parts),
+                    sha256=first.file.sha256, format=FORMAT, compression=first.file.compression,
+                    pickle_protocol=first.file.pickle_protocol)
+    return LoadResult(root=root, file=info, safety=Safety(verdict_of(findings), findings),
+                      provenance=Provenance(provenance.saved_with, tuple(facts)))
