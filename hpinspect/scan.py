@@ -38,7 +38,7 @@ __all__ = ["Entry", "Kind", "ScanResult", "chunk_size", "scan", "walk"]
 
 FALLBACK_READER = "hpinspect.load.pickle_file"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-MAX_CHUNK = 32
+MAX_CHUNK = 16
 """Files per task at most: small enough to balance, large enough to amortise a round trip."""
 TASKS_PER_WORKER = 8
 """Tasks per worker aimed at: the last ones balance the workers' finishing times."""

@@ -1,6 +1,7 @@
 """A mixed folder like a real model registry, built by the tests of ``hpinspect scan``.
 
-Model files of several formats (joblib, pickle, skops, MLflow folders), a hostile pickle that
+Model files of several formats (joblib, pickle, skops, MLflow folders, XGBoost UBJ/JSON and
+pickled, LightGBM text, CatBoost .cbm, torch state dict, safetensors), a hostile pickle that
 runs ``os.system`` on a plain load (touching a canary), text and image files, an empty file,
 a truncated pickle, a corrupt zip, a dangling symlink and a symlink out of the folder.
 """
@@ -80,12 +81,52 @@ def build_mixed(base: Path, xy: tuple[Any, Any], hostile: tuple[Path, Path]) -> 
     (root / "team-a" / "truncated.joblib").write_bytes(whole[: len(whole) // 2])
     skops_bytes = (root / "team-a" / "pipe.skops").read_bytes()
     (root / "team-a" / "corrupt.skops").write_bytes(skops_bytes[: len(skops_bytes) // 3])
+    _boosters_and_torch(root / "boosters", xy)
     os.symlink(root / "does-not-exist", root / "dangling")
     outside = base / "outside.joblib"
     joblib.dump(logreg, outside)
     os.symlink(outside, root / "team-a" / "escape.joblib")
     os.symlink(root / "logreg.joblib", root / "docs" / "alias.joblib")
     return expected(root, canary)
+
+
+def _boosters_and_torch(folder: Path, xy: tuple[Any, Any]) -> None:
+    """Boosters native and pickled, an MLflow xgboost folder, torch and safetensors files."""
+    import catboost
+    import lightgbm
+    import mlflow.xgboost
+    import torch
+    import xgboost
+    from safetensors.torch import save_file
+
+    X, y = xy
+    folder.mkdir()
+    booster = xgboost.train({"max_depth": 2}, xgboost.DMatrix(X, y), num_boost_round=2)
+    booster.save_model(str(folder / "xgb.ubj"))
+    booster.save_model(str(folder / "xgb.json"))
+    classifier = xgboost.XGBClassifier(n_estimators=2, max_depth=2).fit(X, y)
+    with open(folder / "xgb-sklearn.pkl", "wb") as handle:
+        pickle.dump(classifier, handle)
+    lgbm = lightgbm.LGBMClassifier(n_estimators=2, num_leaves=4, verbose=-1).fit(X, y)
+    lgbm.booster_.save_model(str(folder / "lgbm.txt"))
+    cat = catboost.CatBoostClassifier(iterations=2, depth=2, verbose=False,
+                                      allow_writing_files=False).fit(X, y)
+    cat.save_model(str(folder / "cat.cbm"))
+    mlflow.xgboost.save_model(booster, str(folder / "mlflow-xgb"), model_format="ubj")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    torch.save(net.state_dict(), folder / "net.pt")
+    save_file(net.state_dict(), str(folder / "net.safetensors"))
+
+
+BOOSTERS_AND_TORCH = {
+    "boosters/xgb.ubj": "safe", "boosters/xgb.json": "safe", "boosters/xgb-sklearn.pkl": "review",
+    "boosters/lgbm.txt": "safe", "boosters/cat.cbm": "safe", "boosters/mlflow-xgb": "safe",
+    "boosters/net.pt": "safe", "boosters/net.safetensors": "safe",
+}
+"""Verdicts of the files :func:`_boosters_and_torch` writes. A pickled XGBClassifier is
+``review``: ``xgboost.sklearn.XGBClassifier`` and ``xgboost.core.Booster`` are not on the known
+list of ``load/policy.py`` (a real load imports xgboost and runs Booster.__setstate__)."""
 
 
 def expected(root: Path, canary: Path) -> Mixed:
@@ -95,7 +136,8 @@ def expected(root: Path, canary: Path) -> Mixed:
         models={"logreg.joblib": "safe", "team-a/forest.z": "safe",
                 "team-a/nested/pipe.pkl": "safe", "team-a/pipe.skops": "safe",
                 "mlflow-pickle": "safe", "mlflow-skops": "review",
-                "incoming/model.bin": "unsafe", "docs/alias.joblib": "safe"},
+                "incoming/model.bin": "unsafe", "docs/alias.joblib": "safe",
+                **BOOSTERS_AND_TORCH},
         others=("README.md", "docs/metrics.csv", "docs/plot.png", "docs/config.json",
                 "docs/empty"),
         broken=("team-a/truncated.joblib", "team-a/corrupt.skops", "dangling"),

@@ -117,6 +117,6 @@ def test_missing_path_is_broken_not_fatal(tmp_path: Path, mixed: Mixed) -> None:
 
 
 def test_chunks_are_bounded() -> None:
-    assert chunk_size(1000, 2) == 32
+    assert chunk_size(1000, 2) == 16
     assert chunk_size(10, 2) == 1
     assert chunk_size(0, 2) == 1
