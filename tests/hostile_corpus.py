@@ -950,6 +950,43 @@ def build_compat_pickle_proto4_opcode_in_proto2(directory: Path, canary: Path) -
     return _spliced_model_file(directory / "model.pkl", fragment, container="pickle", protocol=2)
 
 
+def _payload_then(directory: Path, canary: Path, name: str, after: bytes,
+                  prefix: bytes = b"\x80\x04") -> Path:
+    """``os.system(cmd)`` (run by a real load), POP, then ``after``: what comes after the
+    payload must not make the finding disappear (findings survive errors)."""
+    payload = op_call(op_global("os", "system"), op_str(_shell_cmd(canary))) + b"0"
+    return _write(directory / name, prefix + payload + after)
+
+
+def build_payload_then_setitem_on_list(directory: Path, canary: Path) -> Path:
+    # SETITEM on a list: pickle.load calls list.__setitem__ (IndexError), after the payload.
+    return _payload_then(directory, canary, "model.pkl", b"]K\x00K\x01s.")
+
+
+def build_payload_then_long4_65537(directory: Path, canary: Path) -> Path:
+    # A 65,537-byte LONG4 after the payload: pickle.load reads it (a big int) and finishes.
+    return _payload_then(directory, canary, "model.pkl",
+                         b"\x8b" + struct.pack("<i", 65_537) + b"\x01" * 65_537 + b".")
+
+
+def build_payload_then_ext1(directory: Path, canary: Path) -> Path:
+    # EXT1 of a code nobody registered: pickle.load fails there, after the payload ran.
+    return _payload_then(directory, canary, "model.pkl", b"\x82\x01.")
+
+
+def build_payload_then_break(directory: Path, canary: Path) -> Path:
+    # os.system, then a byte that is no opcode: a broken file whose payload already ran.
+    return _payload_then(directory, canary, "model.pkl", b"\xff\xfe")
+
+
+def build_bzh9_prefixed_plain_pickle(directory: Path, canary: Path) -> Path:
+    # BINBYTES whose 4-byte length is b"Zh9\x00": the file starts with bz2's magic "BZh9" but
+    # is a plain protocol-0/1 pickle (pickle.load reads 3,762,266 bytes, pops them, goes on).
+    size = int.from_bytes(b"Zh9\x00", "little")
+    return _payload_then(directory, canary, "model.pkl", b"N.",
+                         prefix=b"B" + struct.pack("<I", size) + bytes(size) + b"0")
+
+
 # --------------------------------------------------------------------------------------------
 # Registry
 
@@ -1342,5 +1379,40 @@ TECHNIQUES: list[Technique] = [
         "pickle",
         severities=CALL_SEVERITIES,
         description="PROTO 2 stream with a protocol-4 opcode, then 'dumbdbm _Database'",
+    ),
+    Technique(
+        "payload_then_setitem_on_list",
+        build_payload_then_setitem_on_list,
+        OS_SYSTEM,
+        "pickle",
+        description="os.system, then SETITEM on a list (pickle.load breaks after the payload)",
+    ),
+    Technique(
+        "payload_then_long4_65537",
+        build_payload_then_long4_65537,
+        OS_SYSTEM,
+        "pickle",
+        description="os.system, then a 65,537-byte LONG4",
+    ),
+    Technique(
+        "payload_then_ext1",
+        build_payload_then_ext1,
+        OS_SYSTEM,
+        "pickle",
+        description="os.system, then EXT1 of an unregistered code (pickle.load breaks there)",
+    ),
+    Technique(
+        "payload_then_break",
+        build_payload_then_break,
+        OS_SYSTEM,
+        "pickle",
+        description="os.system, then bytes that are no opcode (a broken file, payload ran)",
+    ),
+    Technique(
+        "bzh9_prefixed_plain_pickle",
+        build_bzh9_prefixed_plain_pickle,
+        OS_SYSTEM,
+        "pickle",
+        description="plain pickle whose first bytes 'BZh9' look like bz2 (BINBYTES length)",
     ),
 ]

@@ -38,7 +38,7 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
         raise s.error("malformed joblib array wrapper (order)")
     shape = check_shape(s, attrs.get("shape"))
     if dtype.hasobject:
-        inner = InnerReader(reader.file_handle, encoding="latin1")
+        inner = InnerReader(reader.file_handle, s)
         setattr(inner, "find_class", reader.find_class)  # noqa: B010 - as joblib does
         value = inner.load()
     else:

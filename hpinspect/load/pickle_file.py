@@ -179,10 +179,10 @@ def _read_streams(source: BinaryIO, session: Session, kind: str,
     index = 0
     while True:
         start = stream.tell()
-        if not stream.peek(1):
-            return out
         session.stream = index
         try:
+            if not stream.peek(1):  # (decompressing: may itself fail)
+                return out
             raw = read_pickle(stream, session, kind=kind if index == 0 else "pickle",
                               persistent_load=persistent_load)
             out.roots.append(convert(raw, session))
@@ -252,7 +252,8 @@ def _broken(session: Session, streams: Streams, findings: tuple[Finding, ...], h
     assert streams.broken is not None
     exc = streams.error
     if verdict_of(findings) != Verdict.UNSAFE and streams.first_broken:
-        if compression is None and session.declared_proto is None and not session.globals:
+        if compression is None and session.declared_proto is None and not session.globals \
+                and not isinstance(exc, LimitExceededError):
             raise UnsupportedFormatError(
                 f"not a pickle or joblib file (starts with {head[:8]!r})", session.path)
         kind = LimitExceededError if isinstance(exc, (LimitExceededError, MemoryError,
@@ -297,8 +298,10 @@ def _add_joblib_only(session: Session, joblib: Session) -> None:
 def _merge(session: Session, plain: Session) -> None:
     """Add what only plain ``pickle.load`` reaches; mark what only ``joblib.load`` reaches."""
     for dotted, use in plain.globals.items():
-        if not all(part.isidentifier() for part in dotted.split(".")):
-            continue  # array bytes that happened to look like a GLOBAL opcode
+        first = use.objects[0] if use.objects else None
+        module = first.module if isinstance(first, GlobalRef) else dotted.rpartition(".")[0]
+        if not all(part.isidentifier() for part in module.split(".")):
+            continue  # array bytes that happened to look like a GLOBAL opcode (no module)
         mine = session.globals.get(dotted)
         if mine is None:
             use.plain_only = True

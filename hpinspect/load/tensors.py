@@ -75,6 +75,18 @@ class StorageRef:
     """torch dtype name of the storage (``uint8`` for untyped storages)."""
     location: str
     numel: int
+    builds: list[Any] = dataclasses.field(default_factory=list, compare=False, repr=False)
+    """States a BUILD opcode gave it (see :meth:`__setstate__`)."""
+
+    def __setstate__(self, state: Any) -> None:
+        """BUILD on a storage: recorded, never applied (torch.load's weights_only reader
+        updates the real storage's ``__dict__``, e.g. its ``dtype``, before a tensor is rebuilt
+        from it: :meth:`TensorFactory.tensor` turns it into a finding)."""
+        self.builds.append(state)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copies and pickles of it rebuild it from its fields (not through BUILD)."""
+        return type(self), tuple(getattr(self, f.name) for f in dataclasses.fields(self))
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,21 @@ class TensorStub(ArrayStub):
     values: Any = dataclasses.field(default=None, compare=False, repr=False)
     """The elements as a read-only numpy array when small (bfloat16 widened to float32), for
     ``diff``; None for large tensors (statistics only)."""
+    builds: list[Any] = dataclasses.field(default_factory=list, compare=False, repr=False)
+    """States BUILD opcodes gave tensors of one factory (shared by them; see
+    :meth:`__setstate__`)."""
+
+    def __setstate__(self, state: Any) -> None:
+        """BUILD on a tensor: recorded, never applied, so nothing the file sends changes what
+        is shown (a frozen dataclass with a ``__dict__`` would otherwise take the state
+        straight into it). A real load calls ``Tensor.set_(*state)`` or
+        ``Parameter.__setstate__``: the shown tensor would not be the loaded one, which the
+        ``(tensor state)`` finding says."""
+        self.builds.append(state)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copies and pickles of it rebuild it from its fields (not through BUILD)."""
+        return type(self), tuple(getattr(self, f.name) for f in dataclasses.fields(self))
 
 
 class StorageBytes(Protocol):
@@ -143,6 +170,9 @@ class TensorFactory:
         """False for a first pass that only needs the graph (legacy files)."""
         self._cache: dict[tuple[Any, ...], TensorStub] = {}
         self.kept = 0
+        self.builds: list[Any] = []
+        """BUILD states given to this factory's tensors and to the storages they were
+        rebuilt from (one list, shared by every TensorStub it makes)."""
 
     def error(self, message: str) -> CorruptFileError:
         return CorruptFileError(message, self.path)
@@ -152,6 +182,7 @@ class TensorFactory:
         """A strided tensor over ``storage`` (bounds checked against the storage)."""
         if not isinstance(storage, StorageRef):
             raise self.error("tensor rebuilt from something that is not a storage")
+        self.builds.extend(storage.builds)
         shape, steps = _dims(self, size), _dims(self, stride)
         if not isinstance(offset, int) or offset < 0 or len(shape) != len(steps):
             raise self.error("malformed tensor layout")
@@ -170,7 +201,7 @@ class TensorFactory:
             stats, values = self._stats(storage.key, offset, shape, steps, dtype, count)
             cached = TensorStub(shape, _numpy_dtype(dtype, self.byteorder), False, stats,
                                 dtype, steps, offset, requires_grad, False, storage.key,
-                                values=values)
+                                values=values, builds=self.builds)
             self._cache.setdefault(key, cached)
         return cached
 
@@ -282,7 +313,8 @@ class TensorFactory:
         count = int(np.prod(shape, dtype=np.int64)) if shape else 1
         stats = ArrayStats(shape, dtype, count * itemsize(dtype), count)
         return TensorStub(shape, _numpy_dtype(dtype, self.byteorder), False, stats, dtype,
-                          _dims(self, args[2]), 0, bool(args[3]), False, "", "meta")
+                          _dims(self, args[2]), 0, bool(args[3]), False, "", "meta",
+                          builds=self.builds)
 
     def _from_type(self, args: tuple[Any, ...]) -> Any:
         if len(args) != 4 or not isinstance(args[0], GlobalRef) or not isinstance(
@@ -402,7 +434,10 @@ def unpickle(stream: BinaryIO, session: Session,
             raise CorruptFileError(why(exc), session.path) from exc
         if start >= 0:  # zip members are charged by SafeZip up front
             session.charge(_position(stream) - start, "pickle data")
-        return convert(raw, session)
+        value = convert(raw, session)
+        session.tensor_builds += len(factory.builds)
+        factory.builds.clear()
+        return value
 
     return in_reader_thread(run)
 
@@ -469,9 +504,21 @@ def torch_findings(findings: tuple[Finding, ...], session: Session) -> tuple[Fin
         out.append(finding if detail is None or (
             finding.severity == "dangerous" and finding.global_name not in evaluated) else
                    dataclasses.replace(finding, severity=Severity.KNOWN, detail=detail))
+    if session.tensor_builds:
+        out.append(Finding(
+            TENSOR_STATE, Severity.UNKNOWN_CLASS,
+            f"{session.tensor_builds} BUILD opcode(s) give a rebuilt tensor or its storage a "
+            "state from the file: torch.load calls Tensor.set_ / Parameter.__setstate__ or "
+            "updates the storage's attributes with it, so the loaded tensor differs from the "
+            "one shown (hpinspect shows the tensor as rebuilt, before the BUILD)",
+            "(consumed while loading)", False))
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     out.sort(key=lambda f: (rank[f.severity], f.global_name))
     return tuple(out)
+
+
+TENSOR_STATE = "(tensor state)"
+"""The finding's name (not a global of the file)."""
 
 
 class _NoBytes:

@@ -20,8 +20,12 @@ take the two hooks other readers need: ``persistent_load`` (persistent id -> ine
 
 from __future__ import annotations
 
+import copyreg
 import io
 import pickle
+import struct
+import sys
+import types
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +34,7 @@ from typing import Any, BinaryIO
 from hpinspect.errors import CorruptFileError, HpinspectError, LimitExceededError
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
+from hpinspect.load.opscan import GuardedInput, OpWalker
 from hpinspect.load.policy import Use
 from hpinspect.load.standins import (
     Deferred,
@@ -99,6 +104,8 @@ class Session:
         self.stream = 0
         self.classes: dict[str, type] = {}
         self.instances: list[StandIn] = []
+        self.tensor_builds = 0
+        """BUILDs on hpinspect's own tensor values (see ``tensors.TensorStub.__setstate__``)."""
         from hpinspect.load.constructors import EVALUATORS
 
         self.constructors: dict[str, Evaluator] = {**EVALUATORS, **(constructors or {})}
@@ -116,6 +123,10 @@ class Session:
             raise LimitExceededError(
                 f"{what} exceeds the limit of {self.max_bytes:,} bytes (raise it with "
                 "--max-bytes)", self.path)
+
+    def budget_left(self) -> int:
+        """Bytes the file's budget still allows."""
+        return self.max_bytes - self.charged
 
     def tick(self) -> None:
         self.opcodes += 1
@@ -139,10 +150,16 @@ class Session:
             entry.objects.append(obj)
         return entry
 
-    def find_class(self, module: str, name: str, proto: int) -> type:
-        """The stand-in for ``module.name``, mapped as pickle's own ``find_class`` maps it."""
+    def find_class(self, module: str, name: str, proto: int, *,
+                   old_names: bool | None = None) -> type:
+        """The stand-in for ``module.name``, mapped as pickle's own ``find_class`` maps it.
+
+        ``old_names`` says whether the reader maps Python 2 names now (the C reader's own
+        answer, see :func:`c_maps_old_names`); by default it is ``proto < 3``, the pure-Python
+        reader's rule for its current protocol.
+        """
         self.tick()
-        if proto < 3:  # exactly when pickle's find_class applies _compat_pickle
+        if proto < 3 if old_names is None else old_names:
             if (module, name) in NAME_MAPPING:
                 module, name = NAME_MAPPING[(module, name)]
             elif module in IMPORT_MAPPING:
@@ -327,6 +344,32 @@ def _no_persistent_load(pid: Any) -> Any:
                                  "but no persistent_load function was specified.")
 
 
+class _Imported(Exception):
+    """What the import function seen by :func:`c_maps_old_names` raises instead of importing."""
+
+
+def _no_import(name: str, *args: Any, **kwargs: Any) -> Any:
+    raise _Imported(name)
+
+
+def _probe(reader: pickle.Unpickler) -> bool:
+    try:
+        C_FIND_CLASS(reader, "__builtin__", "object")  # type: ignore[name-defined]  # noqa: F821
+    except IMPORTED as probe:  # type: ignore[name-defined]  # noqa: F821
+        return bool(probe.args[0] == "builtins")
+    return False
+
+
+c_maps_old_names: Callable[[pickle.Unpickler], bool] = types.FunctionType(
+    _probe.__code__, {"__builtins__": {"__import__": _no_import, "bool": bool},
+                      "C_FIND_CLASS": pickle.Unpickler.find_class, "IMPORTED": _Imported})
+"""Whether the C unpickler maps Python 2 names *now* (its protocol below 3, which a PROTO
+opcode in mid-stream changes, and which C keeps private). Asked of the C ``find_class``
+itself: it maps the probe name ``__builtin__`` or not, then imports through the
+``__import__`` of the calling function's globals -- here one that raises with the name it
+was given. Nothing is imported; the mapping rule is CPython's own."""
+
+
 class CReader(pickle.Unpickler):
     """``pickle.load``'s C unpickler; every global is a stand-in."""
 
@@ -336,7 +379,8 @@ class CReader(pickle.Unpickler):
         self.hp_proto = proto
 
     def find_class(self, module: str, name: str) -> Any:
-        return self.hp.find_class(module, name, self.hp_proto)
+        return self.hp.find_class(module, name, self.hp_proto,
+                                  old_names=c_maps_old_names(self))
 
 
 class _CReaderPersistent(CReader):
@@ -345,6 +389,26 @@ class _CReaderPersistent(CReader):
     def persistent_load(self, pid: Any) -> Any:
         self.hp.tick()
         return self.hp_persistent(pid)
+
+
+def _load_bytearray8(self: Any) -> None:
+    """``pickle._Unpickler.load_bytearray8`` without ``bytearray(length)`` first.
+
+    The original zeroes a buffer of the declared length (16 GiB for a 20-byte file), then
+    reads into it: ``buf[:] = read(n)`` shrinks it when the data ends early, and a frame
+    that holds fewer bytes raises -- exactly what ``bytearray(self.read(n))`` does, with
+    memory for the bytes that are really there. A length over the budget is refused first.
+    """
+    (size,) = struct.unpack("<Q", self.read(8))
+    if size > sys.maxsize:
+        raise pickle.UnpicklingError(
+            f"BYTEARRAY8 exceeds system's maximum size of {sys.maxsize} bytes")
+    left = self.hp.budget_left()
+    if size > left:
+        raise LimitExceededError(
+            f"BYTEARRAY8 declares {size:,} bytes, more than the {max(left, 0):,} left of the "
+            "file's budget", self.hp.path)
+    self.append(bytearray(self.read(size)))
 
 
 class JoblibReader(pickle._Unpickler):
@@ -378,10 +442,18 @@ class JoblibReader(pickle._Unpickler):
             self.stack.append(read_wrapped_array(self, top))
 
     dispatch[pickle.BUILD[0]] = load_build  # type: ignore[assignment]
+    dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
 
 
 class InnerReader(pickle._Unpickler):
     """The fresh ``pickle._Unpickler`` joblib reads an object array's nested pickle with."""
+
+    dispatch = pickle._Unpickler.dispatch.copy()
+    dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
+
+    def __init__(self, file: BinaryIO, session: Session) -> None:
+        super().__init__(file, encoding="latin1")
+        self.hp = session
 
 
 def _c_load(stream: BinaryIO, session: Session, persistent_load: PersistentLoad | None) -> Any:
@@ -389,12 +461,20 @@ def _c_load(stream: BinaryIO, session: Session, persistent_load: PersistentLoad 
     proto = head[1] if len(head) == 2 and head[0] == 0x80 else 0
     if session.declared_proto is None and len(head) == 2 and head[0] == 0x80:
         session.declared_proto = proto
+    guarded = GuardedInput(stream, OpWalker(session.limits.max_memo, session.budget_left),
+                                session.path)
     if persistent_load is None:
-        reader = CReader(stream, session, proto)
+        reader = CReader(guarded, session, proto)  # type: ignore[arg-type]
     else:
-        reader = _CReaderPersistent(stream, session, proto)
+        reader = _CReaderPersistent(guarded, session, proto)  # type: ignore[arg-type]
         reader.hp_persistent = persistent_load
-    value = reader.load()
+    try:
+        value = reader.load()
+    except pickle.UnpicklingError as exc:
+        refused = guarded.refusal(exc)
+        if refused is exc:
+            raise
+        raise refused from None
     if session.charged > session.limits.max_memo:  # each memo entry takes at least one byte
         session.check_memo(len(reader.memo.copy()))
     return value
@@ -429,4 +509,20 @@ def read_pickle(stream: BinaryIO, session: Session, *, kind: str = "pickle",
     to an inert value (default: the real loaders' error); extra inert constructors are given
     to :class:`Session` (``constructors=``).
     """
-    return LOADERS[kind](stream, session, persistent_load)
+    _forget_extension_cache()
+    try:
+        return LOADERS[kind](stream, session, persistent_load)
+    finally:
+        _forget_extension_cache()
+
+
+def _forget_extension_cache() -> None:
+    """Empty ``copyreg._extension_cache``, which both unpicklers consult before ``find_class``.
+
+    An EXT code resolved once is cached process-wide with what ``find_class`` returned: a
+    stand-in of an earlier reading (whose session would record this file's calls), or a real
+    object from a real unpickling in this process. Either would skip this reading's
+    ``find_class``; emptying the cache (only a cache: the registry stays) makes every EXT code
+    of the file reach it, as in a fresh process.
+    """
+    copyreg._extension_cache.clear()  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ import io
 import json
 import pickle
 import sys
+import types
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from typing import Any
 
@@ -91,17 +92,37 @@ def finder(log: Log, proto: Any) -> Any:
     return find_class
 
 
+class Imported(Exception):  # noqa: N818
+    """Raised by the import function the C ``find_class`` sees in :func:`c_old_names`."""
+
+
+def _no_import(name: str, *args: Any, **kwargs: Any) -> Any:
+    raise Imported(name)
+
+
+def _probe(reader: Any) -> bool:
+    try:
+        C_FIND_CLASS(reader, "__builtin__", "object")  # type: ignore[name-defined]  # noqa: F821
+    except IMPORTED as probe:  # type: ignore[name-defined]  # noqa: F821
+        return bool(probe.args[0] == "builtins")
+    return False
+
+
+# The C unpickler keeps its protocol (changed by any PROTO opcode, also mid-stream) private;
+# its own find_class says whether it maps Python 2 names now: it maps the probe name or not,
+# then imports through the __import__ of the calling function's globals (one that raises).
+c_old_names = types.FunctionType(
+    _probe.__code__, {"__builtins__": {"__import__": _no_import, "bool": bool},
+                      "C_FIND_CLASS": pickle.Unpickler.find_class, "IMPORTED": Imported})
+
+
 def read_c(path: str) -> dict[str, Any]:
     log = Log()
     with open(path, "rb") as handle:
-        head = handle.read(2)
-        handle.seek(0)
-        proto = head[1] if head[:1] == b"\x80" else 0
-        find = finder(log, lambda: proto)
 
         class Reader(pickle.Unpickler):
             def find_class(self, module: str, name: str) -> Any:
-                return find(module, name)
+                return finder(log, lambda: 2 if c_old_names(self) else 3)(module, name)
 
         reader = Reader(io.BufferedReader(handle), encoding="latin1")
         error = None
@@ -130,7 +151,16 @@ def read_joblib(path: str) -> dict[str, Any]:
     return {"names": sorted(set(log.names)), "calls": sorted(set(log.calls)), "error": error}
 
 
+EXTENSIONS = {1: ("os", "system"), 2: ("__builtin__", "eval"), 300: ("dumbdbm", "_Database"),
+              70_000: ("collections", "OrderedDict")}
+"""Registered with ``--ext`` (the same table as ``test_differential.EXTENSIONS``)."""
+
+
 def main(paths: list[str]) -> None:
+    if paths[:1] == ["--ext"]:
+        paths = paths[1:]
+        for code, (module, name) in EXTENSIONS.items():
+            copyreg.add_extension(module, name, code)
     for path in paths:
         print(json.dumps({"path": path, "pickle": read_c(path), "joblib": read_joblib(path)}),
               flush=True)

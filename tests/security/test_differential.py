@@ -15,12 +15,15 @@ mutations of real model files. Properties:
 
 from __future__ import annotations
 
+import contextlib
+import copyreg
 import importlib.util
 import json
 import pickle
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +48,7 @@ def oracle(paths: list[Path]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     todo = [str(p) for p in paths]
     while todo:
-        proc = subprocess.run([sys.executable, str(ORACLE), *todo], capture_output=True,
+        proc = subprocess.run([sys.executable, str(ORACLE), "--ext", *todo], capture_output=True,
                               text=True, timeout=600, check=False)
         for line in proc.stdout.splitlines():
             doc = json.loads(line)
@@ -86,8 +89,28 @@ NAMES = (("os", "system"), ("builtins", "eval"), ("builtins", "getattr"),
          ("copyreg", "_reconstructor"), ("builtins", "object"), ("numpy", "dtype"),
          ("sklearn.utils._bunch", "Bunch"), ("sklearn.linear_model", "LogisticRegression"),
          ("_codecs", "encode"), ("no_such_module", "thing"), ("subprocess", "Popen"),
-         ("sklearn.linear_model", "LogisticRegression.fit"), ("__builtin__", "apply"))
-"""Globals the opcode grammar names (resolved by the oracle without importing anything)."""
+         ("sklearn.linear_model", "LogisticRegression.fit"), ("__builtin__", "apply"),
+         ("__builtin__", "eval"), ("copy_reg", "_reconstructor"), ("dumbdbm", "_Database"),
+         ("UserDict", "UserDict"), ("exceptions", "Exception"), ("cPickle", "loads"))
+"""Globals the opcode grammar names (resolved by the oracle without importing anything); the
+Python 2 names map to Python 3 ones only while the reader's protocol is below 3."""
+
+EXTENSIONS = {1: ("os", "system"), 2: ("__builtin__", "eval"), 300: ("dumbdbm", "_Database"),
+              70_000: ("collections", "OrderedDict")}
+"""copyreg extension codes registered (in the oracle and around hpinspect's reading) while
+the differential cases are judged; other codes are unregistered (a real load fails)."""
+
+
+@contextlib.contextmanager
+def extensions() -> Iterator[None]:
+    """:data:`EXTENSIONS` registered in this process (as the oracle registers them)."""
+    for code, (module, name) in EXTENSIONS.items():
+        copyreg.add_extension(module, name, code)
+    try:
+        yield
+    finally:
+        for code, (module, name) in EXTENSIONS.items():
+            copyreg.remove_extension(module, name, code)
 
 
 def _short(text: str) -> bytes:
@@ -109,8 +132,23 @@ def _fragment(rng: random.Random) -> bytes:
         b"\x82" + bytes([rng.randrange(1, 4)]), b"Q",
         b"\x95" + rng.randrange(0, 64).to_bytes(8, "little"),
         b"I0" + str(rng.randrange(8)).encode() + b"\n",
+        b"\x80" + bytes([rng.choice((0, 1, 2, 3, 4, 5))]),                    # mid-stream PROTO
+        _ext(rng), b"Pid%d\n" % rng.randrange(3),                             # persistent id
+        b"p%d\n" % rng.randrange(6), b"g%d\n" % rng.randrange(6),            # text memo
+        b"r" + rng.randrange(6).to_bytes(4, "little"),                         # LONG_BINPUT
+        b"j" + rng.choice((0, 5, 1 << 20)).to_bytes(4, "little"),              # LONG_BINGET
     )
     return rng.choice(pieces)
+
+
+def _ext(rng: random.Random) -> bytes:
+    """EXT1/EXT2/EXT4 of a registered code (or of one nobody registered)."""
+    code = rng.choice((*EXTENSIONS, 5, 0))
+    if code < 256 and rng.random() < 0.7:
+        return b"\x82" + bytes([code])
+    if code < 65536 and rng.random() < 0.7:
+        return b"\x83" + code.to_bytes(2, "little")
+    return b"\x84" + code.to_bytes(4, "little")
 
 
 def _value(rng: random.Random, depth: int) -> bytes:
@@ -132,6 +170,10 @@ def _value(rng: random.Random, depth: int) -> bytes:
         b"}(" + b"".join(x + x for x in inner) + b"u",              # dict + SETITEMS
         ref + b")R(" + b"".join(inner) + b"e",                      # APPENDS on an instance
         (inner or [leaf])[0] + b"\x94h\x00" + b"\x86",            # MEMOIZE, GET, pair
+        b"\x80" + bytes([rng.choice((2, 4))]) + ref,               # PROTO mid-stream, global
+        _ext(rng) + b")R",                                          # EXT code called
+        (inner or [leaf])[0] + b"q\x05\x94" + b"h\x05" + b"\x86",  # BINPUT vs MEMOIZE games
+        b"(" + b"".join(inner) + b"p7\n0g7\nl",                    # PUT/POP/GET a MARK slice
     )
     out = rng.choice(shapes)
     if rng.random() < 0.08:
@@ -141,18 +183,38 @@ def _value(rng: random.Random, depth: int) -> bytes:
 
 
 def grammar_stream(rng: random.Random) -> bytes:
-    """A pickle (or two) from the opcode grammar: frames, EXT, NEWOBJ_EX, persistent ids,
-    memo games, attribute-traversal names, calls on instances; some break, as hostile
-    files do."""
+    """Pickles (one to five, concatenated) from the opcode grammar: frames, EXT with and
+    without registrations, NEWOBJ_EX, persistent ids, memo games, mid-stream PROTO,
+    attribute-traversal and Python 2 names, calls on instances; some truncated, some
+    break, as hostile files do."""
     out = b""
-    for _ in range(rng.choice((1, 1, 2))):
+    for _ in range(rng.choice((1, 1, 1, 2, 5))):
         proto = rng.choice((0, 2, 4, 5))
         body = _value(rng, 0)
         if proto >= 4 and rng.random() < 0.5:
             size = len(body) + 1 + rng.choice((0, 0, -2, 3))
             body = b"\x95" + max(size, 0).to_bytes(8, "little") + body
         out += (b"\x80" + bytes([proto]) if proto else b"") + body + b"."
+    if rng.random() < 0.1:
+        out = out[:rng.randrange(1, len(out) + 1)]                 # truncated ending
     return out
+
+
+JOBLIB_OBJECT_ARRAY = (
+    b"\x80\x02]q\x00(cjoblib.numpy_pickle\nNumpyArrayWrapper\nq\x01)\x81q\x02}q\x03("
+    b"X\x08\x00\x00\x00subclassq\x04cnumpy\nndarray\nq\x05X\x05\x00\x00\x00shapeq\x06K\x02"
+    b"\x85q\x07X\x05\x00\x00\x00orderq\x08X\x01\x00\x00\x00Cq\tX\x05\x00\x00\x00dtypeq\n"
+    b"cnumpy\ndtype\nq\x0bX\x02\x00\x00\x00O8q\x0c\x89\x88\x87q\rRq\x0e(K\x03X\x01\x00\x00"
+    b"\x00|q\x0fNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK?tq\x10bX\n\x00\x00\x00allow_mmapq"
+    b"\x11\x89X\x1b\x00\x00\x00numpy_array_alignment_bytesq\x12K\x10ub")
+"""The start of ``joblib.dump([np.array([None, 'zz'], dtype=object), 7], protocol=2)``, up
+to where the object array's nested pickle begins (joblib reads it with a fresh unpickler
+whose ``find_class`` is the outer one: names map by the *outer* protocol, 2)."""
+
+
+def joblib_nested_stream(rng: random.Random) -> bytes:
+    """A joblib file whose object array's nested pickle is a grammar stream."""
+    return JOBLIB_OBJECT_ARRAY + grammar_stream(rng) + b"K\x07e."
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +244,7 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
         mutated.append(path)
     for n in range(GRAMMAR_STREAMS):
         path = root / f"gram{n}{'.joblib' if n % 4 == 0 else '.pkl'}"
-        path.write_bytes(grammar_stream(rng))
+        path.write_bytes(joblib_nested_stream(rng) if n % 8 == 4 else grammar_stream(rng))
         mutated.append(path)
     return {"hostile": hostile, "benign": benign, "mutated": mutated}
 
@@ -197,7 +259,10 @@ def _check(path: Path, answer: dict[str, Any]) -> str | None:
         unsafe = {n for n in called if importlib.util.find_spec(n.split(".")[0]) is not None
                   and severity_of(n, {"called"})[0] in ("dangerous", "unknown call")}
         return f"refused, but a real load calls {sorted(unsafe)}" if unsafe else None
-    missing = real - mine
+    # hpinspect leaves out names of its plain-pickle reading of a joblib file whose module is no
+    # identifier (array bytes read as a GLOBAL opcode): no such module can be imported.
+    missing = {n for n in real - mine if path.suffix == ".pkl" or n in answer["joblib"]["names"]
+               or all(p.isidentifier() for p in n.rpartition(".")[0].split("."))}
     return f"names a real load resolves but hpinspect does not report: {sorted(missing)}" \
         if missing else None
 
@@ -207,8 +272,9 @@ def test_hostile_and_mutated_files_name_everything_a_real_load_resolves(
     paths = cases["hostile"] + cases["mutated"]
     answers = oracle(paths)
     assert len(answers) >= len(paths) * 0.9, "the oracle crashed on too many files"
-    divergences = {str(p): d for p in paths if str(p) in answers
-                   for d in [_check(p, answers[str(p)])] if d}
+    with extensions():
+        divergences = {str(p): d for p in paths if str(p) in answers
+                       for d in [_check(p, answers[str(p)])] if d}
     assert not divergences, json.dumps(divergences, indent=1)
 
 

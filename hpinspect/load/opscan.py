@@ -1,0 +1,311 @@
+"""Guard the C unpickler against sizes it acts on before reading: a walk of its opcodes.
+
+CPython's C unpickler trusts a few numbers from the file before it has read what they
+describe: a memo index (``PUT``, ``LONG_BINPUT``) grows its memo array to twice that index and
+zeroes it -- ``LONG_BINPUT 2**28`` touches 4 GiB --, and a declared length (``BYTEARRAY8``,
+``BINBYTES8``, ``BINUNICODE8``, ``FRAME``, ``LONG4``, the 4-byte counts) allocates that much
+(``BYTEARRAY8`` of 16 GiB is touched whole on Linux). hpinspect does not let it meet them:
+:class:`GuardedInput` is the file object the C reader is given, and every byte it hands over
+is first walked by :class:`OpWalker` -- opcode by opcode, exactly as the C reader will parse
+them (the argument widths are CPython's, from :mod:`pickletools`). A memo index at or above
+``Limits.max_memo``, or a declared length above the bytes left in the file's budget, is a
+*hazard*: the bytes before it are delivered, and the reader's next request for the hazard's
+bytes raises :class:`~hpinspect.errors.LimitExceededError` instead, so everything the reading
+found before it is kept (the byte offset is in the message). A stream that ends at its STOP
+before the hazard reads normally: the walker looks ahead only as far as the reader peeks.
+
+The pure-Python unpickler (the joblib reading) keeps its memo in a dict; its one touching
+allocation (``BYTEARRAY8``) is checked in :mod:`hpinspect.load.unpickler`.
+"""
+
+from __future__ import annotations
+
+import pickletools
+import re
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from hpinspect.errors import LimitExceededError
+
+# Opcode kinds, derived from pickletools' argument descriptors (CPython's own table).
+_UNKNOWN, _FIXED, _COUNTED, _LINES, _STOP, _MEMO4, _PUT = range(7)
+_COUNT_WIDTH = {pickletools.TAKEN_FROM_ARGUMENT1: 1, pickletools.TAKEN_FROM_ARGUMENT4: 4,
+                pickletools.TAKEN_FROM_ARGUMENT4U: 4, pickletools.TAKEN_FROM_ARGUMENT8U: 8}
+
+
+def _tables() -> tuple[list[int], list[int]]:
+    kind = [_UNKNOWN] * 256
+    width = [0] * 256
+    for op in pickletools.opcodes:
+        code = ord(op.code)
+        n = op.arg.n if op.arg is not None else 0
+        if op.name == "STOP":
+            kind[code] = _STOP
+        elif op.name == "LONG_BINPUT":
+            kind[code], width[code] = _MEMO4, 5
+        elif op.name == "PUT":
+            kind[code], width[code] = _PUT, 1
+        elif op.name == "FRAME":
+            kind[code], width[code] = _COUNTED, n  # its length is checked; content: opcodes
+        elif n >= 0:
+            kind[code], width[code] = _FIXED, 1 + n
+        elif n == pickletools.UP_TO_NEWLINE:
+            two = op.arg is not None and op.arg.name.endswith("_pair")
+            kind[code], width[code] = _LINES, 2 if two else 1
+        else:
+            kind[code], width[code] = _COUNTED, _COUNT_WIDTH[n]
+    return kind, width
+
+
+KIND, WIDTH = _tables()
+NAMES = {ord(op.code): op.name for op in pickletools.opcodes}
+CODES = {op.name: ord(op.code) for op in pickletools.opcodes}
+FRAME = CODES["FRAME"]
+SIGNED_COUNT = frozenset({CODES["LONG4"]})
+"""LONG4's count is signed in the C reader (negative: an error); every other is unsigned."""
+CHECKED_COUNT = 4
+"""Counts of this width or more are compared with the budget (1-byte ones are small)."""
+MAX_PUT_LINE = 1 << 20
+"""A text PUT argument longer than this is a hazard (the pickler writes ``p<digits>``)."""
+
+
+def _charclass(codes: list[int]) -> bytes:
+    return b"[" + b"".join(b"\\x%02x" % c for c in codes) + b"]"
+
+
+def _counted_small(widths: int) -> bytes:
+    """A count of ``widths`` bytes below 256, then that many bytes (a regex alternation)."""
+    zeros = b"\\x00" * (widths - 1)
+    return b"(?:" + b"|".join(b"\\x%02x" % n + zeros + (b".{%d}" % n if n else b"")
+                              for n in range(256)) + b")"
+
+
+def _run_pattern(memo_high: int) -> re.Pattern[bytes]:
+    """A regex matching a run of opcodes that need no check (walked in C, not in Python):
+    fixed-width ones, counted ones shorter than 256 bytes, LONG_BINPUT below
+    ``memo_high`` x 65,536 (at most the memo limit)."""
+    by_width: dict[int, list[int]] = {}
+    for code in range(256):
+        if KIND[code] == _FIXED:
+            by_width.setdefault(WIDTH[code], []).append(code)
+    alternatives = [_charclass(codes) + (b".{%d}" % (w - 1) if w > 1 else b"")
+                    for w, codes in sorted(by_width.items())]
+    for widths in (1, 4):
+        codes = [c for c in range(256) if KIND[c] == _COUNTED and WIDTH[c] == widths
+                 and c != FRAME and c not in SIGNED_COUNT]
+        alternatives.append(_charclass(codes) + _counted_small(widths))
+    if memo_high:
+        alternatives.append(b"r..[\\x00-\\x%02x]\\x00" % (memo_high - 1))
+    return re.compile(b"(?:" + b"|".join(alternatives) + b")*+", re.DOTALL)
+
+
+_RUNS: dict[int, re.Pattern[bytes]] = {}
+
+
+class OpWalker:
+    """Walks the opcodes of one pickle as it is delivered, and finds the first hazard."""
+
+    def __init__(self, max_memo: int, budget_left: Callable[[], int]) -> None:
+        self.max_memo = max_memo
+        self.budget_left = budget_left
+        """Bytes still allowed by the file's budget."""
+        self.fed = 0
+        """Offset (from the pickle's start) of the first byte of :attr:`tail`."""
+        self.tail = b""
+        """The bytes seen of an opcode not complete yet (a header, a text PUT line)."""
+        self.lines = 0
+        """Newlines still to pass inside a line-argument opcode (its text is not kept)."""
+        self.done = False
+        """STOP (or an opcode the reader rejects) reached: nothing further is parsed."""
+        self.hazard: int | None = None
+        self.why = ""
+        high = min(max_memo >> 16, 256)
+        run = _RUNS.get(high)
+        if run is None:
+            run = _RUNS[high] = _run_pattern(high)
+        self.run = run.match
+
+    def feed(self, data: Any, start: int) -> None:
+        """Walk ``data``, the bytes at offsets ``start`` ... of the pickle."""
+        seen = self.fed + len(self.tail)
+        if self.done or self.hazard is not None or start + len(data) <= seen:
+            return
+        if seen < start:  # the reader never skips bytes it was not given
+            self._hazard(seen, "a read past bytes the C unpickler was not given")
+            return
+        buf = self.tail + bytes(data[seen - start:])
+        base = self.fed
+        i = self._pass_lines(buf, 0) if self.lines else 0
+        end = len(buf)
+        run = self.run
+        while i < end and not self.lines and not self.done and self.hazard is None:
+            i = run(buf, i).end()  # type: ignore[union-attr]  # a run may be empty
+            if i >= end:
+                break
+            code = buf[i]
+            kind = KIND[code]
+            if kind == _FIXED:
+                if i + WIDTH[code] > end:
+                    break
+                i += WIDTH[code]
+                continue
+            step = _STEPS[kind](self, buf, i, base)
+            if step < 0:
+                break  # the opcode is not all here yet
+            i = step
+        self.fed, self.tail = base + i, buf[i:]
+        if self.lines:
+            self.fed, self.tail = base + end, b""
+        if len(self.tail) > MAX_PUT_LINE:
+            self._hazard(self.fed, "a text PUT argument over 1 MiB")
+
+    def _pass_lines(self, buf: bytes, i: int) -> int:
+        """Pass the newlines of a line-argument opcode (to the data's end if not all here)."""
+        while self.lines:
+            nl = buf.find(b"\n", i)
+            if nl < 0:
+                return len(buf)
+            self.lines -= 1
+            i = nl + 1
+        return i
+
+    def _hazard(self, offset: int, why: str) -> None:
+        self.hazard = offset
+        self.why = why
+
+    def memo_index(self, index: int, offset: int) -> None:
+        if index >= self.max_memo:
+            self._hazard(offset, f"a memo index of {index:,} (the C unpickler would grow its "
+                         f"memo array to {2 * index:,} entries first; limit {self.max_memo:,})")
+
+
+def _step_stop(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
+    walker.done = True
+    return i + 1
+
+
+def _step_unknown(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
+    walker.done = True  # the C reader stops here ("invalid load key")
+    return i + 1
+
+
+def _step_memo4(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
+    if i + 5 > len(buf):
+        return -1
+    walker.memo_index(int.from_bytes(buf[i + 1:i + 5], "little"), base + i)
+    return i + 5
+
+
+def _step_put(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
+    nl = buf.find(b"\n", i + 1)
+    if nl < 0:
+        return -1
+    try:
+        index = int(buf[i + 1:nl])
+    except ValueError:
+        walker.done = True  # the C reader raises on it
+        return nl + 1
+    walker.memo_index(index, base + i)
+    return nl + 1
+
+
+def _step_lines(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
+    walker.lines = WIDTH[buf[i]]
+    return walker._pass_lines(buf, i + 1)
+
+
+def _step_counted(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
+    code = buf[i]
+    width = WIDTH[code]
+    if i + 1 + width > len(buf):
+        return -1
+    count = int.from_bytes(buf[i + 1:i + 1 + width], "little", signed=code in SIGNED_COUNT)
+    if count < 0:
+        walker.done = True  # "LONG pickle has negative byte count"
+        return i + 1 + width
+    left = walker.budget_left()
+    if width >= CHECKED_COUNT and count > left:
+        walker._hazard(base + i, f"{NAMES[code]} declares {count:,} bytes, more than the "
+                       f"{max(left, 0):,} left of the file's budget")
+        return i
+    if code == FRAME:
+        return i + 1 + width  # a frame's content is opcodes
+    return i + 1 + width + count  # past the data's end: the rest of the payload is not walked
+
+
+_STEPS = {_STOP: _step_stop, _UNKNOWN: _step_unknown, _MEMO4: _step_memo4, _PUT: _step_put,
+          _LINES: _step_lines, _COUNTED: _step_counted}
+
+
+STOP_BYTE = 0xFF
+"""Not an opcode: the C reader stops on it with :data:`STOP_MESSAGE`."""
+STOP_MESSAGE = "invalid load key, '\\xff'."
+
+
+class GuardedInput:
+    """The file object the C unpickler reads one pickle from: walked before it is handed over.
+
+    Reads pass straight through to ``stream`` (its position stays exactly where the C reader
+    leaves it), each byte walked once by :class:`OpWalker`. The first byte of a hazard is
+    handed over as :data:`STOP_BYTE`, which is no opcode: the C reader parses everything
+    before it exactly as it would (also inside a FRAME, which it reads whole before parsing)
+    and stops there with :data:`STOP_MESSAGE`, which :meth:`refusal` turns into the limit
+    error.
+    """
+
+    def __init__(self, stream: BinaryIO, walker: OpWalker, path: str) -> None:
+        self._stream: Any = stream
+        self._walker = walker
+        self._path = path
+        self._pos = 0
+        self.stopped = False
+        """Whether the stop byte was handed over."""
+
+    def refusal(self, exc: BaseException) -> BaseException:
+        """The error to report for ``exc``, raised by the C reader on these bytes."""
+        w = self._walker
+        if not self.stopped or str(exc) != STOP_MESSAGE or w.hazard is None:
+            return exc
+        return LimitExceededError(
+            f"refused at byte {w.hazard:,} of this pickle: {w.why} (a limit on what the C "
+            "unpickler allocates before reading)", self._path)
+
+    def _deliver(self, data: Any, n: int) -> Any:
+        """``data`` (``n`` bytes read at the current position), walked, with the stop byte."""
+        w = self._walker
+        if self._pos + n > w.fed + len(w.tail):
+            with memoryview(data) as view, view[:n] as new:
+                w.feed(new, self._pos)
+        at = -1 if w.hazard is None else w.hazard - self._pos
+        if 0 <= at < n:
+            if isinstance(data, bytes):
+                data = data[:at] + bytes([STOP_BYTE]) + data[at + 1:]
+            else:
+                data[at] = STOP_BYTE
+            self.stopped = True
+        self._pos += n
+        return data
+
+    def peek(self, n: int = 0) -> bytes:
+        peek = getattr(self._stream, "peek", None)
+        if peek is None:
+            raise NotImplementedError("peek")  # the C reader then reads exactly what it needs
+        data = bytes(peek(n))
+        pos = self._pos
+        data = self._deliver(data, len(data))
+        self._pos = pos  # peeked, not consumed
+        return data  # type: ignore[no-any-return]
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        return self._deliver(data, len(data))  # type: ignore[no-any-return]
+
+    def readinto(self, buffer: Any) -> int:
+        got: int = self._stream.readinto(buffer)
+        with memoryview(buffer) as view, view.cast("B") as flat:
+            self._deliver(flat, got)
+        return got
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self._stream.readline(size)
+        return self._deliver(data, len(data))  # type: ignore[no-any-return]
