@@ -1,5 +1,10 @@
 """The scikit-learn knowledge base: class paths and ``__init__`` defaults, shipped as JSON.
 
+It also holds the *method table* (:func:`method_table`): for every known class (scikit-learn's
+in ``sklearn_kb.json``, the boosters' in ``boosters_kb.json``, numpy/pandas/torch/stdlib ones
+in ``methods_kb.json``, see ``scripts/gen_methods_kb.py``) which class in its MRO implements
+each method a real load may call on an instance (``__setstate__``, ``extend``, ``__new__`` ...).
+
 Shared by ``load/`` (policy: which classes are known) and ``classify/`` (defaults); it lives
 at the top of the package so that ``load/`` never imports ``classify/``.
 
@@ -12,12 +17,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-KB_FILE = Path(__file__).resolve().parent / "classify" / "data" / "sklearn_kb.json"
+DATA = Path(__file__).resolve().parent / "classify" / "data"
+KB_FILE = DATA / "sklearn_kb.json"
+METHOD_FILES = ("boosters_kb.json", "methods_kb.json")
+"""Method tables besides the one in :data:`KB_FILE`."""
 REQUIRED = object()
 """Default of a parameter without a default value."""
 
@@ -90,6 +99,7 @@ class KnowledgeBase:
         self.known_classes: frozenset[str] = frozenset(
             [*self._raw, *self._aliases, *data.get("types", [])])
         self.known_functions: frozenset[str] = frozenset(data.get("functions", []))
+        self.methods_raw: dict[str, Any] = data.get("methods", {})
         self._cache: dict[str, EstimatorInfo] = {}
 
     def estimator(self, dotted: str) -> tuple[EstimatorInfo | None, str]:
@@ -123,3 +133,45 @@ def knowledge_base() -> KnowledgeBase:
     """The shipped knowledge base (loaded once, about 2 ms)."""
     text = KB_FILE.read_text(encoding="utf-8")
     return KnowledgeBase(json.loads(text))
+
+
+class MethodTable:
+    """Per known class, the effective implementation of each recorded method."""
+
+    def __init__(self, tables: list[dict[str, Any]]) -> None:
+        self._rows: dict[str, tuple[tuple[str, ...], tuple[str | None, ...]]] = {}
+        for table in tables:
+            names = tuple(table.get("names", ()))
+            owners = table.get("owners", [])
+            profiles = [tuple(None if i < 0 else f"{owners[i]}.{names[k]}"
+                              for k, i in enumerate(row)) for row in table.get("profiles", [])]
+            for module, classes in table.get("modules", {}).items():
+                for name, profile in classes.items():
+                    self._rows.setdefault(f"{module}.{name}", (names, profiles[profile]))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, dotted: object) -> bool:
+        return dotted in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def effective(self, dotted: str) -> dict[str, str] | None:
+        """``{method: "owner.method"}`` for the methods class ``dotted`` has; None if unknown."""
+        row = self._rows.get(dotted)
+        if row is None:
+            return None
+        names, impls = row
+        return {name: impl for name, impl in zip(names, impls, strict=True) if impl is not None}
+
+
+@lru_cache(maxsize=1)
+def method_table() -> MethodTable:
+    """Every shipped method table (scikit-learn's, the boosters', the other libraries')."""
+    tables = [knowledge_base().methods_raw]
+    for name in METHOD_FILES:
+        data = json.loads((DATA / name).read_text(encoding="utf-8"))
+        tables.append(data.get("methods", {}))
+    return MethodTable(tables)

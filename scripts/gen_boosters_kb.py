@@ -6,7 +6,9 @@ constructor parameters in ``get_params()`` order with their signature defaults, 
 parameter *resolves to* when left at its default: a default-configured wrapper is fitted on a
 tiny data set and its booster's own record of the settings (xgboost ``Config``, LightGBM's
 ``parameters:`` section, CatBoost's InfoMap ``params``) is read with hpinspect's decoders.
-``settings`` holds every resolved setting of a default booster per library.
+``settings`` holds every resolved setting of a default booster per library. ``methods``
+records, for the wrappers, their bases and the boosters they pickle, the effective
+implementation of each method a real load may call on an instance (``scripts/gen_methods_kb.py``).
 
 Usage::
 
@@ -29,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
+from gen_methods_kb import method_table  # noqa: E402
 from gen_sklearn_kb import encode_default  # noqa: E402
 
 from hpinspect.classify import catboost as cb_family  # noqa: E402
@@ -155,7 +158,22 @@ def build() -> dict[str, Any]:
         settings[lib] = {k: encode_default(v) for k, v in sorted(settings[lib].items())
                          if k not in VARYING}
     versions = {d: metadata.version(d) for d in ("xgboost-cpu", "lightgbm", "catboost")}
-    return {"generated_with": versions, "wrappers": wrappers, "settings": settings}
+    return {"generated_with": versions, "wrappers": wrappers, "settings": settings,
+            "methods": method_table(_pickled_classes([cls for cls, _ in classes]))}
+
+
+def _pickled_classes(wrappers: list[type]) -> list[tuple[str, type]]:
+    """The wrappers, every library class in their MRO, and the boosters they pickle."""
+    import catboost
+    import lightgbm
+    import xgboost
+
+    found: dict[str, type] = {}
+    for cls in [*wrappers, xgboost.Booster, lightgbm.Booster, catboost.CatBoost]:
+        for klass in cls.__mro__:
+            if klass.__module__.split(".")[0] in ("xgboost", "lightgbm", "catboost"):
+                found[f"{klass.__module__}.{klass.__qualname__}"] = klass
+    return sorted(found.items())
 
 
 def main() -> None:

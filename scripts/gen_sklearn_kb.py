@@ -20,8 +20,13 @@ Top-level layout::
                                         "order", "nested_params"}},
       "types": [<canonical path of every other sklearn class>],
       "functions": [<canonical path of every sklearn function>],
-      "by_name": {<short class name>: <canonical estimator path>}  # unique names only
+      "by_name": {<short class name>: <canonical estimator path>},  # unique names only
+      "methods": {"names", "impls", "profiles", "classes"}  # see gen_methods_kb.py
     }
+
+``methods`` records, for every class above (under its canonical and its public paths), the
+effective implementation of each method a real load may call on its instances
+(``__setstate__``, ``__setitem__``, ``extend``, ``__new__`` ...; ``scripts/gen_methods_kb.py``).
 
 A canonical path is ``obj.__module__ + "." + obj.__qualname__``, i.e. what pickle writes.
 
@@ -60,6 +65,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_methods_kb import method_table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = REPO_ROOT / "hpinspect" / "classify" / "data" / "sklearn_kb.json"
@@ -537,6 +545,9 @@ def build_kb() -> dict[str, JSON]:
     if missing:
         raise RuntimeError(f"all_estimators() classes missing from the KB: {missing}")
 
+    kept = [(path, cls) for path, cls in sorted(classes.items())
+            if not issubclass(cls, BaseException)]
+    aliases = [(alias, cls) for _, cls in kept for alias in public.get(id(cls), set())]
     by_path: dict[str, list[str]] = {}
     for path, entry in estimators.items():
         by_path.setdefault(entry["name"], []).append(path)
@@ -552,6 +563,7 @@ def build_kb() -> dict[str, JSON]:
         "types": sorted(type_names),
         "functions": sorted(functions),
         "by_name": by_name,
+        "methods": method_table([*kept, *aliases]),
     }
 
 
