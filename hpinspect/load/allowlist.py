@@ -7,7 +7,9 @@ arguments must satisfy. :func:`policy.severity_of <hpinspect.load.policy.severit
 :func:`allowed`; the reader calls :func:`arguments_inert` at every call and fails closed
 (``unknown call``) when it returns False. :data:`SKLEARN_MODULE_RENAMES` maps the module paths
 older scikit-learn versions pickled (0.20 on) to today's, so compiled types keep their verdict
-under their old names.
+under their old names. :data:`REVIEWED_METHODS` lists the method implementations (the class of
+the MRO that defines ``__setstate__``, ``extend``, ``__new__`` ... as the knowledge base records
+it) that a real load may run on instances, each with why it is harmless.
 
 Arguments rules (:class:`ArgRule`):
 
@@ -35,6 +37,7 @@ from hpinspect.load.objects import GlobalRef
 
 __all__ = [
     "ALLOWED",
+    "REVIEWED_METHODS",
     "SKLEARN_MODULE_RENAMES",
     "Allowed",
     "ArgRule",
@@ -63,7 +66,8 @@ class Allowed:
     """What its call arguments must be."""
     methods: frozenset[str] = frozenset()
     """Methods a load calls on its instances (``__setstate__`` by BUILD, ``__setitem__`` by
-    SETITEMS ...) that were reviewed together with the class."""
+    SETITEMS ...) that were reviewed together with the class; consulted only for a class the
+    knowledge base's method table lacks (else :data:`REVIEWED_METHODS` decides)."""
 
 
 _SETSTATE = frozenset({"__setstate__"})
@@ -339,3 +343,109 @@ def arguments_inert(dotted: str, args: tuple[Any, ...], kwargs: Mapping[str, Any
         return isinstance(first, GlobalRef) and first.dotted in ALLOWED and \
             first.dotted.startswith("pandas.")
     return True  # JUDGED: every global inside the arguments has its own finding
+
+
+# ---------------------------------------------------------------- reviewed method implementations
+# (load/policy.py ``method_severity``.) A real load runs these on the instances it builds: BUILD
+# -> __setstate__ (or __getattr__/__setattr__ without one), APPEND(S) -> extend/append, SETITEM(S)
+# -> __setitem__, ADDITEMS -> add, NEWOBJ -> __new__, lookups -> __getattribute__, and the
+# instance's __del__. The knowledge base records which class of the MRO implements each one
+# (scripts/gen_methods_kb.py); an implementation not listed here is an unknown call.
+_BUILTIN_TYPES = ("object", "dict", "list", "set", "frozenset", "tuple", "str", "bytes",
+                  "bytearray", "int", "float", "complex", "bool")
+_BUILTIN_METHODS = ("__getattribute__", "__setattr__", "__setitem__", "append", "extend", "add",
+                    "__new__")
+
+
+def _builtin_methods() -> dict[str, str]:
+    why = ("CPython's C implementation for a core value type: stores the value in the object "
+           "(hashing keys as any dict does), runs no code the file names")
+    return {f"builtins.{kind}.{method}": why for kind in _BUILTIN_TYPES
+            for method in _BUILTIN_METHODS}
+
+
+_REVIEWED: Mapping[str, str] = {
+    # scikit-learn (source read in site-packages; Cython ones in the shipped .pyx/.tp files)
+    "sklearn.base.BaseEstimator.__setstate__": (
+        "pops _sklearn_version (warns on a mismatch), then super().__setstate__ or "
+        "self.__dict__.update(state): stores the state, calls nothing in it"),
+    "sklearn.utils._bunch.Bunch.__setstate__": (
+        "a no-op (`pass`, scikit-learn#6196): the pickled __dict__ is ignored"),
+    "sklearn.isotonic.IsotonicRegression.__setstate__": (
+        "BaseEstimator.__setstate__, then _build_f: scipy interp1d over the fitted "
+        "X_thresholds_/y_thresholds_ arrays (numerical, calls nothing in the state)"),
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor.__setstate__": (
+        "BaseEstimator-style __dict__ update, then nodes.astype(PREDICTOR_RECORD_DTYPE): a "
+        "dtype cast of the node array"),
+    "sklearn.utils._metadata_requests.MetadataRequest.__getattr__": (
+        "raises AttributeError for every name but fit_transform/fit_predict (none of which a "
+        "load looks up), which it composes from its own method requests"),
+    "sklearn.linear_model._passive_aggressive.PassiveAggressiveClassifier.__new__": (
+        "scikit-learn's @deprecated class wrapper: warns FutureWarning, object.__new__(cls)"),
+    "sklearn.linear_model._passive_aggressive.PassiveAggressiveRegressor.__new__": (
+        "scikit-learn's @deprecated class wrapper: warns FutureWarning, object.__new__(cls)"),
+    "sklearn.tree._tree.Tree.__setstate__": (
+        "_tree.pyx: sets max_depth/node_count, checks the nodes/values arrays' dtype and shape "
+        "(_check_node_ndarray/_check_value_ndarray), memcpy into its own buffers"),
+    "sklearn.tree._criterion.Criterion.__setstate__": "_criterion.pyx: a no-op (`pass`)",
+    "sklearn.tree._splitter.Splitter.__setstate__": "_splitter.pyx: a no-op (`pass`)",
+    "sklearn.neighbors._quad_tree._QuadTree.__setstate__": (
+        "_quad_tree.pyx: sets counters, checks the cells array, copies it into its buffer "
+        "(the same shape as Tree.__setstate__)"),
+    **{f"sklearn.neighbors.{module}.BinaryTree{bits}.__setstate__": (
+        "_binary_tree.pxi.tp: assigns the state's arrays to typed memoryviews and its ints "
+        "(Cython type-checks each), then _update_sample_weight on the array")
+       for module in ("_kd_tree", "_ball_tree") for bits in ("32", "64")},
+    **{f"sklearn.metrics._dist_metrics.{kind}{bits}.__setstate__": (
+        "_dist_metrics.pyx.tp: assigns p/vec/mat (typed) and, for PyFuncDistance, stores func "
+        "and kwargs without calling them; Mahalanobis adds an np.zeros buffer")
+       for kind in ("DistanceMetric", "MahalanobisDistance") for bits in ("32", "64")},
+    # the boosters (their Python wrappers read in site-packages; the parsers are native)
+    "xgboost.core.Booster.__setstate__": (
+        "creates a booster and XGBoosterUnserializeFromBuffer(state['handle']): XGBoost's own "
+        "native parser of the model bytes, as when reading a model file; then __dict__.update"),
+    "xgboost.core.Booster.__del__": (
+        "XGBoosterFree(self.handle) on the handle __setstate__ created (None is skipped)"),
+    "lightgbm.basic.Booster.__setstate__": (
+        "LGBM_BoosterLoadModelFromString on the model text: LightGBM's own parser, as when "
+        "reading a model file; then __dict__.update"),
+    "lightgbm.basic.Booster.__del__": (
+        "free_network() if _network is truthy (LGBM_NetworkFree) and LGBM_BoosterFree of the "
+        "handle __setstate__ created; AttributeError is swallowed"),
+    "catboost.core._CatBoostBase.__setstate__": (
+        "_load_from_string(state['__model']): CatBoost's own model parser, as when reading a "
+        "model file; test evals set as data, the rest merged into _init_params"),
+    # the standard library and pandas
+    "random.Random.__setstate__": (
+        "self.setstate(state): checks the version, hands a tuple of ints to the C generator"),
+    "pandas.core.generic.NDFrame.__setstate__": (
+        "stores the BlockManager, or the state's items with object.__setattr__ and "
+        "Flags(self, **flags) from plain keywords; calls nothing in the state"),
+    "pandas.core.internals.managers.SingleBlockManager.__setstate__": (
+        "rebuilds axes (ensure_index) and blocks (new_block from arrays and placements) "
+        "from the 0.14.1 state layout; raises NotImplementedError on others"),
+    "pandas.CategoricalDtype.__setstate__": (
+        "sets _categories and _ordered from the state dict"),
+    # C types whose tp_getattro is PyObject_GenericGetAttr (the same lookup as object's)
+    **{f"{kind}.__getattribute__": "C type using CPython's generic attribute lookup"
+       for kind in ("datetime.date", "datetime.datetime", "datetime.time", "datetime.timedelta",
+                    "datetime.tzinfo", "decimal.Decimal", "collections.defaultdict")},
+    # torch.nn (source read in site-packages torch/nn/modules)
+    "torch.nn.modules.module.Module.__setstate__": (
+        "self.__dict__.update(state), then empty OrderedDict()/set() for hook tables that old "
+        "checkpoints lack"),
+    **{f"torch.nn.modules.{name}.__setstate__": (
+        "Module.__setstate__ plus a fixed default for an attribute old checkpoints lack "
+        "(dim, padding_mode, activation=F.relu, recompute_scale_factor, _qkv_same_embed_dim, "
+        "padding/ceil_mode/count_include_pad)")
+       for name in ("activation.Softmax", "activation.LogSoftmax", "activation.Softmin",
+                    "activation.MultiheadAttention", "conv._ConvNd", "pooling.AvgPool3d",
+                    "upsampling.Upsample", "transformer.TransformerEncoderLayer",
+                    "transformer.TransformerDecoderLayer")},
+    "torch.nn.modules.rnn.RNNBase.__setstate__": (
+        "Module.__setstate__, then rebuilds the flat weight name lists from fixed format "
+        "strings, getattr of its own weights and weakref.ref of each"),
+}
+
+REVIEWED_METHODS: Mapping[str, str] = MappingProxyType({**_builtin_methods(), **_REVIEWED})
+"""Implementation (``owner.method``) -> why running it during a load is harmless."""

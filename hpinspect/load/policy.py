@@ -3,17 +3,24 @@
 The severity of a global depends on its name and on how a real load would use it: merely
 referenced (imported), instantiated without its constructor (NEWOBJ with no arguments,
 ``copyreg._reconstructor``), or called (REDUCE, INST, OBJ, NEWOBJ with arguments).
+:func:`method_severity` then judges the methods a real load runs on the instances it builds
+(``__setstate__``, ``extend``, ``__setitem__``, ``__new__`` ...) by the implementation the
+knowledge base records for the class (:func:`effective_calls`).
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from hpinspect.load import allowlist
 from hpinspect.report import Severity
+
+if TYPE_CHECKING:
+    from hpinspect.kb import MethodTable
 
 Use = Literal["referenced", "instantiated", "called"]
 
@@ -232,36 +239,83 @@ def _unknown(dotted: str, called: bool, instantiated: bool) -> tuple[Severity, s
     return Severity.UNKNOWN_CLASS, f"a real load imports {module} to resolve this name"
 
 
-# Methods a real load calls on instances (BUILD -> __setstate__, APPEND(S) -> append/extend,
-# SETITEM(S) -> __setitem__, ADDITEMS -> add) that are reviewed harmless for these classes.
-HARMLESS_METHODS: dict[str, frozenset[str]] = {
-    # dict subclass; __setitem__ is dict's, __setstate__ is Bunch's own no-op (sklearn#6196)
-    "sklearn.utils._bunch.Bunch": frozenset({"__setitem__", "__setstate__"}),
-    "sklearn.utils.Bunch": frozenset({"__setitem__", "__setstate__"}),
-    # dict subclasses from the stdlib: the builtin dict.__setitem__ stores the item
-    "collections.defaultdict": frozenset({"__setitem__"}),
-    "collections.Counter": frozenset({"__setitem__"}),
+def _build_calls(has: Mapping[str, str]) -> tuple[str, ...]:
+    """BUILD: ``__setstate__``, or without one ``__dict__`` update and ``setattr`` of slot
+    state (a failed ``__setstate__`` lookup first asks ``__getattr__``)."""
+    if "__setstate__" in has:
+        return ("__getattribute__", "__setstate__")
+    return ("__getattribute__", "__getattr__", "__setattr__")
+
+
+def _lookup_calls(*names: str) -> Callable[[Mapping[str, str]], tuple[str, ...]]:
+    """APPEND(S)/ADDITEMS look the method up (C: ``extend`` first, then ``append``); a name
+    the class lacks goes to ``__getattr__``, whose answer is then called."""
+    def calls(has: Mapping[str, str]) -> tuple[str, ...]:
+        missing = ("__getattr__",) if any(n not in has for n in names) else ()
+        return ("__getattribute__", *names, *missing)
+    return calls
+
+
+# Per operation a stand-in records: the methods of the real class a real load would run.
+CALLS_FOR: Mapping[str, Callable[[Mapping[str, str]], tuple[str, ...]]] = {
+    "__setstate__": _build_calls,
+    "append": _lookup_calls("extend", "append"),
+    "extend": _lookup_calls("extend", "append"),
+    "add": _lookup_calls("add"),
+    "__setitem__": lambda has: ("__setitem__",),
+    "__new__": lambda has: ("__new__",),
 }
-UNREVIEWED_SETSTATE: frozenset[str] = frozenset({
-    # opens a TCP connection from __setstate__ (scikit-learn 1.9 callback API)
-    "sklearn.callback._scoring_monitor.ScoringMonitor",
-    "sklearn.callback.ScoringMonitor",
-})
 
 
-def _allowlisted_methods(dotted: str) -> frozenset[str]:
-    """Reviewed methods for ``dotted``: this table plus any in load/allowlist.py."""
-    extra: dict[str, frozenset[str]] = getattr(allowlist, "HARMLESS_METHODS", {})
-    return HARMLESS_METHODS.get(dotted, frozenset()) | extra.get(dotted, frozenset())
+@cache
+def _method_table() -> MethodTable:
+    from hpinspect.kb import method_table
+
+    return method_table()
+
+
+def effective_calls(dotted: str, ops: set[str]) -> list[str] | None:
+    """The implementations (``owner.method``) a real load runs on a ``dotted`` instance for
+    the recorded ``ops``, plus its ``__del__``; None when the knowledge base lacks the class."""
+    has: dict[str, str] | None = _method_table().effective(dotted)
+    if has is None:
+        return None
+    wanted = {m for op in ops for m in (CALLS_FOR[op](has) if op in CALLS_FOR else (op,))}
+    if ops:
+        wanted.add("__del__")  # the instance exists, and is collected some time after the load
+    return sorted({has[m] for m in wanted if m in has})
+
+
+def _legacy_unreviewed(dotted: str, severity: Severity, methods: set[str]) -> set[str]:
+    """Classes the knowledge base does not list (custom or other-version classes): BUILD and
+    NEWOBJ stay as judged by :func:`severity_of`; any other method is unreviewed unless the
+    allowlist entry of the class lists it."""
+    entry = allowlist.allowed(dotted)
+    unreviewed = methods - (entry.methods if entry is not None else frozenset())
+    if severity in (Severity.KNOWN, Severity.UNKNOWN_CLASS):
+        unreviewed -= {"__setstate__", "__new__"}
+    return unreviewed
+
+
+def unreviewed_calls(dotted: str, severity: Severity, methods: set[str]) -> list[str]:
+    """What a real load runs on ``dotted`` instances for ``methods`` that is not reviewed:
+    implementations (``owner.method``) for classes the knowledge base lists, else method
+    names (:func:`_legacy_unreviewed`)."""
+    dotted = allowlist.canonical(dotted)
+    calls = effective_calls(dotted, methods)
+    if calls is None:
+        return sorted(_legacy_unreviewed(dotted, severity, methods))
+    return [impl for impl in calls if impl not in allowlist.REVIEWED_METHODS]
 
 
 def method_severity(dotted: str, severity: Severity, detail: str, methods: set[str],
                     class_ops: set[str]) -> tuple[Severity, str]:
     """Raise the severity of a global for the methods a real load calls on it.
 
-    Every method called on an instance of a non-builtin class is a finding unless reviewed
-    harmless for that class; a method called on the class or function object itself mutates
-    it and is never harmless.
+    Every method a real load runs on an instance of a class the knowledge base lists is a
+    finding unless its effective implementation (the MRO's owner) is reviewed harmless in
+    :data:`allowlist.REVIEWED_METHODS <hpinspect.load.allowlist.REVIEWED_METHODS>`; a method
+    called on the class or function object itself mutates it and is never harmless.
     """
     if severity == Severity.DANGEROUS:
         return severity, detail
@@ -269,12 +323,10 @@ def method_severity(dotted: str, severity: Severity, detail: str, methods: set[s
         return Severity.UNKNOWN_CALL, (f"a real load calls {', '.join(sorted(class_ops))} on "
                                        f"the {dotted} object itself (BUILD/APPEND/SETITEM on "
                                        "a global)")
-    unreviewed = methods - _allowlisted_methods(dotted)
-    setstate_ok = (dotted not in UNREVIEWED_SETSTATE
-                   and severity in (Severity.KNOWN, Severity.UNKNOWN_CLASS))
-    if setstate_ok:
-        unreviewed.discard("__setstate__")
-    if not unreviewed or severity == Severity.UNKNOWN_CALL:
+    unreviewed = unreviewed_calls(dotted, severity, methods)
+    if not unreviewed:
         return severity, detail
-    return Severity.UNKNOWN_CALL, (f"a real load calls {', '.join(sorted(unreviewed))} on a "
-                                   f"{dotted} instance, not reviewed as harmless")
+    if severity == Severity.UNKNOWN_CALL:
+        return severity, f"{detail}; the load also runs {', '.join(unreviewed)}"
+    return Severity.UNKNOWN_CALL, (f"a real load calls {', '.join(unreviewed)} on a {dotted} "
+                                   "instance, not reviewed as harmless")

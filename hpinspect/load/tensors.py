@@ -22,6 +22,7 @@ import numpy as np
 from hpinspect.errors import CorruptFileError, HpinspectError
 from hpinspect.load.arrays import ArrayStats, StatsAccumulator
 from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
+from hpinspect.load.policy import unreviewed_calls
 from hpinspect.load.standins import ref_of
 from hpinspect.load.unpickler import UNEXPECTED, Evaluator, Session, read_pickle
 from hpinspect.report import SEVERITIES, Finding, Severity
@@ -469,8 +470,9 @@ LIGHTNING_DICTS = ("lightning.fabric.utilities.data.AttributeDict",
 
 def _override(dotted: str, use: Any, evaluated: frozenset[str]) -> str | None:
     """The detail of a 'known' verdict torch's own allowlist justifies, else None."""
-    if use.unvetted or use.result_called or use.traversal is not None:
-        return None
+    if use.unvetted or use.result_called or use.traversal is not None or (
+            use.methods and unreviewed_calls(dotted, Severity.KNOWN, use.methods)):
+        return None  # (an unreviewed __setstate__/extend/... stays a finding: load/policy.py)
     if dotted in evaluated:
         return "torch data constructor (torch's weights_only allowlist), evaluated by hpinspect"
     if dotted in TORCH_TYPES and use.uses == {"referenced"}:

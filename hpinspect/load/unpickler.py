@@ -193,7 +193,9 @@ class Session:
         stub = Stub(ref, args, how)
         stub.kwargs = dict(kwargs)
         obj = self.new_instance(dotted, stub)
-        self.note(dotted, use, stub)
+        entry = self.note(dotted, use, stub)
+        if how == "newobj":
+            entry.methods.add("__new__")  # NEWOBJ/NEWOBJ_EX run cls.__new__ (load/policy.py)
         for arg in (*args, *kwargs.values()):
             inner = ref_of(arg)
             if inner is not None:
