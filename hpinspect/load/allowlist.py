@@ -426,6 +426,26 @@ _REVIEWED: Mapping[str, str] = {
         "from the 0.14.1 state layout; raises NotImplementedError on others"),
     "pandas.CategoricalDtype.__setstate__": (
         "sets _categories and _ordered from the state dict"),
+    "pandas.DatetimeTZDtype.__setstate__": "sets _tz and _unit from the state dict",
+    "pandas.IntervalDtype.__setstate__": "sets _subtype and _closed from the state dict",
+    "pandas.StringDtype.__setstate__": "sets _storage and _na_value from the state dict",
+    "pandas.Categorical.__setstate__": (
+        "builds a CategoricalDtype(categories, ordered) when missing, renames _codes, then "
+        "NDArrayBacked.__setstate__"),
+    # pandas' Cython classes (pandas/_libs/*.pyx read through the code search, not on disk)
+    "pandas._libs.internals.BlockManager.__setstate__": (
+        "internals.pyx: the 0.14.1 layout's axes (ensure_index) and blocks (extract_array, "
+        "new_block from arrays and placements), else NotImplementedError"),
+    "pandas._libs.internals.Block.__setstate__": (
+        "internals.pyx (SharedBlock): BlockPlacement(state[0]), extract_array(state[1]), ndim"),
+    "pandas._libs.arrays.NDArrayBacked.__setstate__": (
+        "arrays.pyx: _ndarray/_dtype from the state, other keys set with setattr (pandas' own "
+        "attributes and property setters)"),
+    **{f"pandas._libs.{name}.__setstate__": (
+        "Cython's generated auto-pickle __setstate_cython__ (reasoned from Cython's documented "
+        "behaviour): assigns each cdef field from the state tuple, type-checked")
+       for name in ("internals.BlockPlacement", "interval.IntervalMixin",
+                    "tslibs.dtypes.PeriodDtypeBase")},
     # C types whose tp_getattro is PyObject_GenericGetAttr (the same lookup as object's)
     **{f"{kind}.__getattribute__": "C type using CPython's generic attribute lookup"
        for kind in ("datetime.date", "datetime.datetime", "datetime.time", "datetime.timedelta",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import pandas as pd
 import pytest
 import sklearn
 import torch
@@ -219,6 +220,23 @@ def test_torch_containers_saved_by_torch_stay_safe(tmp_path: Path) -> None:
     result = read_model(path)
     assert result.safety.verdict == "safe", result.safety.findings
     assert all(f.severity == "known" for f in result.safety.findings)
+
+
+def test_pandas_frames_with_extension_dtypes_stay_safe(tmp_path: Path) -> None:
+    """BUILD on BlockManager, blocks, NDArrayBacked arrays, Categorical and the dtypes."""
+    frame = pd.DataFrame({
+        "n": [1.5, 2.5, 3.5], "cat": pd.Categorical(["x", "y", "x"]),
+        "when": pd.date_range("2020-01-01", periods=3, tz="UTC"),
+        "count": pd.array([1, None, 3], dtype="Int64"),
+        "name": pd.array(["a", None, "c"], dtype="string"),
+        "wait": pd.to_timedelta([1, 2, 3], unit="s")})
+    for name, dump in (("frame.pkl", lambda p: p.write_bytes(pickle.dumps(frame, protocol=5))),
+                       ("frame.joblib", lambda p: joblib.dump(frame, p))):
+        path = tmp_path / name
+        dump(path)
+        result = read_model(path)
+        assert result.safety.verdict == "safe", result.safety.findings
+        assert {f.severity for f in result.safety.findings} == {"known"}
 
 
 # ------------------------------------------------------------------ the table is the library's
