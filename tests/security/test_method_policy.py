@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
-from helpers import run_cli
+from helpers import REPO, run_cli
 from hostile_corpus import op_bytes, op_call, op_global, op_int, op_str, op_tuple
 from sklearn.utils import Bunch
 
@@ -299,3 +299,14 @@ def test_reviewed_implementations_exist_in_the_installed_libraries() -> None:
         for method in ("__getattribute__", "__setattr__", "__setitem__", "append", "extend",
                        "add", "__new__")}
     assert all(reason.strip() for reason in allowlist.REVIEWED_METHODS.values())
+
+
+def test_every_class_the_tables_name_is_in_the_method_table() -> None:
+    """Classes named in load/allowlist.py, load/policy.py, load/tensors.py that resolve here."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    from gen_methods_kb import other_names, resolve
+
+    table = method_table()
+    missing = [name for name in other_names() if isinstance(resolve(name), type)
+               and name not in table]
+    assert not missing, f"stale methods_kb.json, run python scripts/gen_methods_kb.py: {missing}"
