@@ -16,6 +16,7 @@ import pickle
 import socket
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,27 @@ def test_appends_run_a_custom_extend(tmp_path: Path) -> None:
     path.write_bytes(PROTO + _newobj("torch.nn.modules.container", "ModuleList")
                      + b"(" + op_str("x") + b"e.")
     real = _real_load(path)
+    assert "in extend" in real.stderr and "loaded" not in real.stdout
+    verdict, severity, detail = _finding(path, "torch.nn.modules.container.ModuleList")
+    assert (verdict, severity) == ("unsafe", "unknown call")
+    assert "torch.nn.modules.container.ModuleList.extend" in detail
+
+
+def test_appends_in_a_torch_checkpoint_stay_unsafe(tmp_path: Path) -> None:
+    """torch's 'plain nn module' override never lowers an unreviewed method."""
+    saved = tmp_path / "saved.pt"
+    torch.save({"m": 1}, saved)
+    path = tmp_path / "appends.pt"
+    hostile = PROTO + _newobj("torch.nn.modules.container", "ModuleList") + b"(" + op_str(
+        "x") + b"e."
+    with zipfile.ZipFile(saved) as src, zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            data = hostile if info.filename.endswith("/data.pkl") else src.read(info)
+            out.writestr(info.filename, data)
+    code = ("import sys, torch\ntorch.load(sys.argv[1], weights_only=False)\n"
+            "print('loaded')\n")
+    real = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                          text=True, timeout=120, check=False)
     assert "in extend" in real.stderr and "loaded" not in real.stdout
     verdict, severity, detail = _finding(path, "torch.nn.modules.container.ModuleList")
     assert (verdict, severity) == ("unsafe", "unknown call")
