@@ -212,6 +212,19 @@ _OTHERS: Mapping[str, Allowed] = {
     **{f"lightgbm.sklearn.{name}": Allowed(
         "LightGBM's scikit-learn wrapper: its state is its __dict__", ArgRule.JUDGED, _SETSTATE)
        for name in ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")},
+    "xgboost.core.Booster": Allowed(
+        "XGBoost model: __setstate__ hands the model bytes to XGBoost's own native parser "
+        "(XGBoosterUnserializeFromBuffer), as when reading a model file", ArgRule.JUDGED,
+        _SETSTATE),
+    **{f"xgboost.sklearn.{name}": Allowed(
+        "XGBoost's scikit-learn wrapper: BaseEstimator.__setstate__ updates its __dict__",
+        ArgRule.JUDGED, _SETSTATE)
+       for name in ("XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker",
+                    "XGBRFClassifier", "XGBRFRegressor")},
+    **{f"catboost.core.{name}": Allowed(
+        "CatBoost model: _CatBoostBase.__setstate__ hands the model bytes to CatBoost's own "
+        "parser (_load_from_string), as when reading a .cbm file", ArgRule.JUDGED, _SETSTATE)
+       for name in ("CatBoost", "CatBoostClassifier", "CatBoostRegressor", "CatBoostRanker")},
     "numpy.rec.recarray": Allowed("numpy record array (an ndarray subclass holding data)"),
     "numpy.recarray": Allowed("numpy record array (an ndarray subclass holding data)"),
     "numpy.record": Allowed("numpy record scalar (a numpy.void subclass)"),
