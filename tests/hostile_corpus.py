@@ -39,6 +39,7 @@ import runpy
 import shlex
 import struct
 import subprocess
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -1416,3 +1417,303 @@ TECHNIQUES: list[Technique] = [
         description="plain pickle whose first bytes 'BZh9' look like bz2 (BINBYTES length)",
     ),
 ]
+
+
+# --------------------------------------------------------------------------------------------
+# Crafted files without (or beside) a code payload: memory, depth, numpy states, graph walks
+# and hostile text. The robustness, bounded-walk and neutral-output tests build their files
+# with these builders, and tests/security/test_sweep_children.py runs every one of them (with
+# every technique above) through a real ``python -m hpinspect`` child.
+
+LINEAR = op_global("sklearn.linear_model._base", "LinearRegression")
+
+
+def np_dtype(code: str) -> bytes:
+    """``numpy.dtype(code, False, True)``, as numpy pickles a dtype."""
+    return op_call(op_global("numpy", "dtype"), op_str(code), b"\x89", b"\x88")
+
+
+def estimator_with(attribute: str, value: bytes) -> bytes:
+    """A protocol-2 pickle of a LinearRegression whose ``attribute`` is ``value``."""
+    return b"\x80\x02" + LINEAR + b")\x81}(" + op_str(attribute) + value + b"ub."
+
+
+def range_list_pickle(n: int) -> bytes:
+    """``builtins.list(builtins.range(n))``: an "inert constructor" that would allocate n ints."""
+    produce = op_call(op_global("builtins", "range"), op_int(n))
+    return b"\x80\x02" + op_call(op_global("builtins", "list"), produce) + b"."
+
+
+def huge_scalar_pickle() -> bytes:
+    """``numpy.core.multiarray.scalar(dtype('(1000000,2000)u1'))``: a 2 GB zero scalar."""
+    scalar = op_call(op_global("numpy.core.multiarray", "scalar"), np_dtype("(1000000,2000)u1"))
+    return b"\x80\x02" + scalar + b"."
+
+
+def empty_sets_zlib(n: int) -> bytes:
+    """A zlib stream (joblib's zlib container) of ``n`` EMPTY_SET opcodes left on the stack."""
+    compressor = zlib.compressobj(9)
+    parts = [compressor.compress(b"\x80\x02")]
+    chunk = b"\x8f" * (1 << 20)
+    for start in range(0, n, len(chunk)):
+        parts.append(compressor.compress(chunk[: min(len(chunk), n - start)]))
+    parts.append(compressor.compress(b"N."))
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def tuple1_chain_as_key(depth: int) -> bytes:
+    """``{(((None,),),...): None}``: NONE + TUPLE1 * depth, no MARKs; SETITEM hashes the key."""
+    return b"\x80\x02}N" + b"\x85" * depth + b"Ns."
+
+
+def nested_estimators(depth: int, key: str) -> bytes:
+    """``depth`` LinearRegression stubs, each the value of attribute ``key`` of the previous
+    one (no MARKs). The class and the key are memoised, so a long key costs its length once."""
+    head = (
+        b"\x80\x02"
+        + LINEAR
+        + b"q\x01"  # BINPUT 1: the class
+        + op_str(key)
+        + b"q\x020"  # BINPUT 2: the key, POP
+    )
+    level = b"h\x01)\x81}h\x02"  # NEWOBJ stub, {} and the key: its value is the next level
+    leaf = b"h\x01)\x81}b"  # the innermost stub, empty state
+    close = b"sb"  # SETITEM, BUILD
+    return head + level * (depth - 1) + leaf + close * (depth - 1) + b"."
+
+
+def frombuffer_with_dtype_state(state: bytes) -> bytes:
+    """``numpy.core.numeric._frombuffer(8 bytes, V8 dtype after BUILD state, (1,), "C")``.
+
+    numpy's ``dtype.__setstate__`` trusts its state; the bytes are 0x41 * 8, which an object
+    field would turn into the pointer 0x4141414141414141.
+    """
+    dtype = np_dtype("V8") + state + b"b"
+    data = b"C\x08" + struct.pack("<Q", 0x4141414141414141)  # SHORT_BINBYTES
+    return op_call(
+        op_global("numpy.core.numeric", "_frombuffer"),
+        data,
+        dtype,
+        op_tuple(op_int(1)),
+        op_str("C"),
+    )
+
+
+def v8_state(field_dtype: str, offset: int) -> bytes:
+    """dtype state ``(3, "|", None, ("a",), {"a": (dtype(field_dtype), offset)}, 8, 1, 0)``:
+    dtypeflags 0, so an object field is *not* flagged (``hasobject`` stays False)."""
+    fields = b"}" + op_str("a") + op_tuple(np_dtype(field_dtype), op_int(offset)) + b"s"
+    return op_tuple(
+        op_int(3), op_str("|"), b"N", op_tuple(op_str("a")), fields, op_int(8), op_int(1),
+        op_int(0),
+    )
+
+
+def long4(value: int) -> bytes:
+    """LONG4 of ``value`` (no int-to-text conversion: any number of digits)."""
+    data = value.to_bytes((value.bit_length() >> 3) + 1, "little", signed=True)
+    return b"\x8b" + struct.pack("<i", len(data)) + data
+
+
+def dag_of_estimators(levels: int) -> bytes:
+    """Level i is a LinearRegression whose ``a_`` and ``b_`` are both level i-1: 2**levels
+    paths through ``levels + 1`` objects (memo references, no copies)."""
+    out = b"\x80\x02" + LINEAR + b"q\x00)\x81}b"
+    for i in range(1, levels):
+        out += b"r" + struct.pack("<I", i) + b"0"  # LONG_BINPUT i, POP
+        get = b"j" + struct.pack("<I", i)  # LONG_BINGET i
+        out += b"h\x00)\x81}(" + op_str("a_") + get + op_str("b_") + get + b"ub"
+    return out + b"."
+
+
+def many_estimators(n: int) -> bytes:
+    """A dict of ``n`` LinearRegression stubs (one memoised class)."""
+    entries = b"".join(op_str(f"m{i}") + b"h\x00)\x81}b" for i in range(n))
+    return b"\x80\x02" + LINEAR + b"q\x000}(" + entries + b"u."
+
+
+def long_global_name(length: int) -> bytes:
+    """A call of the global ``mod.AAAA…`` (``length`` characters of name)."""
+    return b"\x80\x02cmod\n" + b"A" * length + b"\n)R."
+
+
+def frame_past_eof(canary: Path) -> bytes:
+    """A protocol-4 frame longer than the file around ``os.system('touch canary')``: the C
+    unpickler refuses the frame, joblib's pure-Python one runs the call."""
+    cmd = f"touch {canary}".encode()
+    body = (b"\x8c\x02os\x8c\x06system\x93"          # STACK_GLOBAL os.system
+            + b"\x8c" + bytes([len(cmd)]) + cmd + b"\x85R.")  # (cmd,) REDUCE STOP
+    declared = len(body) + 64  # the frame claims 64 bytes the file does not have
+    return b"\x80\x04\x95" + declared.to_bytes(8, "little") + body
+
+
+def bytearrays_pickle(count: int, size: int) -> bytes:
+    """A list of ``count`` calls ``bytearray(size)`` (one memoised global): 3,000 calls of
+    1 MiB once reached 3 GiB from a 27 KB file."""
+    call = b"h\x00" + op_tuple(op_int(size)) + b"R"
+    return b"\x80\x02" + op_global("builtins", "bytearray") + b"q\x000](" + call * count + b"e."
+
+
+def zlib_binbytes8(declared: int, present: int) -> bytes:
+    """A joblib-style zlib stream holding a BINBYTES8 that declares ``declared`` bytes, of
+    which ``present`` zero bytes follow (a small file promising gigabytes)."""
+    compressor = zlib.compressobj(1)
+    parts = [compressor.compress(b"\x80\x04\x8e" + struct.pack("<Q", declared))]
+    chunk = bytes(1 << 20)
+    for start in range(0, present, len(chunk)):
+        parts.append(compressor.compress(chunk[: min(len(chunk), present - start)]))
+    parts.append(compressor.compress(b"."))
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def huge_dtype_item_pickle() -> bytes:
+    """An ndarray state whose dtype item is 2 GB (``V2000000000``) and shape (1,): 299 bytes
+    once made hpinspect allocate 1.9 GiB."""
+    reconstruct = op_call(op_global("numpy.core.multiarray", "_reconstruct"),
+                          op_global("numpy", "ndarray"), op_tuple(op_int(0)), op_bytes(b"b"))
+    state = op_tuple(op_int(1), op_tuple(op_int(1)), np_dtype("V2000000000"), b"\x89",
+                     op_bytes(b"\x00" * 16))
+    return b"\x80\x02" + reconstruct + state + b"b."
+
+
+HOSTILE_TEXT: tuple[str, ...] = (
+    "\x1b[2J\x1b[3J\x1b[H",                           # clear screen and scrollback, home
+    "\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\",  # OSC 8 hyperlink
+    "\x1b]0;pwned title\x07",                          # OSC window title
+    "\x9b2J",                                          # C1 CSI
+    "\u202eexe.txt\u202c",                             # right-to-left override
+    "\u2066isolate\u2069",                             # bidi isolate
+    "[red]markup[/red] [link=http://e.example]x[/link]",
+    "<script>alert(1)</script><img src=x onerror=alert(1)>",
+    "[click](http://evil.example) ![img](http://e.example/i.png)",
+    "a|b\n| dangerous | os.system | fake |",            # pipes and a forged table row
+    "line\r\nUNSAFE? no: safe",                        # carriage return rewrite
+    "lone\ud800surrogate",
+    "undecodable\udcff",
+    "zero\u200bwidth\ufeff",
+    "bell\x07back\x08space\x7f",
+    "tag\U000e0041chars",
+    "`code` **bold** _em_ ~~strike~~",
+)
+"""Strings no renderer may pass through raw (names and values of :func:`build_hostile_text`)."""
+
+
+def _binunicode(text: str) -> bytes:
+    data = text.encode("utf-8", "surrogatepass")  # as pickle itself writes str
+    return b"X" + struct.pack("<I", len(data)) + data
+
+
+def build_hostile_text(directory: Path, canary: Path) -> Path:
+    """A fitted LogisticRegression whose attribute names and values are :data:`HOSTILE_TEXT`,
+    one attribute calling a global whose module and name are hostile too, and an
+    ``os.system`` payload (protocol 2: no frames, so a fragment can replace a value)."""
+    model = fresh_model("logreg")
+    for index, text in enumerate(HOSTILE_TEXT):
+        setattr(model, text, text)
+        setattr(model, f"value_{index}_", text)
+    model.payload_ = Call(os.system, f"touch {canary}")  # runs before the bad import fails
+    model.hostile_class_ = "PLACEHOLDER-CLASS"
+    data = pickle.dumps(model, protocol=2)
+    placeholder = _binunicode("PLACEHOLDER-CLASS")
+    assert data.count(placeholder) == 1
+    fragment = (_binunicode("evil\x1b[2J.mod\u202e") + _binunicode("Cls\x1b]0;x\x07\ud800")
+                + b"\x93)R")  # STACK_GLOBAL, EMPTY_TUPLE, REDUCE: a call of that global
+    path = directory / "hostile.pkl"
+    path.write_bytes(data.replace(placeholder, fragment))
+    return path
+
+
+def build_control_file_name(directory: Path, canary: Path) -> Path:
+    """An ``os.system`` payload in a file whose *name* clears the screen and sets the title."""
+    path = directory / "model\x1b[2J\x1b[3J\x1b[H\x1b]0;title\x07.pkl"
+    return _write(path, pickle.dumps(_with_payload("logreg", Call(os.system,
+                                                                   _shell_cmd(canary)))))
+
+
+def object_array_elements(canary: Path) -> list[object]:
+    """Tricky elements of an object array: nested lists, dicts, None, control characters,
+    and a call of ``os.system`` (the one element a real load would run)."""
+    return [[1, [2, [3]]], {"k": {"n": None}}, None, "ctl\x1b[2J\x1b]0;t\x07",
+            Call(os.system, _shell_cmd(canary)), 7.5]
+
+
+def build_object_array_elements(directory: Path, canary: Path) -> Path:
+    """A pickle of a (2, 3) object array of :func:`object_array_elements`."""
+    array = np.empty((2, 3), dtype=object)
+    for index, item in enumerate(object_array_elements(canary)):
+        array[divmod(index, 3)] = item
+    return _write(directory / "object_array.pkl", pickle.dumps({"data": array}, protocol=4))
+
+
+def _crafted(name: str, data: bytes) -> BuildFn:
+    def build(directory: Path, canary: Path) -> Path:
+        return _write(directory / name, data)
+    return build
+
+
+@dataclass(frozen=True)
+class Crafted:
+    """One hostile file of the sweep: how to build it and how hpinspect must end on it."""
+
+    name: str
+    build: BuildFn
+    codes: frozenset[int]
+    """Acceptable exit codes (2: refused as broken or over a limit)."""
+    unsafe: bool = False
+    """A code payload a real load runs: the exit code must be 3."""
+    control_text: bool = False
+    """Names or values with ANSI/OSC sequences: the emulated screen must keep the banner."""
+
+
+def _case(name: str, data: Callable[[], bytes], codes: set[int]) -> Crafted:
+    def build(directory: Path, canary: Path) -> Path:
+        return _write(directory / name, data())
+    return Crafted(name, build, frozenset(codes))
+
+
+CRAFTED: tuple[Crafted, ...] = (
+    _case("range.pkl", lambda: range_list_pickle(1000), {0}),
+    _case("huge_range.pkl", lambda: range_list_pickle(10**12), {2}),
+    _case("huge_scalar.pkl", huge_scalar_pickle, {2}),
+    _case("huge_dtype_item.pkl", huge_dtype_item_pickle, {2}),
+    _case("sets.joblib", lambda: empty_sets_zlib(3_000_000), {2}),
+    _case("bytearrays.pkl", lambda: bytearrays_pickle(3000, 1 << 20), {0, 2}),
+    _case("binbytes8.joblib", lambda: zlib_binbytes8(1_900_000_000, 32 << 20), {2}),
+    _case("tuple_key_2m.pkl", lambda: tuple1_chain_as_key(2_000_000), {2}),
+    _case("nested_330.pkl", lambda: nested_estimators(330, "estimator"), {0, 2}),
+    _case("long_key.pkl", lambda: nested_estimators(300, "e" * 60_000), {0}),
+    _case("unflagged_object.pkl", lambda: b"\x80\x02" + frombuffer_with_dtype_state(
+        v8_state("O8", 0)) + b".", {2}),
+    _case("unflagged_object_coef.pkl", lambda: estimator_with(
+        "coef_", frombuffer_with_dtype_state(v8_state("O8", 0))), {2}),
+    _case("field_outside.pkl", lambda: estimator_with(
+        "coef_", frombuffer_with_dtype_state(v8_state("u8", 4))), {2}),
+    _case("int_4817_digits.pkl", lambda: estimator_with(
+        "alpha", long4(7 * (10**4817 - 1) // 9)), {0}),
+    _case("deep_tuple_key.pkl", lambda: estimator_with(
+        "vocabulary_", b"}N" + b"\x85" * 990 + b"Ns"), {0}),
+    _case("deep_private_list.pkl", lambda: estimator_with(
+        "_private", b"]" * 700 + b"a" * 699), {0}),
+    _case("dag.pkl", lambda: dag_of_estimators(40), {0}),
+    _case("many.pkl", lambda: many_estimators(20_000), {0}),
+    Crafted("long_global.pkl", _crafted("long_global.pkl", long_global_name(16 << 20)),
+            frozenset({3}), unsafe=True),
+    Crafted("frame_past_eof.pkl", lambda d, c: _write(d / "frame_past_eof.pkl",
+                                                       frame_past_eof(c)),
+            frozenset({3}), unsafe=True),
+    Crafted("hostile_text", build_hostile_text, frozenset({3}), unsafe=True,
+            control_text=True),
+    Crafted("control_file_name", build_control_file_name, frozenset({3}), unsafe=True,
+            control_text=True),
+    Crafted("object_array_elements", build_object_array_elements, frozenset({3}),
+            unsafe=True, control_text=True),
+)
+"""Crafted files, each with the exit codes hpinspect may end with."""
+
+SWEEP: tuple[Crafted, ...] = (
+    *(Crafted(t.name, t.build, frozenset({3}), unsafe=True) for t in TECHNIQUES),
+    *CRAFTED,
+)
+"""Every hostile file the suite builds, as one iterable (payload techniques and crafted)."""

@@ -286,10 +286,19 @@ def _length(value: Any) -> int | None:
         index = index_facts(value)
         if index is not None:
             return index[0]
-        for part in (value.state if isinstance(value.state, tuple) else ()):
+        state = value.state
+        if isinstance(state, tuple) and len(state) == 1 and isinstance(state[0], dict):
+            state = state[0]  # a Cython (dict,) state: pandas 1.x PeriodArray
+        parts = state if isinstance(state, tuple) else tuple(
+            state.get(k) for k in _EXTENSION_DATA) if isinstance(state, dict) else ()
+        for part in parts:
             if isinstance(part, (np.ndarray, ArrayStub)):
                 return _length(part)
     return None
+
+
+_EXTENSION_DATA = ("_codes", "_data", "_ndarray")
+"""Where a pandas extension array pickled by its ``__dict__`` keeps its values."""
 
 
 def index_facts(stub: Stub) -> tuple[int | None, list[str]] | None:
@@ -312,6 +321,8 @@ def index_facts(stub: Stub) -> tuple[int | None, list[str]] | None:
         length = len(range(d["start"], d["stop"], d["step"]))
     elif isinstance(d.get("codes"), list) and d["codes"]:
         length = _length(d["codes"][0])
+    elif isinstance(d.get("left"), Stub):  # IntervalIndex: its left bounds
+        length = _length(d["left"])
     return length, labels
 
 
@@ -336,6 +347,8 @@ def pandas_text(stub: Stub) -> str | None:
         dtype = str(values.dtype) if isinstance(values, (np.ndarray, ArrayStub)) else \
             _block_dtype(Stub(GlobalRef("", ""), (values,), "reduce"))
         return f"Series {_length(mgr.state[0][0])} rows, dtype {dtype}"
+    if name in ("DataFrame", "Series") and isinstance(mgr, Stub) and not mgr.args:
+        mgr = _legacy_manager(mgr)  # pandas < 1.3 pickles the manager's state, not its blocks
     if name in ("DataFrame", "Series") and isinstance(mgr, Stub) and len(mgr.args) == 2:
         blocks, axes = mgr.args
         blocks = blocks if isinstance(blocks, (tuple, list)) else (blocks,)
@@ -351,14 +364,32 @@ def pandas_text(stub: Stub) -> str | None:
     index = index_facts(stub)
     if index is not None and stub.args and isinstance(stub.args[0], GlobalRef):
         return f"{stub.args[0].name} ({index[0]} entries)"
-    if name == "_unpickle_timestamp" and stub.args and isinstance(stub.args[0], int) and \
-            -(1 << 62) < stub.args[0] < 1 << 62:
-        unit = {7: "s", 8: "ms", 9: "us", 10: "ns"}.get(stub.args[-1], "ns")
+    if name in ("_unpickle_timestamp", "Timestamp") and stub.args and \
+            isinstance(stub.args[0], int) and -(1 << 62) < stub.args[0] < 1 << 62:
+        unit = {7: "s", 8: "ms", 9: "us", 10: "ns"}.get(stub.args[-1], "ns")  # pandas < 2: ns
         return f"Timestamp {np.datetime64(stub.args[0], unit)}"  # type: ignore[call-overload]
     if name == "__pyx_unpickle_NDArrayBacked" and stub.args and \
             isinstance(stub.args[0], GlobalRef):
         return f"{stub.args[0].name} ({_length(stub)})"
+    if name.endswith(("Array", "Categorical")) and stub.attrs and _length(stub) is not None:
+        return f"{name} ({_length(stub)})"
     return None
+
+
+def _legacy_manager(mgr: Stub) -> Stub | None:
+    """The ``_unpickle_block``-style manager a pandas < 1.3 BlockManager state stands for:
+    its ``{"0.14.1": {"axes", "blocks": [{"values", "mgr_locs"}]}}`` part, blocks in column
+    order."""
+    state = mgr.state
+    extra = state[3] if isinstance(state, tuple) and len(state) == 4 else None
+    layout = extra.get("0.14.1") if isinstance(extra, dict) else None
+    if not isinstance(layout, dict) or not isinstance(layout.get("blocks"), list) or \
+            not isinstance(layout.get("axes"), list):
+        return None
+    entries = [b for b in layout["blocks"][:MAX_ITEMS] if isinstance(b, dict)]
+    entries.sort(key=lambda b: getattr(b.get("mgr_locs"), "start", 0) or 0)
+    blocks = tuple(Stub(GlobalRef("", ""), (b.get("values"),), "reduce") for b in entries)
+    return Stub(mgr.factory, (blocks, tuple(layout["axes"])), "reduce")
 
 
 def _describe_stub(value: Stub) -> Described:

@@ -159,6 +159,20 @@ _PANDAS_CLASSES: tuple[str, ...] = (
     "pandas._libs.tslibs.period.Period", "pandas._libs.interval.Interval",
     "pandas._libs.internals.BlockPlacement",
 )
+_PANDAS_OFFSETS_WHY = ("pandas date offset (a frequency such as 'D' or 'M'): BaseOffset.__reduce__ "
+                       "rebuilds it from plain arguments (n, normalize) and a dict of plain "
+                       "fields; its constructor computes dates only")
+_PANDAS_OFFSETS: tuple[str, ...] = tuple(
+    f"{module}.{name}"
+    # pandas >= 1.1 pickles the Cython module, older ones the Python one
+    for module in ("pandas._libs.tslibs.offsets", "pandas.tseries.offsets")
+    for name in (
+        "DateOffset", "Day", "Hour", "Minute", "Second", "Milli", "Micro", "Nano",
+        "BusinessDay", "BusinessHour", "CustomBusinessDay", "Week", "WeekOfMonth",
+        "LastWeekOfMonth", "MonthEnd", "MonthBegin", "BusinessMonthEnd", "BusinessMonthBegin",
+        "SemiMonthEnd", "SemiMonthBegin", "QuarterEnd", "QuarterBegin", "BQuarterEnd",
+        "BQuarterBegin", "YearEnd", "YearBegin", "BYearEnd", "BYearBegin", "Easter", "FY5253",
+        "FY5253Quarter"))
 _PANDAS_FUNCTIONS: Mapping[str, tuple[str, ArgRule]] = {
     "pandas.core.indexes.base._new_Index": (
         "pandas' Index.__reduce__: cls.__new__(cls, **d) with cls a listed pandas class",
@@ -184,6 +198,12 @@ _PANDAS_FUNCTIONS: Mapping[str, tuple[str, ArgRule]] = {
         "pandas' Timedelta.__reduce__: an integer and a unit", ArgRule.JUDGED),
     "pandas._libs.tslibs.nattype.__nat_unpickle": (
         "pandas' NaT singleton", ArgRule.PLAIN),
+    "pandas._libs.tslibs.period.__pyx_unpickle_PeriodMixin": (
+        "Cython pickle of pandas 1.x PeriodArray's base: class, checksum and state",
+        ArgRule.PANDAS_CLASS),
+    "pytz._UTC": (
+        "pytz's UTC singleton (pandas < 2 Timestamps with tz='UTC'): takes no arguments",
+        ArgRule.PLAIN),
 }
 _PANDAS_VALUES: tuple[str, ...] = ("pandas.NA", "pandas._libs.missing.NA", "pandas.NaT",
                                    "pandas._libs.tslibs.nattype.NaT")
@@ -191,6 +211,8 @@ _PANDAS_VALUES: tuple[str, ...] = ("pandas.NA", "pandas._libs.missing.NA", "pand
 
 def _pandas() -> dict[str, Allowed]:
     out = {name: Allowed(_PANDAS_WHY, ArgRule.JUDGED, _SETSTATE) for name in _PANDAS_CLASSES}
+    out.update({name: Allowed(_PANDAS_OFFSETS_WHY, ArgRule.JUDGED, _SETSTATE)
+                for name in _PANDAS_OFFSETS})
     for name, (why, rule) in _PANDAS_FUNCTIONS.items():
         out[name] = Allowed(why, rule)
     for name in _PANDAS_VALUES:

@@ -14,6 +14,7 @@ import collections
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hpinspect.errors import LimitExceededError
 from hpinspect.load.standins import is_standin, ref_of
 
 if TYPE_CHECKING:
@@ -39,9 +40,25 @@ def _simple(kind: Callable[..., Any], max_args: int) -> Evaluator:
                 isinstance(a, (*_CONTAINERS, range)) for a in args):
             return _unexpected()
         if args and isinstance(args[0], range):
-            s.charge(len(args[0]) * 8, f"{kind.__name__}(range of {len(args[0]):,})")
+            allocate(s, len(args[0]) * 8, f"{kind.__name__}(range of {len(args[0]):,})")
         return kind(*args)
     return run
+
+
+def allocate(s: Session, nbytes: int, what: str) -> None:
+    """Charge what a constructor is about to allocate, and hold the total to the growth rule
+    of what a load builds (:data:`~hpinspect.load.unpickler.GROWTH_BASE` plus
+    ``GROWTH_PER_BYTE`` per byte of pickle data): 3,000 ``bytearray(1 MiB)`` calls in a 27 KB
+    file fit the 2 GiB budget but are no model."""
+    from hpinspect.load.unpickler import GROWTH_BASE, GROWTH_PER_BYTE
+
+    s.charge(nbytes, what)
+    s.constructed += nbytes
+    data = s.charged - s.constructed
+    if s.constructed > GROWTH_BASE + GROWTH_PER_BYTE * max(data, 0):
+        raise LimitExceededError(
+            f"{what}: constructors would build {s.constructed:,} bytes from {data:,} bytes "
+            "of pickle data (memory limit for what a load builds)", s.path)
 
 
 def _bytes_like(kind: type) -> Evaluator:
@@ -52,7 +69,7 @@ def _bytes_like(kind: type) -> Evaluator:
             return kind()
         first = args[0]
         if isinstance(first, int) and not isinstance(first, bool):
-            s.charge(first, f"{kind.__name__}({first:,})")  # before bytes(n) allocates
+            allocate(s, first, f"{kind.__name__}({first:,})")  # before bytes(n) allocates
             return kind(first)
         if isinstance(first, str):
             if len(args) != 2 or args[1] not in TEXT_CODECS:

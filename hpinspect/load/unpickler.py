@@ -96,6 +96,8 @@ class Session:
         """Stand-in operations so far (the C reader's opcodes are not observable one by one)."""
         self.charged = 0
         """Bytes charged to the file's one budget (read, decompressed, allocated)."""
+        self.constructed = 0
+        """Bytes allowlisted constructors allocated (``bytes(n)``, ``list(range(n))``)."""
         self.globals: dict[str, GlobalUse] = {}
         self.kept_bytes = 0
         self.saw_joblib_wrapper = False

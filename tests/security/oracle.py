@@ -128,7 +128,7 @@ def read_c(path: str) -> dict[str, Any]:
         error = None
         try:
             reader.load()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
     return {"names": sorted(set(log.names)), "calls": sorted(set(log.calls)), "error": error}
 
@@ -144,7 +144,7 @@ def read_joblib(path: str) -> dict[str, Any]:
     error = None
     try:
         jnp.load(path)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     finally:
         jnp.NumpyUnpickler.find_class = original  # type: ignore[method-assign]

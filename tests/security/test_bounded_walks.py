@@ -9,20 +9,19 @@ child's own). The timeout there is only a hang guard; no wall-clock time is asse
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 
 import pytest
-from hostile_corpus import op_global, op_str  # tests/ is on sys.path
-from test_robustness import PEAK_RSS_LIMIT_MIB, assert_clean, estimator_with, run_hpinspect
+from hostile_corpus import (  # tests/ is on sys.path
+    dag_of_estimators,
+    estimator_with,
+    long4,
+    long_global_name,
+    many_estimators,
+)
+from test_robustness import PEAK_RSS_LIMIT_MIB, assert_clean, run_hpinspect
 
 FORMATS = ("table", "json", "markdown", "sarif")
-LINEAR = op_global("sklearn.linear_model._base", "LinearRegression")
-
-
-def long4(value: int) -> bytes:
-    data = value.to_bytes((value.bit_length() >> 3) + 1, "little", signed=True)
-    return b"\x8b" + struct.pack("<i", len(data)) + data
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -66,17 +65,6 @@ def test_deep_list_under_a_private_attribute(tmp_path: Path) -> None:
     assert "_private" in out["table"]
 
 
-def dag_of_estimators(levels: int) -> bytes:
-    """Level i is a LinearRegression whose ``a_`` and ``b_`` are both level i-1: 2**levels
-    paths through ``levels + 1`` objects (memo references, no copies)."""
-    out = b"\x80\x02" + LINEAR + b"q\x00)\x81}b"
-    for i in range(1, levels):
-        out += b"r" + struct.pack("<I", i) + b"0"  # LONG_BINPUT i, POP
-        get = b"j" + struct.pack("<I", i)  # LONG_BINGET i
-        out += b"h\x00)\x81}(" + op_str("a_") + get + op_str("b_") + get + b"ub"
-    return out + b"."
-
-
 def test_dag_of_shared_references_is_linear(tmp_path: Path) -> None:
     levels = 40
     data = dag_of_estimators(levels)
@@ -93,8 +81,7 @@ def test_dag_of_shared_references_is_linear(tmp_path: Path) -> None:
 
 
 def test_twenty_thousand_estimators_are_grouped(tmp_path: Path) -> None:
-    entries = b"".join(op_str(f"m{i}") + b"h\x00)\x81}b" for i in range(20_000))
-    data = b"\x80\x02" + LINEAR + b"q\x000}(" + entries + b"u."
+    data = many_estimators(20_000)
     out = inspect_everywhere(write(tmp_path, "many.pkl", data))
     doc = json.loads(out["json"])
     (group,) = doc["model"]["groups"]
@@ -105,7 +92,7 @@ def test_twenty_thousand_estimators_are_grouped(tmp_path: Path) -> None:
 
 def test_sixteen_mebibyte_global_name(tmp_path: Path) -> None:
     name = "A" * (16 << 20)
-    data = b"\x80\x02cmod\n" + name.encode() + b"\n)R."
+    data = long_global_name(len(name))
     path = write(tmp_path, "name.pkl", data)
     for fmt in ("table", "markdown"):
         run = run_hpinspect("--format", fmt, str(path))

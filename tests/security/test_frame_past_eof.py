@@ -14,14 +14,7 @@ import sys
 from pathlib import Path
 
 from helpers import run_cli
-
-
-def _frame_past_eof(canary: Path) -> bytes:
-    cmd = f"touch {canary}".encode()
-    body = (b"\x8c\x02os\x8c\x06system\x93"          # STACK_GLOBAL os.system
-            + b"\x8c" + bytes([len(cmd)]) + cmd + b"\x85R.")  # (cmd,) REDUCE STOP
-    declared = len(body) + 64  # the frame claims 64 bytes the file does not have
-    return b"\x80\x04\x95" + declared.to_bytes(8, "little") + body
+from hostile_corpus import frame_past_eof  # tests/ is on sys.path
 
 
 def _load(loader: str, path: Path) -> str:
@@ -35,7 +28,7 @@ def _load(loader: str, path: Path) -> str:
 def test_frame_past_the_end_runs_under_joblib_and_is_unsafe(tmp_path: Path) -> None:
     canary = tmp_path / "canary"
     path = tmp_path / "model.pkl"
-    path.write_bytes(_frame_past_eof(canary))
+    path.write_bytes(frame_past_eof(canary))
 
     proc = run_cli("--format", "json", str(path))
     assert not canary.exists()

@@ -18,7 +18,6 @@ import json
 import os
 import pickle
 import re
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import jsonschema
 import pyte
 import pytest
-from hostile_corpus import Call, fresh_model  # tests/ is on sys.path
+from hostile_corpus import HOSTILE_TEXT, build_hostile_text, fresh_model  # tests/ is on sys.path
 from markdown_it import MarkdownIt
 
 from hpinspect import diff_reports, inspect_file
@@ -34,25 +33,7 @@ from hpinspect.render import Format, RenderOptions, get_renderer
 from hpinspect.render.diff_render import DiffFormat, render_diff
 from hpinspect.render.neutral import md_cell, md_code, md_inline, terminal
 
-HOSTILE: tuple[str, ...] = (
-    "\x1b[2J\x1b[3J\x1b[H",                           # clear screen and scrollback, home
-    "\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\",  # OSC 8 hyperlink
-    "\x1b]0;pwned title\x07",                          # OSC window title
-    "\x9b2J",                                          # C1 CSI
-    "\u202eexe.txt\u202c",                             # right-to-left override
-    "\u2066isolate\u2069",                             # bidi isolate
-    "[red]markup[/red] [link=http://e.example]x[/link]",
-    "<script>alert(1)</script><img src=x onerror=alert(1)>",
-    "[click](http://evil.example) ![img](http://e.example/i.png)",
-    "a|b\n| dangerous | os.system | fake |",            # pipes and a forged table row
-    "line\r\nUNSAFE? no: safe",                        # carriage return rewrite
-    "lone\ud800surrogate",
-    "undecodable\udcff",
-    "zero\u200bwidth\ufeff",
-    "bell\x07back\x08space\x7f",
-    "tag\U000e0041chars",
-    "`code` **bold** _em_ ~~strike~~",
-)
+HOSTILE = HOSTILE_TEXT
 RAW_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
                         "\u2066-\u2069\ufeff\ud800-\udfff\U000e0000-\U000e007f]")
 SGR = re.compile("\x1b\\[[0-9;]*m")
@@ -61,33 +42,10 @@ GFM = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
-def _binunicode(text: str) -> bytes:
-    data = text.encode("utf-8", "surrogatepass")  # as pickle itself writes str
-    return b"X" + struct.pack("<I", len(data)) + data
-
-
-def build_hostile(directory: Path, canary: Path) -> Path:
-    """The hostile model file (protocol 2: no frames, so a fragment can replace a value)."""
-    model = fresh_model("logreg")
-    for index, text in enumerate(HOSTILE):
-        setattr(model, text, text)
-        setattr(model, f"value_{index}_", text)
-    model.payload_ = Call(os.system, f"touch {canary}")  # runs before the bad import fails
-    model.hostile_class_ = "PLACEHOLDER-CLASS"
-    data = pickle.dumps(model, protocol=2)
-    placeholder = _binunicode("PLACEHOLDER-CLASS")
-    assert data.count(placeholder) == 1
-    fragment = (_binunicode("evil\x1b[2J.mod\u202e") + _binunicode("Cls\x1b]0;x\x07\ud800")
-                + b"\x93)R")  # STACK_GLOBAL, EMPTY_TUPLE, REDUCE: a call of that global
-    path = directory / "hostile.pkl"
-    path.write_bytes(data.replace(placeholder, fragment))
-    return path
-
-
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     directory = tmp_path_factory.mktemp("neutral")
-    return build_hostile(directory, directory / "canary"), directory / "canary"
+    return build_hostile_text(directory, directory / "canary"), directory / "canary"
 
 
 def assert_neutral(text: str, what: str) -> None:

@@ -14,17 +14,24 @@ from __future__ import annotations
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hostile_corpus import op_call, op_global, op_int, op_str, op_tuple  # tests/ is on sys.path
+from hostile_corpus import (  # tests/ is on sys.path; the builders serve the sweep too
+    empty_sets_zlib,
+    estimator_with,
+    frombuffer_with_dtype_state,
+    huge_scalar_pickle,
+    nested_estimators,
+    range_list_pickle,
+    tuple1_chain_as_key,
+    v8_state,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -127,105 +134,6 @@ def refused(path: Path, message: str) -> Run:
     assert message in run.stderr, run.describe()
     assert str(path) in run.stderr, run.describe()
     return run
-
-
-# --------------------------------------------------------------------------------------------
-# Builders (opcode by opcode: pickle.dumps would recurse, allocate or refuse)
-
-
-def np_dtype(code: str) -> bytes:
-    """``numpy.dtype(code, False, True)``, as numpy pickles a dtype."""
-    return op_call(op_global("numpy", "dtype"), op_str(code), b"\x89", b"\x88")
-
-
-def estimator_with(attribute: str, value: bytes) -> bytes:
-    """A protocol-2 pickle of a LinearRegression whose ``attribute`` is ``value``."""
-    return (
-        b"\x80\x02"
-        + op_global("sklearn.linear_model._base", "LinearRegression")
-        + b")\x81}("
-        + op_str(attribute)
-        + value
-        + b"ub."
-    )
-
-
-def range_list_pickle(n: int) -> bytes:
-    """``builtins.list(builtins.range(n))``: an "inert constructor" that would allocate n ints."""
-    produce = op_call(op_global("builtins", "range"), op_int(n))
-    return b"\x80\x02" + op_call(op_global("builtins", "list"), produce) + b"."
-
-
-def huge_scalar_pickle() -> bytes:
-    """``numpy.core.multiarray.scalar(dtype('(1000000,2000)u1'))``: a 2 GB zero scalar."""
-    scalar = op_call(op_global("numpy.core.multiarray", "scalar"), np_dtype("(1000000,2000)u1"))
-    return b"\x80\x02" + scalar + b"."
-
-
-def empty_sets_zlib(n: int) -> bytes:
-    """A zlib stream (joblib's zlib container) of ``n`` EMPTY_SET opcodes left on the stack."""
-    compressor = zlib.compressobj(9)
-    parts = [compressor.compress(b"\x80\x02")]
-    chunk = b"\x8f" * (1 << 20)
-    for start in range(0, n, len(chunk)):
-        parts.append(compressor.compress(chunk[: min(len(chunk), n - start)]))
-    parts.append(compressor.compress(b"N."))
-    parts.append(compressor.flush())
-    return b"".join(parts)
-
-
-def tuple1_chain_as_key(depth: int) -> bytes:
-    """``{(((None,),),...): None}``: NONE + TUPLE1 * depth, no MARKs; SETITEM hashes the key."""
-    return b"\x80\x02}N" + b"\x85" * depth + b"Ns."
-
-
-def nested_estimators(depth: int, key: str) -> bytes:
-    """``depth`` LinearRegression stubs, each the value of attribute ``key`` of the previous
-    one (no MARKs). The class and the key are memoised, so a long key costs its length once."""
-    head = (
-        b"\x80\x02"
-        + op_global("sklearn.linear_model._base", "LinearRegression")
-        + b"q\x01"  # BINPUT 1: the class
-        + op_str(key)
-        + b"q\x020"  # BINPUT 2: the key, POP
-    )
-    level = b"h\x01)\x81}h\x02"  # NEWOBJ stub, {} and the key: its value is the next level
-    leaf = b"h\x01)\x81}b"  # the innermost stub, empty state
-    close = b"sb"  # SETITEM, BUILD
-    return head + level * (depth - 1) + leaf + close * (depth - 1) + b"."
-
-
-def frombuffer_with_dtype_state(state: bytes) -> bytes:
-    """``numpy.core.numeric._frombuffer(8 bytes, V8 dtype after BUILD state, (1,), "C")``.
-
-    numpy's ``dtype.__setstate__`` trusts its state; the bytes are 0x41 * 8, which an object
-    field would turn into the pointer 0x4141414141414141.
-    """
-    dtype = np_dtype("V8") + state + b"b"
-    data = b"C\x08" + struct.pack("<Q", 0x4141414141414141)  # SHORT_BINBYTES
-    return op_call(
-        op_global("numpy.core.numeric", "_frombuffer"),
-        data,
-        dtype,
-        op_tuple(op_int(1)),
-        op_str("C"),
-    )
-
-
-def v8_state(field_dtype: str, offset: int) -> bytes:
-    """dtype state ``(3, "|", None, ("a",), {"a": (dtype(field_dtype), offset)}, 8, 1, 0)``:
-    dtypeflags 0, so an object field is *not* flagged (``hasobject`` stays False)."""
-    fields = b"}" + op_str("a") + op_tuple(np_dtype(field_dtype), op_int(offset)) + b"s"
-    return op_tuple(
-        op_int(3),
-        op_str("|"),
-        b"N",
-        op_tuple(op_str("a")),
-        fields,
-        op_int(8),
-        op_int(1),
-        op_int(0),
-    )
 
 
 # --------------------------------------------------------------------------------------------
