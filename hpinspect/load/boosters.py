@@ -5,8 +5,9 @@ The file becomes the same inert value a pickle of the raw booster gives — a
 :class:`~hpinspect.load.objects.Stub` of ``xgboost.core.Booster`` (state ``handle``),
 ``lightgbm.basic.Booster`` (``_handle``) or ``catboost.core.CatBoost`` (``__model``) holding
 the file's bytes — so :mod:`hpinspect.classify` decodes native and pickled boosters by one code
-path. Nothing here parses more than the first bytes; nothing is imported or executed, so the
-verdict is always ``safe``.
+path. The whole file is decoded once here (by :mod:`hpinspect.decode`, never the libraries):
+a truncated or garbled file is refused like the library's own loader refuses it. Nothing is
+imported or executed, so the verdict is always ``safe``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import os
 import re
 from typing import Any
 
-from hpinspect.errors import LimitExceededError
+from hpinspect.decode import DecodeError
+from hpinspect.decode.catboost_cbm import parse as parse_cbm
+from hpinspect.decode.lightgbm_text import parse as parse_lightgbm
+from hpinspect.decode.ubjson import loads_json, loads_ubjson
+from hpinspect.errors import CorruptFileError, LimitExceededError
 from hpinspect.load.common import LoadResult, Progress, Sha256, open_file
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
@@ -34,6 +39,30 @@ _KINDS: dict[FileFormat, tuple[str, str, str]] = {
     FileFormat.LIGHTGBM_TEXT: ("lightgbm.basic", "Booster", "_handle"),
     FileFormat.CATBOOST_CBM: ("catboost.core", "CatBoost", "__model"),
 }
+
+
+def _check_xgboost(data: bytes, decode: Any) -> None:
+    document = decode(data)
+    if not isinstance(document, dict) or not isinstance(document.get("learner"), dict):
+        raise DecodeError("no 'learner' object")
+
+
+def _check_lightgbm(data: bytes) -> None:
+    parse_lightgbm(data)
+    if b"\nend of trees" not in data:  # LightGBM's own loader needs it (a truncated file)
+        raise DecodeError("no 'end of trees' line")
+    if b"\nparameters:" in data and b"\nend of parameters" not in data:
+        raise DecodeError("the parameters section has no end (LightGBM's loader crashes here)")
+
+
+_CHECKS: dict[FileFormat, Any] = {
+    FileFormat.XGBOOST_JSON: lambda data: _check_xgboost(data, loads_json),
+    FileFormat.XGBOOST_UBJ: lambda data: _check_xgboost(data, loads_ubjson),
+    FileFormat.LIGHTGBM_TEXT: _check_lightgbm,
+    FileFormat.CATBOOST_CBM: parse_cbm,
+}
+"""Whole-file checks: a native file that is not what its first bytes claim is refused (exit 2,
+as the library's own loader refuses it), not shown with a decoder note."""
 
 
 def sniff(head: bytes) -> FileFormat | None:
@@ -71,6 +100,11 @@ def read(path: str, limits: Limits | None = None, progress: Progress | None = No
             progress(len(data), size)
         digest = hasher.digest()
     kind = sniff(data[:4096]) or FileFormat.XGBOOST_UBJ
+    try:
+        _CHECKS[kind](data)
+    except DecodeError as exc:
+        raise CorruptFileError(f"not a readable {kind.value} model ({str(exc)[:160]})",
+                               spath) from exc
     module, name, key = _KINDS[kind]
     stub = Stub(GlobalRef(module, name), (), "native")
     payload: bytes | str = data
