@@ -20,7 +20,7 @@ import numpy as np
 
 from hpinspect.classify.values import tree_facts, values_equal
 from hpinspect.classify.versions import MARKERS
-from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
+from hpinspect.load.objects import ArrayStub, GlobalRef, ObjectArray, Stub
 from hpinspect.render.text import format_float
 from hpinspect.report import Comparison, ValueHandle
 
@@ -68,7 +68,7 @@ def compare_loaded(a: Any, b: Any) -> Comparison:
 def _tree_stats(value: Any) -> dict[str, int] | None:
     """Trees, nodes, leaves and deepest level of a tree or a list (or object array) of
     fitted tree estimators, else None."""
-    members = list(value.ravel()) if isinstance(value, np.ndarray) and value.dtype.hasobject \
+    members = list(value.items) if isinstance(value, ObjectArray) \
         else value if isinstance(value, list) else [value]
     facts = []
     for member in members[:10_000]:
@@ -139,6 +139,8 @@ class _Compare:
             b = b.item()
         if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
             self._arrays(a, b)
+        elif isinstance(a, ObjectArray) or isinstance(b, ObjectArray):
+            self._object_arrays(a, b)
         elif isinstance(a, ArrayStub) or isinstance(b, ArrayStub):
             self._stubs(a, b)
         elif _is_number(a) and _is_number(b):
@@ -240,11 +242,16 @@ class _Compare:
                 if not np.array_equal(a, b, equal_nan=True):
                     diff = np.abs(a - b)
                     self._record(float(np.nanmax(diff)), float(np.nanmax(np.abs(a))) or 1.0)
-        elif kind == "O":
-            for x, y in zip(a.ravel(), b.ravel(), strict=True):
-                self.walk(x, y, 1)
         else:
             self._raw_arrays(a, b)
+
+    def _object_arrays(self, a: Any, b: Any) -> None:
+        if not (isinstance(a, ObjectArray) and isinstance(b, ObjectArray)) or \
+                a.shape != b.shape:
+            self.other_diff = True
+            return
+        for x, y in zip(a.items, b.items, strict=True):
+            self.walk(x, y, 1)
 
     def _real_arrays(self, a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> None:
         af = a.astype(np.float64, copy=False)

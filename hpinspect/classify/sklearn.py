@@ -37,7 +37,7 @@ from hpinspect.classify.values import (
 from hpinspect.classify.versions import MARKERS, marker_versions
 from hpinspect.load import short_key
 from hpinspect.load.common import safe_repr
-from hpinspect.load.objects import GlobalRef, Stub
+from hpinspect.load.objects import GlobalRef, ObjectArray, Stub
 from hpinspect.report import Attribute, Category, Group, Node, NodeKind, ValueKind
 
 MAX_NESTING = 64
@@ -168,9 +168,9 @@ def _private(name: str, value: Any, unknown: str) -> Decision:
 
 
 def _holds_data(value: Any, depth: int = 0) -> bool:
-    from hpinspect.load.objects import ArrayStub
+    from hpinspect.load.objects import ArrayStub, ObjectArray
 
-    if isinstance(value, (np.ndarray, ArrayStub)):
+    if isinstance(value, (np.ndarray, ArrayStub, ObjectArray)):
         return True
     if isinstance(value, Stub):
         dotted = value.dotted
@@ -267,7 +267,8 @@ class TreeBuilder:
         if isinstance(root, (dict, list, tuple)):
             return self.bundle(root)
         desc = describe(root)
-        cls = root.dotted if isinstance(root, Stub) else f"builtins.{type(root).__name__}"
+        shown = "ndarray" if isinstance(root, ObjectArray) else type(root).__name__
+        cls = root.dotted if isinstance(root, Stub) else f"builtins.{shown}"
         attr = Attribute("value", Category.AUXILIARY, "content", "the file holds no estimator",
                          desc.kind, desc.value, desc.summary, desc.stats,
                          handle=handle_for(root))
@@ -442,9 +443,9 @@ class TreeBuilder:
             state = "fitted" if child.fitted else "unfitted"
             text = f"{child.short_class} ({state})" if child.known else child.short_class
             return [child], None, Described("estimator", value.dotted, text)
-        if isinstance(value, np.ndarray) and value.dtype.hasobject:
+        if isinstance(value, ObjectArray):
             members = [(f"{here}[{', '.join(map(str, idx))}]", v)
-                       for idx, v in np.ndenumerate(value)]
+                       for idx, v in value.indexed()]
         elif isinstance(value, (list, tuple)):
             members = [(f"{here}[{i}]", v) for i, v in enumerate(value)]
         else:

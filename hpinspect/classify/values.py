@@ -15,7 +15,7 @@ import numpy as np
 
 from hpinspect.load.arrays import ArrayStats, compute_stats
 from hpinspect.load.common import MAX_INT_BITS, int_text, safe_repr
-from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
+from hpinspect.load.objects import ArrayStub, GlobalRef, ObjectArray, Stub
 from hpinspect.render.text import format_float, format_number
 
 MAX_ITEMS = 12
@@ -55,9 +55,13 @@ def stats_dict(stats: ArrayStats) -> dict[str, Any]:
     return out
 
 
-def array_stats(value: np.ndarray[Any, Any] | ArrayStub) -> ArrayStats:
-    """Statistics of a kept array or of a summarised one."""
-    if isinstance(value, ArrayStub):
+ARRAYS = (np.ndarray, ArrayStub, ObjectArray)
+"""Every value that stands for a numpy array."""
+
+
+def array_stats(value: np.ndarray[Any, Any] | ArrayStub | ObjectArray) -> ArrayStats:
+    """Statistics of a kept array or of a summarised one (layout only for object arrays)."""
+    if isinstance(value, (ArrayStub, ObjectArray)):
         return value.stats
     return compute_stats(value)
 
@@ -98,8 +102,9 @@ def to_json_value(value: Any, depth: int = 0) -> tuple[Any, bool]:
     if isinstance(value, (list, tuple, set, frozenset, dict)):
         return _json_container(value, depth)
     if isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY and not value.dtype.names:
-        return to_json_value(value.tolist() if not value.dtype.hasobject else
-                             list(value.ravel()), depth)
+        return to_json_value(value.tolist(), depth)
+    if isinstance(value, ObjectArray) and value.size <= SMALL_ARRAY:
+        return to_json_value(list(value.items), depth)
     return None, False
 
 
@@ -143,7 +148,7 @@ def display_text(value: Any, depth: int = 0) -> str:
         return value.dotted
     if isinstance(value, Stub):
         return stub_text(value)
-    if isinstance(value, (np.ndarray, ArrayStub)):
+    if isinstance(value, ARRAYS):
         return _array_summary(array_stats(value))
     if depth >= MAX_DEPTH:
         return "…"
@@ -278,7 +283,7 @@ def subclass_array_text(stub: Stub) -> str | None:
 
 
 def _length(value: Any) -> int | None:
-    if isinstance(value, (np.ndarray, ArrayStub)):
+    if isinstance(value, ARRAYS):
         return int(value.shape[0]) if value.shape else None
     if isinstance(value, (list, tuple)):
         return len(value)
@@ -292,7 +297,7 @@ def _length(value: Any) -> int | None:
         parts = state if isinstance(state, tuple) else tuple(
             state.get(k) for k in _EXTENSION_DATA) if isinstance(state, dict) else ()
         for part in parts:
-            if isinstance(part, (np.ndarray, ArrayStub)):
+            if isinstance(part, ARRAYS):
                 return _length(part)
     return None
 
@@ -313,9 +318,12 @@ def index_facts(stub: Stub) -> tuple[int | None, list[str]] | None:
         data = d["data"]
         length = _length(data)
         if isinstance(data, Stub) and isinstance(data.state, tuple):  # an extension array
-            data = next((p for p in data.state if isinstance(p, np.ndarray)), None)
+            data = next((p for p in data.state if isinstance(p, (np.ndarray, ObjectArray))),
+                        None)
         if isinstance(data, np.ndarray):
             labels = [display_text(v).strip("'") for v in data.ravel()[:MAX_ITEMS]]
+        elif isinstance(data, ObjectArray):
+            labels = [display_text(v).strip("'") for v in data.items[:MAX_ITEMS]]
     elif {"start", "stop", "step"} <= d.keys() and all(
             isinstance(d[k], int) for k in ("start", "stop", "step")) and d["step"]:
         length = len(range(d["start"], d["stop"], d["step"]))
@@ -328,7 +336,7 @@ def index_facts(stub: Stub) -> tuple[int | None, list[str]] | None:
 
 def _block_dtype(block: Any) -> str:
     values = block.args[0] if isinstance(block, Stub) and block.args else None
-    if isinstance(values, (np.ndarray, ArrayStub)):
+    if isinstance(values, ARRAYS):
         return str(values.dtype)
     if isinstance(values, Stub):
         cls = values.args[0] if values.args and isinstance(values.args[0], GlobalRef) else None
@@ -344,7 +352,7 @@ def pandas_text(stub: Stub) -> str | None:
             len(mgr.state) >= 2 and isinstance(mgr.state[0], list) and mgr.state[0]:
         # the pre-0.14.1 layout pandas still writes for a SingleBlockManager: (axes, values ...)
         values = mgr.state[1][0] if isinstance(mgr.state[1], list) and mgr.state[1] else None
-        dtype = str(values.dtype) if isinstance(values, (np.ndarray, ArrayStub)) else \
+        dtype = str(values.dtype) if isinstance(values, ARRAYS) else \
             _block_dtype(Stub(GlobalRef("", ""), (values,), "reduce"))
         return f"Series {_length(mgr.state[0][0])} rows, dtype {dtype}"
     if name in ("DataFrame", "Series") and isinstance(mgr, Stub) and not mgr.args:
@@ -421,20 +429,19 @@ def describe(value: Any) -> Described:
     """Kind, JSON value, summary and statistics of one attribute value."""
     if value is None:
         return Described("none", None, "None")
-    if isinstance(value, (np.ndarray, ArrayStub)) and not (
-            isinstance(value, np.ndarray) and value.dtype.hasobject):
+    if isinstance(value, (np.ndarray, ArrayStub)):
         stats = array_stats(value)
         json_value, complete = to_json_value(value) if isinstance(value, np.ndarray) else \
             (None, False)
         return Described("array", json_value if complete else None, _array_summary(stats),
                          stats_dict(stats))
-    if isinstance(value, np.ndarray):  # object dtype
+    if isinstance(value, ObjectArray):
         json_value, complete = to_json_value(value)
         shape = "×".join(str(d) for d in value.shape)
         return Described("array", json_value if complete else None,
-                         f"object ({shape}) {display_text(list(value.ravel()[:6]))}",
+                         f"object ({shape}) {display_text(list(value.items[:6]))}",
                          {"shape": list(value.shape), "dtype": "object",
-                          "nbytes": int(value.nbytes)})
+                          "nbytes": value.nbytes})
     if isinstance(value, Stub):
         return _describe_stub(value)
     if isinstance(value, GlobalRef):
@@ -488,14 +495,17 @@ def label_items(value: Any) -> list[Any] | None:
     """The first :data:`ITEMS_CAP` elements of a 1-D array of strings, of an object array of
     plain scalars, or of up to :data:`NUMERIC_ITEMS_CAP` integers or booleans, else None
     (floats have statistics)."""
-    if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.names:
+    if isinstance(value, ObjectArray) and value.ndim == 1:
+        elements: list[Any] = list(value.items[:ITEMS_CAP])
+    elif not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.names or \
+            value.dtype.kind not in _LABEL_KINDS:
         return None
-    if value.dtype.kind not in _LABEL_KINDS + "O":
-        return None
-    if value.dtype.kind in "iub" and value.shape[0] > NUMERIC_ITEMS_CAP:
+    elif value.dtype.kind in "iub" and value.shape[0] > NUMERIC_ITEMS_CAP:
         return None  # indices or counts, not labels: the statistics say enough
+    else:
+        elements = value[:ITEMS_CAP].tolist()
     out = []
-    for item in value[:ITEMS_CAP].tolist():
+    for item in elements:
         scalar, ok = _label_scalar(item)
         if not ok:
             return None
@@ -505,7 +515,7 @@ def label_items(value: Any) -> list[Any] | None:
 
 def _columns(columns: Any) -> tuple[Any, int | None]:
     """A ColumnTransformer step's columns as JSON (list, or the selector's text) and count."""
-    if isinstance(columns, np.ndarray):
+    if isinstance(columns, (np.ndarray, ObjectArray)):
         items = label_items(columns)
         return (items, int(columns.shape[0])) if items is not None else (None, None)
     if isinstance(columns, (list, tuple)):
@@ -548,13 +558,23 @@ def value_facts(name: str, value: Any) -> ValueFacts:
     if name in ROUTING_ATTRS:
         return ValueFacts(routing=column_routing(value))
     if isinstance(value, (list, tuple)) and value and \
-            all(isinstance(v, (np.ndarray, ArrayStub)) for v in value[:ITEMS_CAP]):
+            all(isinstance(v, ARRAYS) for v in value[:ITEMS_CAP]):
         lists = [label_items(v) for v in value[:ITEMS_CAP]]
         size = sum(math.prod(array_stats(v).shape) for v in value[:ITEMS_CAP])
         if all(lst is not None for lst in lists):
             return ValueFacts(items=lists, item_count=len(value))
         return ValueFacts(size=size)
     return ValueFacts()
+
+
+def _arrays_equal(a: Any, b: Any, depth: int) -> bool:
+    if isinstance(a, ObjectArray) or isinstance(b, ObjectArray):
+        return isinstance(a, ObjectArray) and isinstance(b, ObjectArray) and \
+            a.shape == b.shape and values_equal(list(a.items), list(b.items), depth + 1)
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
+    except (TypeError, ValueError):
+        return False
 
 
 def values_equal(a: Any, b: Any, depth: int = 0) -> bool:
@@ -571,11 +591,8 @@ def values_equal(a: Any, b: Any, depth: int = 0) -> bool:
         return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        try:
-            return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
-        except (TypeError, ValueError):
-            return False
+    if isinstance(a, (np.ndarray, ObjectArray)) or isinstance(b, (np.ndarray, ObjectArray)):
+        return _arrays_equal(a, b, depth)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(values_equal(x, y, depth + 1) for x, y in
                                         zip(a, b, strict=True))

@@ -5,7 +5,8 @@ order, sub-array, named fields with offsets, item size) through ``numpy.dtype``'
 constructor, which validates layouts itself; ``dtype.__setstate__`` -- which trusts its input
 and can flag raw bytes as object pointers -- is never called. An array is built only from a
 (dtype, shape, order, byte count) that match; object arrays element by element from values the
-restricted reader already made. Large arrays become :class:`~hpinspect.load.objects.ArrayStub`.
+restricted reader already made, kept as :class:`~hpinspect.load.objects.ObjectArray` (no numpy
+object array is ever built). Large arrays become :class:`~hpinspect.load.objects.ArrayStub`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from hpinspect.errors import CorruptFileError
 from hpinspect.load.arrays import compute_stats
-from hpinspect.load.objects import ArrayStub
+from hpinspect.load.objects import ArrayStub, ObjectArray
 from hpinspect.load.standins import Deferred
 
 if TYPE_CHECKING:
@@ -126,8 +127,6 @@ def _structured(s: Session, names: Any, fields: Any, elsize: Any,
 
 def keep_or_summarise(s: Session, array: np.ndarray[Any, Any]) -> Any:
     """Keep a materialised array, or replace it by its statistics when it is large."""
-    if array.dtype.hasobject:
-        return array
     nbytes = int(array.nbytes)
     lim = s.limits
     if nbytes <= lim.keep_array_bytes and s.kept_bytes + nbytes <= lim.keep_total_bytes:
@@ -140,17 +139,15 @@ def keep_or_summarise(s: Session, array: np.ndarray[Any, Any]) -> Any:
 
 def array_from_parts(s: Session, shape: Any, dtype: np.dtype[Any], fortran: bool,
                      raw: Any) -> Any:
-    """An array from a validated (shape, dtype, order, data); object arrays from a list."""
+    """An array from a validated (shape, dtype, order, data); an object array (a list of
+    elements the restricted reader made) becomes an :class:`ObjectArray`."""
     shape = check_shape(s, shape)
     order = "F" if fortran else "C"
     if dtype.hasobject:
         if not isinstance(raw, list) or nbytes_of(shape, dtype) // max(dtype.itemsize, 1) \
                 != len(raw):
             raise _bad(s, "object array state")
-        array = np.empty(len(raw), dtype=object)
-        for i, item in enumerate(raw):
-            array[i] = item
-        return array.reshape(shape, order=order)  # type: ignore[call-overload]
+        return ObjectArray(shape, tuple(raw), fortran)  # the elements, never a numpy array
     if isinstance(raw, str):
         raw = raw.encode("latin-1")  # Python 2 pickles
     if not isinstance(raw, (bytes, bytearray)) or len(raw) != nbytes_of(shape, dtype):

@@ -87,3 +87,71 @@ class ArrayStub:
     def nbytes(self) -> int:
         """Size of the array data in bytes."""
         return self.stats.nbytes
+
+
+OBJECT_ITEMSIZE = 8
+"""Bytes numpy reports per element of an object array (a pointer), for ``nbytes``."""
+
+
+@dataclass(frozen=True, eq=False)
+class ObjectArray:
+    """A numpy object array as hpinspect's own inert value: never a numpy object array.
+
+    numpy pickles an object array's elements as a list in C (row-major) order whatever its
+    memory order, and a real load stores them back in that order; here they stay a tuple of
+    the values the restricted reader made, element by element. Compared by identity (the
+    elements may be anything the file built).
+    """
+
+    shape: tuple[int, ...]
+    items: tuple[Any, ...]
+    """The elements in C order (``len(items)`` is the product of ``shape``)."""
+    fortran_order: bool = False
+
+    @property
+    def dtype(self) -> str:
+        """The dtype's name, as ``str(ndarray.dtype)`` gives it."""
+        return "object"
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return len(self.items)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        """What ``ndarray.nbytes`` says of it (one pointer per element)."""
+        return self.size * OBJECT_ITEMSIZE
+
+    @property
+    def stats(self) -> ArrayStats:
+        """Layout only: object elements have no statistics."""
+        return ArrayStats(shape=self.shape, dtype="object", nbytes=self.nbytes, count=self.size)
+
+    def indexed(self) -> list[tuple[tuple[int, ...], Any]]:
+        """``(index, element)`` pairs in C order, as ``numpy.ndenumerate`` gives them."""
+        out: list[tuple[tuple[int, ...], Any]] = []
+        for flat, item in enumerate(self.items):
+            index: list[int] = []
+            for dim in reversed(self.shape):
+                flat, rest = divmod(flat, dim) if dim else (0, 0)
+                index.append(rest)
+            out.append((tuple(reversed(index)), item))
+        return out
+
+
+def object_array(shape: tuple[int, ...], nested: Any) -> ObjectArray | None:
+    """The :class:`ObjectArray` of ``shape`` whose elements ``nested`` lists give (as
+    ``numpy.array(nested, dtype=object)`` builds it), or None when the nesting does not
+    match the shape."""
+    level: list[Any] = [nested]
+    for dim in shape:
+        if not all(isinstance(x, list) and len(x) == dim for x in level):
+            return None
+        level = [y for x in level for y in x]
+    return ObjectArray(shape, tuple(level))

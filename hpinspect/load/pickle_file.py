@@ -36,7 +36,7 @@ from hpinspect.load.common import (
 )
 from hpinspect.load.convert import convert
 from hpinspect.load.limits import Limits
-from hpinspect.load.objects import GlobalRef, Stub
+from hpinspect.load.objects import GlobalRef, ObjectArray, Stub
 from hpinspect.load.policy import method_severity, severity_of
 from hpinspect.load.readings import loaders_finding
 from hpinspect.load.stream import open_stream, sniff_compression
@@ -354,8 +354,8 @@ def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
         return [(v, (link, "index", i)) for i, v in enumerate(obj)]
     if isinstance(obj, (set, frozenset)):
         return [(v, link) for v in obj]
-    if getattr(getattr(obj, "dtype", None), "hasobject", False):
-        return [(v, (link, "index", i)) for i, v in enumerate(obj.flat)]
+    if isinstance(obj, ObjectArray):
+        return [(v, (link, "index", i)) for i, v in enumerate(obj.items)]
     return []
 
 
@@ -365,11 +365,9 @@ def locate(root: Any, wanted: set[int]) -> dict[int, str]:
     The walk stops as soon as every wanted object is placed; path strings are built only
     for them. (Nesting is already limited by :mod:`hpinspect.load.convert`.)
     """
-    import numpy as np
-
     found: dict[int, Link] = {}
     seen: set[int] = set()
-    nodes = (Stub, list, tuple, dict, set, frozenset, np.ndarray)
+    nodes = (Stub, list, tuple, dict, set, frozenset, ObjectArray)
     queue: deque[tuple[Any, Link]] = deque([(root, None)])
     while queue and len(found) < len(wanted):
         obj, link = queue.popleft()

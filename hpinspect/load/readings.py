@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from hpinspect.load.objects import GlobalRef, Stub
+from hpinspect.load.objects import GlobalRef, ObjectArray, Stub
 from hpinspect.report import Finding, Severity
 
 MAX_PAIRS = 2_000_000
@@ -58,10 +58,12 @@ def _array_pairs(a: Any, b: Any) -> Pairs:
 
     if a.shape != b.shape or a.dtype != b.dtype:
         return None
-    if a.dtype.hasobject:
-        return list(zip(a.flat, b.flat, strict=True))
     nan = a.dtype.kind in "fc"
     return [] if np.array_equal(a, b, equal_nan=nan) else None
+
+
+def _object_pairs(a: ObjectArray, b: ObjectArray) -> Pairs:
+    return list(zip(a.items, b.items, strict=True)) if a.shape == b.shape else None
 
 
 def _float_pairs(a: float, b: float) -> Pairs:
@@ -78,7 +80,8 @@ def _pairs_for(kind: type) -> Callable[[Any, Any], Pairs]:
     for base, compare in ((Stub, _stub_pairs), (GlobalRef, _ref_pairs), (dict, _dict_pairs),
                           (list, _sequence_pairs), (tuple, _sequence_pairs),
                           (set, _set_pairs), (frozenset, _set_pairs),
-                          (np.ndarray, _array_pairs), (float, _float_pairs)):
+                          (np.ndarray, _array_pairs), (ObjectArray, _object_pairs),
+                          (float, _float_pairs)):
         if issubclass(kind, base):
             return compare
     return lambda a, b: [] if a == b else None

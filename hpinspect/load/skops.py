@@ -32,7 +32,7 @@ from typing import Any
 from hpinspect.errors import CorruptFileError, HpinspectError, LimitExceededError
 from hpinspect.load.common import LoadResult, Progress, Sha256, open_file, short_key, verdict_of
 from hpinspect.load.limits import Limits
-from hpinspect.load.objects import ArrayStub, GlobalRef, Stub
+from hpinspect.load.objects import ArrayStub, GlobalRef, ObjectArray, Stub, object_array
 from hpinspect.load.policy import Use, severity_of
 from hpinspect.load.zipsafe import SafeZip
 from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety, Severity
@@ -312,11 +312,9 @@ def _ndarray(r: _Reader, state: dict[str, Any], path: str, depth: int) -> Any:
         items = _items(r, state, path, depth)
         shape = r.child(state, "shape", path, depth)
         if not isinstance(shape, tuple) or len(shape) <= 1:
-            out = np.empty(len(items), dtype=object)
-            out[:] = items
-            return out
-        out = np.array(items, dtype=object)  # what skops does: nested lists of objects
-        if out.shape != shape:
+            return ObjectArray((len(items),), tuple(items))
+        out = object_array(shape, items)  # skops: nested lists of objects, never numpy's
+        if out is None:
             raise r.error(f"object array shape mismatch at {path or '(root)'}")
         return out
     raise r.error(f"unknown array type {state.get('type')!r} at {path or '(root)'}")
