@@ -135,7 +135,8 @@ def _short(text: str, limit: int = 80) -> str:
 def display_text(value: Any, depth: int = 0) -> str:
     """Compact human text of a value, bounded in size and depth."""
     if isinstance(value, str):
-        return repr(_short(value, 60))
+        true_length = f" ({len(value):,} characters)" if len(value) > 60 else ""
+        return repr(_short(value, 60)) + true_length
     if isinstance(value, float):
         return format_number(value)
     if isinstance(value, int) and not isinstance(value, bool):

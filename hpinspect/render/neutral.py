@@ -33,6 +33,7 @@ __all__ = [
     "SHOWN_CAP",
     "cap_strings",
     "capped",
+    "fit",
     "json_dumps",
     "json_text",
     "md_cell",
@@ -76,6 +77,19 @@ def capped(text: str, limit: int = DISPLAY_CAP) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… (text of {len(text):,} characters)"
+
+
+_TRUE_LENGTH = re.compile(r"… \(text of ([\d,]+) characters\)\Z")
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters for a narrow cell, saying its true length
+    (the one :func:`capped` recorded, when it was capped before)."""
+    if len(text) <= limit:
+        return text
+    found = _TRUE_LENGTH.search(text)
+    tail = f"… ({found.group(1) if found else f'{len(text):,}'} characters)"
+    return text[:max(limit - len(tail), 16)] + tail
 
 
 def terminal(text: Any, limit: int = DISPLAY_CAP) -> str:

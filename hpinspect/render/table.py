@@ -31,7 +31,7 @@ from rich.text import Text
 
 from hpinspect.render import RenderOptions
 from hpinspect.render.console import string_console
-from hpinspect.render.neutral import SHOWN_CAP, neutral_report, terminal
+from hpinspect.render.neutral import SHOWN_CAP, fit, neutral_report, terminal
 from hpinspect.render.overview import (
     RESOLVED_ROLES,
     OverviewLine,
@@ -522,7 +522,7 @@ def _default_cell(attribute: Attribute) -> Text:
 
 
 def _cells(attribute: Attribute, category: Category, options: RenderOptions) -> list[Text]:
-    name = _file_text(attribute.name)
+    name = _file_text(fit(terminal(attribute.name, SHOWN_CAP), _NAME.cap))  # says its length
     value = _file_text(readable_value(attribute))
     if category == "hyperparameter":
         if attribute.changed:

@@ -30,6 +30,7 @@ from sklearn.utils import all_estimators
 
 from hpinspect import inspect_file
 from hpinspect.load import ArrayStub, GlobalRef, Limits, Stub, read_model
+from hpinspect.load.objects import ObjectArray
 from hpinspect.report import CATEGORIES, Node
 
 # ----------------------------------------------------------------------------------- data
@@ -317,15 +318,16 @@ def compare(orig: Any, loaded: Any, path: str,
     if type(orig) is np.ndarray:  # subclasses (masked arrays) pickle as ordinary objects
         if isinstance(loaded, ArrayStub):
             raise Mismatch(f"{path}: array not kept ({loaded.shape} {loaded.dtype})")
-        if not isinstance(loaded, np.ndarray):
-            raise Mismatch(f"{path}: expected ndarray, got {type(loaded).__name__}")
-        if orig.dtype.hasobject:
-            if loaded.shape != orig.shape:
-                raise Mismatch(f"{path}: object array shape {loaded.shape} != {orig.shape}")
-            for idx, item in np.ndenumerate(orig):
-                yield from compare(item, loaded[idx], f"{path}[{idx}]", seen)
+        if orig.dtype.hasobject:  # hpinspect's ObjectArray: the elements, in C order
+            if not isinstance(loaded, ObjectArray) or loaded.shape != orig.shape:
+                raise Mismatch(f"{path}: expected an object array of shape {orig.shape}, got "
+                               f"{loaded!r:.200}")
+            for (idx, item), element in zip(np.ndenumerate(orig), loaded.items, strict=True):
+                yield from compare(item, element, f"{path}[{idx}]", seen)
             yield path
             return
+        if not isinstance(loaded, np.ndarray):
+            raise Mismatch(f"{path}: expected ndarray, got {type(loaded).__name__}")
         if not _arrays_equal(orig, loaded):
             raise Mismatch(f"{path}: array differs ({orig.dtype} {orig.shape} vs "
                            f"{loaded.dtype} {loaded.shape})")

@@ -20,6 +20,7 @@ from sklearn.svm import SVC
 
 from hpinspect import inspect_file
 from hpinspect.classify.values import ITEMS_CAP, NUMERIC_ITEMS_CAP, label_items
+from hpinspect.load.objects import ObjectArray
 from hpinspect.render import Format, RenderOptions, get_renderer
 from hpinspect.report import Node
 
@@ -97,9 +98,9 @@ def test_size_of_a_list_of_arrays_is_the_number_of_weights(tmp_path: Path) -> No
 
 
 def test_items_are_bounded() -> None:
-    names = np.array([f"f{i}" for i in range(ITEMS_CAP + 500)], dtype=object)
+    names = ObjectArray((ITEMS_CAP + 500,), tuple(f"f{i}" for i in range(ITEMS_CAP + 500)))
     assert label_items(names) == [f"f{i}" for i in range(ITEMS_CAP)]
     assert label_items(np.arange(NUMERIC_ITEMS_CAP + 1)) is None  # indices, not labels
     assert label_items(np.arange(3)) == [0, 1, 2]
     assert label_items(np.linspace(0, 1, 5)) is None  # floats have statistics
-    assert label_items(np.array([1.0, np.nan], dtype=object)) is None  # no NaN in JSON lists
+    assert label_items(ObjectArray((2,), (1.0, np.nan))) is None  # no NaN in JSON lists
