@@ -1647,6 +1647,74 @@ def build_object_array_elements(directory: Path, canary: Path) -> Path:
     return _write(directory / "object_array.pkl", pickle.dumps({"data": array}, protocol=4))
 
 
+# PyTorch checkpoints (torch is imported only when one is built)
+TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+TORCH_SYS_INFO = {"protocol_version": 1001, "little_endian": True,
+                  "type_sizes": {"short": 2, "int": 4, "long": 4}}
+
+
+def build_torch_legacy_payload(position: int) -> BuildFn:
+    """A legacy (pre-1.6) torch file of five pickles with ``os.system`` in pickle ``position``
+    (2: sys info, 3: the object, 4: storage keys)."""
+    def build(directory: Path, canary: Path) -> Path:
+        payload = Call(os.system, _shell_cmd(canary))
+        parts: list[Any] = [TORCH_LEGACY_MAGIC, 1001, TORCH_SYS_INFO, {"w": [1.0, 2.0]}, []]
+        parts[position] = payload if position != 3 else {"w": payload}
+        path = directory / f"legacy{position}.pt"
+        with path.open("wb") as out:
+            for part in parts:
+                out.write(pickle.dumps(part, protocol=2))
+        return path
+    return build
+
+
+def build_torch_zip_payload(directory: Path, canary: Path) -> Path:
+    """A zip checkpoint (``torch.save``) with ``os.system`` beside a tensor."""
+    import torch
+
+    path = directory / "hostile.pt"
+    torch.save({"weights": torch.ones(3), "extra": Call(os.system, _shell_cmd(canary))}, path)
+    return path
+
+
+def build_torch_rebuild_abuse(directory: Path, canary: Path) -> Path:
+    """``torch._tensor._rebuild_from_type_v2(os.system, Tensor, (cmd,), {})``: torch's own
+    rebuild helper calling a foreign function."""
+    import torch
+
+    path = directory / "abuse.pt"
+    torch.save({"t": Call(torch._tensor._rebuild_from_type_v2, os.system, torch.Tensor,
+                          (_shell_cmd(canary),), {})}, path)
+    return path
+
+
+def build_zip_slip(directory: Path, canary: Path) -> Path:
+    """A zip whose pickle member is named ``../../outside.pkl`` (a finding: zip-slip)."""
+    import zipfile
+
+    path = directory / "slip.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("../../outside.pkl", pickle.dumps({"a": 1}))
+    return path
+
+
+def build_torch_short_storage(directory: Path, canary: Path) -> Path:
+    """A zip checkpoint whose storage holds 100 bytes of a 4,000-byte tensor."""
+    import zipfile
+
+    import torch
+
+    good = directory / "good.pt"
+    torch.save({"w": torch.ones(1000)}, good)
+    bad = directory / "short_storage.pt"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[:100] if info.filename.endswith("/data/0") else data)
+    good.unlink()
+    return bad
+
+
 def _crafted(name: str, data: bytes) -> BuildFn:
     def build(directory: Path, canary: Path) -> Path:
         return _write(directory / name, data)
@@ -1709,6 +1777,12 @@ CRAFTED: tuple[Crafted, ...] = (
             control_text=True),
     Crafted("object_array_elements", build_object_array_elements, frozenset({3}),
             unsafe=True, control_text=True),
+    *(Crafted(f"torch_legacy_payload_{i}", build_torch_legacy_payload(i), frozenset({3}),
+              unsafe=True) for i in (2, 3, 4)),
+    Crafted("torch_zip_payload", build_torch_zip_payload, frozenset({3}), unsafe=True),
+    Crafted("torch_rebuild_abuse", build_torch_rebuild_abuse, frozenset({3}), unsafe=True),
+    Crafted("zip_slip", build_zip_slip, frozenset({3})),
+    Crafted("torch_short_storage", build_torch_short_storage, frozenset({2})),
 )
 """Crafted files, each with the exit codes hpinspect may end with."""
 

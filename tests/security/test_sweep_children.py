@@ -214,3 +214,27 @@ def test_diff_and_check_on_a_sample(corpus: list[Built]) -> None:
         case = next(b.case for b in sample if str(b.path) == args[1])
         if args[0] == "check" and case.unsafe:
             assert ran.returncode == 3, ran.describe()
+
+
+_BIG_PARENT = """\
+import subprocess, sys
+big = bytearray(1200 << 20)
+big[::4096] = b"\\x01" * len(range(0, len(big), 4096))  # resident, not just reserved
+del big  # freed, but the kernel's ru_maxrss of this process stays at its peak
+sys.exit(subprocess.run([sys.executable, "-m", "hpinspect", *sys.argv[1:]],
+                        stdout=subprocess.DEVNULL).returncode)
+"""
+
+
+def test_the_memory_growth_limit_holds_under_a_big_parent(corpus: list[Built]) -> None:
+    """ru_maxrss carries a parent's peak over the exec: measured that way, a child of a
+    1.2 GiB parent saw no growth and built 3 million sets (exit 0, 700 MiB). The limit reads
+    the child's own peak (VmHWM)."""
+    (sets,) = [b for b in corpus if b.case.name == "sets.joblib"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.run([sys.executable, "-c", _BIG_PARENT, str(sets.path)],
+                          capture_output=True, text=True, env=env, timeout=HANG_GUARD_S,
+                          check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "memory limit for what a load builds" in proc.stderr

@@ -7,42 +7,22 @@ without the canary appearing.
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
 from helpers import run_cli
-
-LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
-SYS_INFO = {"protocol_version": 1001, "little_endian": True,
-            "type_sizes": {"short": 2, "int": 4, "long": 4}}
-
-
-class Payload:
-    """Pickles as ``os.system("touch <canary>")``."""
-
-    def __init__(self, canary: Path) -> None:
-        self.command = f"touch {canary}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (os.system, (self.command,))
-
-
-class RebuildAbuse:
-    """Pickles as ``torch._tensor._rebuild_from_type_v2(os.system, Tensor, (cmd,), {})``."""
-
-    def __init__(self, canary: Path) -> None:
-        self.command = f"touch {canary}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (torch._tensor._rebuild_from_type_v2,
-                (os.system, torch.Tensor, (self.command,), {}))
+from hostile_corpus import (  # tests/ is on sys.path; the sweep builds these files too
+    build_torch_legacy_payload,
+    build_torch_rebuild_abuse,
+    build_torch_short_storage,
+    build_torch_zip_payload,
+    build_zip_slip,
+)
 
 
 def torch_load_runs_payload(path: Path, canary: Path) -> bool:
@@ -58,13 +38,6 @@ def torch_load_runs_payload(path: Path, canary: Path) -> bool:
     return ran
 
 
-def legacy_file(path: Path, parts: list[Any]) -> Path:
-    with path.open("wb") as out:
-        for part in parts:
-            out.write(pickle.dumps(part, protocol=2))
-    return path
-
-
 def assert_unsafe_without_running(path: Path, canary: Path, culprit: str) -> None:
     proc = run_cli("--format", "json", str(path))
     assert proc.returncode == 3, proc.stderr
@@ -75,25 +48,21 @@ def assert_unsafe_without_running(path: Path, canary: Path, culprit: str) -> Non
 @pytest.mark.parametrize("position", [2, 3, 4])
 def test_legacy_payload_in_any_pickle(tmp_path: Path, position: int) -> None:
     canary = tmp_path / "canary"
-    parts: list[Any] = [LEGACY_MAGIC, 1001, SYS_INFO, {"w": [1.0, 2.0]}, []]
-    parts[position] = Payload(canary) if position != 3 else {"w": Payload(canary)}
-    path = legacy_file(tmp_path / f"hostile{position}.pt", parts)
+    path = build_torch_legacy_payload(position)(tmp_path, canary)
     assert torch_load_runs_payload(path, canary)
     assert_unsafe_without_running(path, canary, "system")
 
 
 def test_zip_checkpoint_with_payload(tmp_path: Path) -> None:
     canary = tmp_path / "canary"
-    path = tmp_path / "hostile.pt"
-    torch.save({"weights": torch.ones(3), "extra": Payload(canary)}, path)
+    path = build_torch_zip_payload(tmp_path, canary)
     assert torch_load_runs_payload(path, canary)
     assert_unsafe_without_running(path, canary, "system")
 
 
 def test_rebuild_from_type_with_a_foreign_function(tmp_path: Path) -> None:
     canary = tmp_path / "canary"
-    path = tmp_path / "abuse.pt"
-    torch.save({"t": RebuildAbuse(canary)}, path)
+    path = build_torch_rebuild_abuse(tmp_path, canary)
     assert torch_load_runs_payload(path, canary)
     assert_unsafe_without_running(path, canary, "system")
 
@@ -108,9 +77,7 @@ def test_weights_only_allowlist_is_known_not_unsafe(tmp_path: Path) -> None:
 
 
 def test_zip_slip_member_is_a_finding(tmp_path: Path) -> None:
-    path = tmp_path / "slip.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("../../outside.pkl", pickle.dumps({"a": 1}))
+    path = build_zip_slip(tmp_path, tmp_path / "canary")
     proc = run_cli("--format", "json", str(path))
     assert proc.returncode == 3
     assert "zip-slip" in proc.stdout
@@ -128,13 +95,7 @@ def test_zip_bomb_member_hits_the_byte_limit(tmp_path: Path) -> None:
 
 
 def test_storage_shorter_than_its_tensor(tmp_path: Path) -> None:
-    good = tmp_path / "good.pt"
-    torch.save({"w": torch.ones(1000)}, good)
-    bad = tmp_path / "bad.pt"
-    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            dst.writestr(info, data[:100] if info.filename.endswith("/data/0") else data)
+    bad = build_torch_short_storage(tmp_path, tmp_path / "canary")
     proc = run_cli(str(bad))
     assert proc.returncode == 2 and proc.stdout == ""
     assert "storage" in proc.stderr and "Traceback" not in proc.stderr
