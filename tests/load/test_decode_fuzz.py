@@ -18,6 +18,7 @@ from hpinspect.classify import catboost as cb_family
 from hpinspect.classify import lightgbm as lgb_family
 from hpinspect.classify import xgboost as xgb_family
 from hpinspect.decode import DecodeError, catboost_cbm, lightgbm_text, ubjson
+from hpinspect.errors import CorruptFileError
 from hpinspect.load.boosters import sniff
 
 xgb = pytest.importorskip("xgboost")
@@ -96,14 +97,13 @@ def test_declared_sizes_are_checked_before_allocation() -> None:
         catboost_cbm.parse(b"CBM1" + (2**31).to_bytes(4, "little") + b"\0" * 8)
 
 
-def test_broken_native_file_reports_a_note(tmp_path: Path, real: dict[str, bytes]) -> None:
+def test_broken_native_file_is_refused(tmp_path: Path, real: dict[str, bytes]) -> None:
+    """A cut native file is not what it claims: refused (exit 2), not shown with a note
+    (tests/load/test_booster_corrupt.py cuts and garbles files of every booster)."""
     path = tmp_path / "broken.cbm"
     path.write_bytes(real["cbm"][:200])
-    report = inspect_file(path)
-    assert report.file.format == "catboost-cbm"
-    assert not report.model.fitted
-    note = report.model.attribute("notes")
-    assert note is not None and "could not be decoded" in note.summary
+    with pytest.raises(CorruptFileError, match="not a readable catboost-cbm model"):
+        inspect_file(path)
 
 
 def test_sniff_by_content(real: dict[str, bytes]) -> None:
