@@ -4,8 +4,9 @@
 flushed and the ``atexit`` handlers have run: the interpreter's own shutdown (tearing down
 every module and freeing every object one by one) is about a sixth of a small file's time and
 changes nothing a caller can see. It falls back to the ordinary exit whenever that could
-matter: another non-daemon thread still running, an exit status that is not a number, or
-output that cannot be flushed (a closed pipe keeps Python's own report and status).
+matter: another non-daemon thread still running, an exit status that is not a number,
+output that cannot be flushed (a closed pipe keeps Python's own report and status), or
+hpinspect run from another program (``runpy.run_module``) that continues after it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ def _others_running() -> bool:
     return any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate())
 
 
+def _is_the_program() -> bool:
+    """Whether this is the process's own program (``python -m hpinspect``, the console
+    script), not hpinspect run from another program (``runpy.run_module``) that goes on after
+    the SystemExit."""
+    return getattr(sys.modules.get("__main__"), "run", None) is run
+
+
 def run() -> None:
     """Run :func:`hpinspect.cli.main`, then leave without the interpreter's teardown."""
     from hpinspect.cli import main
@@ -31,7 +39,7 @@ def run() -> None:
         main()
     except SystemExit as exc:
         status = 0 if exc.code is None else exc.code
-    if not isinstance(status, int) or _others_running():
+    if not isinstance(status, int) or _others_running() or not _is_the_program():
         sys.exit(status)
     try:
         sys.stdout.flush()
