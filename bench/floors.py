@@ -24,6 +24,12 @@ Usage::
     python bench/floors.py                    # + the 1 GB forest, 1M vocabulary, torch 1 GB
     python bench/floors.py --only vocab200k --repeat 7
     python bench/floors.py --peers-python /path/to/venv/bin/python
+    python bench/floors.py --other engine-before=/tmp/old-checkout   # another hpinspect tree
+    python bench/floors.py --scaling          # ms per tree (50-1,500) and per word (10k-1M)
+
+Also measured in the same run: ``--help`` against ``python -c "import typer"`` (interleaved),
+``diff`` of the 200- and 400-tree forests against inspecting both in one process, and the
+machine's load average at the start and the end (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,7 +121,12 @@ WORKLOADS = (
     Workload("gridsearch-cv", FILES / "gridsearch-cv.pkl", "dict"),
     Workload("trees2000", FILES / "trees2000.pkl", "dict"),
     Workload("torch-1GB", FILES / "torch-1GB.pt", "large", quick=False),
+    Workload("diff-forest200-400", FILES / "forest400.joblib", "diff"),
 )
+DIFF_A = FILES / "forest200.joblib"
+"""The diff workload compares this file with its own path (the 400-tree forest)."""
+SCALE_TREES = (50, 200, 500, 1500)
+SCALE_WORDS = (10_000, 100_000, 200_000, 1_000_000)
 
 
 def _build_vocab(path: Path, words: int) -> None:
@@ -153,14 +167,14 @@ def _build_gridsearch(path: Path) -> None:
     path.write_bytes(pickle.dumps(search, protocol=4))
 
 
-def _build_trees(path: Path) -> None:
+def _build_trees(path: Path, trees: int = 2000) -> None:
     import pickle
 
     from sklearn.datasets import make_classification
     from sklearn.ensemble import RandomForestClassifier
 
     x, y = make_classification(n_samples=200, n_features=8, random_state=0)
-    forest = RandomForestClassifier(n_estimators=2000, max_depth=3, random_state=0, n_jobs=-1)
+    forest = RandomForestClassifier(n_estimators=trees, max_depth=3, random_state=0, n_jobs=-1)
     forest.fit(x, y).set_params(n_jobs=None)
     path.write_bytes(pickle.dumps(forest, protocol=4))
 
@@ -181,9 +195,20 @@ BUILDERS = {
     "gridsearch-cv": _build_gridsearch,
     "trees2000": _build_trees,
     "torch-1GB": _build_torch,
+    **{f"trees{n}": (lambda p, n=n: _build_trees(p, n)) for n in SCALE_TREES},
+    **{f"vocab{n // 1000}k": (lambda p, n=n: _build_vocab(p, n)) for n in SCALE_WORDS},
 }
 BENCH_KEYS = {"small": "small", "forest200": "forest200", "forest200-zlib": "zlib",
-              "forest2500-1GB": "big"}
+              "forest2500-1GB": "big", "diff-forest200-400": "forest400"}
+
+
+def scaling_workloads() -> list[Workload]:
+    """Small trees (50-1,500) and vocabularies (10k-1M) for the scaling tables."""
+    trees = [Workload(f"trees{n}", FILES / f"trees{n}.pkl", "scale-trees") for n in SCALE_TREES]
+    words = [Workload(f"vocab{n // 1000}k", FILES / (
+        "vocab1M.pkl" if n == 1_000_000 else f"vocab{n // 1000}k.pkl"), "scale-words")
+        for n in SCALE_WORDS]
+    return trees + words
 
 
 def ensure(workloads: list[Workload]) -> None:
@@ -191,10 +216,13 @@ def ensure(workloads: list[Workload]) -> None:
     FILES.mkdir(parents=True, exist_ok=True)
     bench.ensure_files([BENCH_KEYS[w.name] for w in workloads
                         if w.name in BENCH_KEYS and not w.path.exists()])
+    if any(w.kind == "diff" for w in workloads):
+        bench.ensure_files(["forest200"])
     for w in workloads:
-        if w.name in BUILDERS and not w.path.exists():
+        name = w.name
+        if name in BUILDERS and not w.path.exists():
             print(f"building {w.path.name} ...", file=sys.stderr, flush=True)
-            subprocess.run([sys.executable, __file__, "--_build", w.name], check=True)
+            subprocess.run([sys.executable, __file__, "--_build", name], check=True)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -216,6 +244,8 @@ class Row:
         runs = self.runs.get(side, [])
         if not runs:
             return ""
+        if runs[-1].code == -9:
+            return f"killed after {PEER_TIMEOUT:.0f} s"
         text = runs[-1].stderr.strip().splitlines()
         return f"exit {runs[-1].code}" + (f", {text[-1][:90]}" if text else "")
 
@@ -224,18 +254,36 @@ class Row:
         return statistics.median(r.maxrss_kib for r in runs) / 1024 if runs else None
 
 
-def sides(w: Workload, peers_python: str | None) -> dict[str, tuple[list[str], dict[str, str]]]:
+def hp(py: str, *args: str) -> list[str]:
+    return [py, "-m", "hpinspect", *args]
+
+
+def sides(w: Workload, peers_python: str | None, others: dict[str, str],
+          ) -> dict[str, tuple[list[str], dict[str, str]]]:
     """Side name -> (command, extra environment)."""
     py = sys.executable
     path = str(w.path)
+    if w.kind == "diff":  # diff of two files against inspecting both in one process
+        pair = [str(DIFF_A), path]
+        return {"hpinspect": (hp(py, "diff", "--format", "json", *pair), {}),
+                "inspect-both": (hp(py, "--format", "json", *pair), {}),
+                "start-up": ([py, "-c", STARTUP], {})}
     out: dict[str, tuple[list[str], dict[str, str]]] = {
-        "hpinspect": ([py, "-m", "hpinspect", "--format", "json", path], {}),
-        "hpinspect-1t": ([py, "-m", "hpinspect", "--format", "json", path], POOL_ONE),
+        "hpinspect": (hp(py, "--format", "json", path), {}),
+    }
+    if w.kind.startswith("scale"):
+        return out
+    out.update({
+        "hpinspect-1t": (hp(py, "--format", "json", path), POOL_ONE),
         "naive": ([py, "-c", NAIVE, path], {}),
         "start-up": ([py, "-c", STARTUP], {}),
         "sha256": ([py, "-c", SHA256, path], {}),
         "cat": (["cat", path], {}),
-    }
+    })
+    for name, tree in (others if w.kind in ("dict", "small") else {}).items():
+        # another checkout (plain pickles), run from outside this one
+        out[f"hpinspect@{name}"] = (hp(py, "--format", "json", path), {"PYTHONPATH": tree,
+                                                                        CWD_KEY: "/"})
     if w.kind == "compressed":
         out["decompress"] = ([py, "-c", DECOMPRESS, path], {})
     if w.kind == "dict":
@@ -243,32 +291,54 @@ def sides(w: Workload, peers_python: str | None) -> dict[str, tuple[list[str], d
         out["genops"] = ([py, "-c", GENOPS, path], {})
     if w.name == "torch-1GB":
         out["naive"] = ([py, "-c", "import sys, torch; torch.load(sys.argv[1])", path], {})
-    if peers_python:
+    if peers_python and w.quick:  # (not on the 1 GB files: a peer may take minutes there)
         for name, args in PEERS.items():
             out[name] = ([peers_python, *args, path], {})
     return out
 
 
-def run_side(cmd: list[str], extra: dict[str, str]) -> bench.Run:
+CWD_KEY = "_FLOORS_CWD"
+"""Pseudo variable: the working directory of a side (``python -m`` imports from there first)."""
+PEER_TIMEOUT = 120.0
+
+
+def run_side(cmd: list[str], extra: dict[str, str], timeout: float | None = None) -> bench.Run:
+    """One child with stdout to /dev/null: wall time, its own peak RSS, exit code (-9 when it
+    ran past ``timeout`` and was killed)."""
     env = {k: v for k, v in os.environ.items()
            if k not in POOL_NAMES and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(extra)
-    bench.CHILD_ENV = env
-    with open(os.devnull, "wb"):
-        return bench.measure(cmd)
+    cwd = env.pop(CWD_KEY, None)
+    with open(os.devnull, "wb") as null, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=null, stderr=err,
+                                env=env, cwd=cwd)
+        timer = threading.Timer(timeout, proc.kill) if timeout else None
+        if timer:
+            timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if timer:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace")
+    return bench.Run(wall, usage.ru_maxrss, proc.returncode, text)
 
 
-def bench_workload(w: Workload, repeat: int, peers_python: str | None) -> Row:
+def bench_workload(w: Workload, repeat: int, peers_python: str | None,
+                   others: dict[str, str]) -> Row:
     bench.warm_cache(w.path)
-    plan = sides(w, peers_python)
+    plan = sides(w, peers_python, others)
     names = list(plan)
     row = Row(w)
+    timeouts = {n: PEER_TIMEOUT if n in PEERS else None for n in names}
     for name in names:  # untimed warm-up of each side (page cache, .pyc files)
-        run_side(*plan[name])
+        run_side(*plan[name], timeout=timeouts[name])
     for i in range(repeat):
         rotated = names[i % len(names):] + names[: i % len(names)]
         for name in rotated:
-            row.runs.setdefault(name, []).append(run_side(*plan[name]))
+            row.runs.setdefault(name, []).append(run_side(*plan[name], timeout=timeouts[name]))
     return row
 
 
@@ -300,6 +370,13 @@ def targets(row: Row) -> list[str]:
               _ratio(hp, (row.wall("C-unpickler") or 0) + start), 3.0)
     if w.kind == "small":
         check("vs start-up", _ratio(hp, start), 1.3)
+    if w.kind == "diff":
+        check("diff vs inspecting both", _ratio(hp, row.wall("inspect-both")), 1.1)
+    for side in row.runs:
+        if side.startswith("hpinspect@"):
+            ratio = _ratio(hp, row.wall(side))
+            if ratio is not None:
+                out.append(f"this tree / {side.split('@', 1)[1]} {ratio:.2f}")
     return out
 
 
@@ -327,15 +404,39 @@ def print_report(rows: list[Row], repeat: int) -> None:
             print(f"- {name} / {peer}: {note}")
 
 
-def help_ratio(repeat: int) -> None:
-    """``--help`` against ``python -c "import typer"``."""
+def help_ratio(repeat: int) -> str:
+    """``--help`` against ``python -c "import typer"``, interleaved."""
     py = sys.executable
-    helps = [run_side([py, "-m", "hpinspect", "--help"], {}) for _ in range(repeat + 1)][1:]
-    typers = [run_side([py, "-c", "import typer"], {}) for _ in range(repeat + 1)][1:]
-    a = statistics.median(r.wall for r in helps)
-    b = statistics.median(r.wall for r in typers)
-    print(f"- --help: {a:.3f} s vs import typer {b:.3f} s: {a / b:.2f} (<= 1.2) "
-          f"{'PASS' if a / b <= 1.2 else 'FAIL'}")
+    plan = {"help": [py, "-m", "hpinspect", "--help"], "typer": [py, "-c", "import typer"]}
+    runs: dict[str, list[float]] = {"help": [], "typer": []}
+    for name in plan:
+        run_side(plan[name], {})
+    for i in range(repeat):
+        for name in (("help", "typer") if i % 2 == 0 else ("typer", "help")):
+            runs[name].append(run_side(plan[name], {}).wall)
+    a, b = statistics.median(runs["help"]), statistics.median(runs["typer"])
+    return (f"- --help: {a:.3f} s vs import typer {b:.3f} s: {a / b:.2f} (<= 1.2) "
+            f"{'PASS' if a / b <= 1.2 else 'FAIL'}")
+
+
+def scaling_report(rows: list[Row]) -> None:
+    """Time and memory per tree / per word: linear when the per-unit figures stay flat."""
+    print("\nScaling (hpinspect --format json; per unit = (time - smallest file's time) / "
+          "(units - smallest units)):\n")
+    print("| file | units | s | MiB | ms per 1,000 units (marginal) |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in ("scale-trees", "scale-words"):
+        group = [r for r in rows if r.workload.kind == kind]
+        if not group:
+            continue
+        units = [int(r.workload.name.removeprefix("trees").removeprefix("vocab")
+                     .replace("k", "000")) for r in group]
+        base_t, base_u = group[0].wall("hpinspect") or 0.0, units[0]
+        for r, n in zip(group, units, strict=True):
+            t = r.wall("hpinspect") or 0.0
+            marginal = "—" if n == base_u else f"{(t - base_t) / (n - base_u) * 1e6:.2f}"
+            print(f"| {r.workload.name} | {n:,} | {t:.3f} | {r.mib('hpinspect') or 0:.0f} | "
+                  f"{marginal} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -345,21 +446,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--peers-python", help="python of a venv with picklescan/fickling/"
                         "modelscan installed (kept apart: their pins clash with ours)")
+    parser.add_argument("--other", action="append", default=[], metavar="NAME=DIR",
+                        help="also run the hpinspect package found in DIR (another checkout)")
+    parser.add_argument("--scaling", action="store_true",
+                        help="also the scaling tables (trees 50-1,500, words 10k-1M)")
     parser.add_argument("--_build", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    every = [*WORKLOADS, *scaling_workloads()]
     if args._build:
-        w = next(w for w in WORKLOADS if w.name == args._build)
+        w = next(w for w in every if w.name == args._build)
         BUILDERS[w.name](w.path)
         return 0
+    others = dict(item.split("=", 1) for item in args.other)
     chosen = [w for w in WORKLOADS if (w.name in args.only if args.only else
                                        (w.quick or not args.quick))]
-    ensure(chosen)
+    scaled = scaling_workloads() if args.scaling else []
+    ensure(chosen + scaled)
+    load_start = os.getloadavg()
     rows = []
-    for w in chosen:
+    for w in chosen + scaled:
         print(f"benchmarking {w.name} ...", file=sys.stderr, flush=True)
-        rows.append(bench_workload(w, args.repeat, args.peers_python))
-    print_report(rows, args.repeat)
-    help_ratio(args.repeat)
+        rows.append(bench_workload(w, args.repeat, args.peers_python, others))
+    help_line = help_ratio(max(args.repeat, 5))
+    load_end = os.getloadavg()
+    print_report([r for r in rows if not r.workload.kind.startswith("scale")], args.repeat)
+    print(help_line)
+    if scaled:
+        scaling_report([r for r in rows if r.workload.kind.startswith("scale")])
+    print(f"\nLoad average (1/5/15 min) at the start {' '.join(f'{x:.2f}' for x in load_start)}"
+          f", at the end {' '.join(f'{x:.2f}' for x in load_end)} "
+          f"({os.cpu_count()} cores; other jobs share the machine when it exceeds 1-2).")
     return 0
 
 

@@ -8,7 +8,6 @@ a sub-package's, is passed over).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,8 @@ class ToolTable:
 
 def read_toml(path: Path, what: str = "configuration file") -> dict[str, Any]:
     """The parsed file; a missing, unreadable or invalid file is a UsageError naming ``what``."""
+    import tomllib  # only when a file is there to read (start-up)
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

@@ -85,8 +85,15 @@ def is_state_dict(value: Any) -> bool:
     """A mapping of string keys to tensors (a module's ``state_dict()``, a safetensors file)."""
     if not isinstance(value, dict) or not value:
         return False
-    return all(isinstance(k, str) for k in value) and sum(
-        isinstance(v, TensorStub) for v in value.values()) >= max(1, len(value) - 2)
+    # At least max(1, n - 2) tensors: stop at the first non-tensor past the allowance, so a
+    # 200k-word vocabulary is rejected after three values, not after all of them.
+    allowed = len(value) - max(1, len(value) - 2)
+    for v in value.values():
+        if not isinstance(v, TensorStub):
+            allowed -= 1
+            if allowed < 0:
+                return False
+    return all(isinstance(k, str) for k in value)
 
 
 def is_module(value: Any) -> bool:
@@ -112,9 +119,9 @@ def is_scheduler(value: Any) -> bool:
 
 def is_checkpoint(value: Any) -> bool:
     """A checkpoint dict: known keys around a state_dict, a module or optimizer state."""
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        return False
-    if not CHECKPOINT_KEYS & set(value):
+    if not isinstance(value, dict) or not any(key in value for key in CHECKPOINT_KEYS):
+        return False  # (a few lookups first: no scan of a large dict that has none)
+    if not all(isinstance(k, str) for k in value):
         return False
     return any(is_state_dict(v) or is_module(v) or is_optimizer(v) for v in value.values())
 

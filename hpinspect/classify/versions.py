@@ -9,7 +9,6 @@ import functools
 import os
 import re
 import sys
-from importlib import metadata
 from typing import Any
 
 from hpinspect.report import Skew, Versions
@@ -104,6 +103,8 @@ def installed_version(dist: str) -> str | None:
                 project, _, version = name[: -len(".dist-info")].partition("-")
                 if version and _normalise(project) == want:
                     return version
+    from importlib import metadata  # only here: it imports the email parser
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

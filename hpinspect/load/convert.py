@@ -10,7 +10,6 @@ cyclic references stay shared), and enforces the nesting limit.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from hpinspect.errors import CorruptFileError, LimitExceededError
@@ -21,9 +20,19 @@ from hpinspect.load.unpickler import Session
 _LEAVES = frozenset({str, int, float, bool, type(None), bytes, bytearray, complex, slice,
                      range})
 _NODES = (list, dict, set, tuple, frozenset, StandIn, Stub)
+_BUILT = (tuple, frozenset, Deferred)
+"""Values rebuilt after their children (the rest are fixed in place)."""
+_CONTAINERS = (tuple, frozenset, Deferred, list, dict, set, StandIn)
+_PLAIN = frozenset({tuple, list, dict, set, frozenset})
+"""The builtin containers by exact type: a set lookup instead of isinstance on hot paths."""
 
 
 def _children(obj: Any) -> list[Any]:
+    kind = type(obj)
+    if kind is tuple or kind is list:  # the common cases first
+        return [x for x in obj if type(x) not in _LEAVES]
+    if kind is dict:
+        return [x for x in (*obj.keys(), *obj.values()) if type(x) not in _LEAVES]
     if isinstance(obj, dict):
         attrs = _attrs(obj).values()
         return [x for x in (*obj.keys(), *obj.values(), *attrs) if type(x) not in _LEAVES]
@@ -49,7 +58,8 @@ def _attrs(obj: dict[Any, Any]) -> dict[Any, Any]:
 
 
 def _is_node(obj: Any) -> bool:
-    return type(obj) not in _LEAVES and isinstance(obj, _NODES)
+    kind = type(obj)
+    return kind in _PLAIN or (kind not in _LEAVES and isinstance(obj, _NODES))
 
 
 class Converter:
@@ -61,10 +71,14 @@ class Converter:
         self.done: dict[int, Any] = {}
         self.busy: set[int] = set()
         self.filled: set[int] = set()
+        self.kids: dict[int, list[Any]] = {}
+        """Children of every discovered node (by id), computed once."""
 
     def value(self, obj: Any) -> Any:
         """The converted form of ``obj``."""
         kind = type(obj)
+        if kind is tuple:
+            return self.done.get(id(obj), obj)
         if kind in _LEAVES or kind in (list, dict, set):
             return obj
         if isinstance(obj, StandInMeta):
@@ -80,50 +94,65 @@ class Converter:
     def run(self, root: Any) -> Any:
         order = self._discover(root)
         for obj in order:
-            if isinstance(obj, (tuple, frozenset, Deferred)) and id(obj) not in self.busy:
+            if isinstance(obj, _BUILT) and id(obj) not in self.busy:
                 self._finish(obj)
         for obj in order:
             self._fill(obj)
         return self.value(root)
 
     def _discover(self, root: Any) -> list[Any]:
+        """Every node once, breadth first (the nesting limit counts the shortest path); each
+        node's children are kept for :meth:`_finish`."""
         limit = self.s.limits.max_depth
         seen: set[int] = set()
         order: list[Any] = []
-        queue: deque[tuple[Any, int]] = deque([(root, 0)])
-        while queue:
-            obj, depth = queue.popleft()
-            if not _is_node(obj) or id(obj) in seen:
-                continue
-            if depth > limit:
-                raise LimitExceededError(
-                    f"objects nest deeper than {limit:,} levels (raise it with --max-depth)",
-                    self.s.path)
-            seen.add(id(obj))
-            order.append(obj)
-            nxt = depth + 1
-            queue.extend((child, nxt) for child in _children(obj))
+        kids = self.kids
+        level: list[Any] = [root]
+        depth = 0
+        while level:
+            below: list[Any] = []
+            for obj in level:
+                key = id(obj)
+                if key in seen or not _is_node(obj):
+                    continue
+                if depth > limit:
+                    raise LimitExceededError(
+                        f"objects nest deeper than {limit:,} levels (raise it with "
+                        "--max-depth)", self.s.path)
+                seen.add(key)
+                order.append(obj)
+                children = kids[key] = _children(obj)
+                below.extend(children)
+            level = below
+            depth += 1
         return order
 
     def _finish(self, start: Any) -> None:
         """Build tuples, frozensets and Deferreds after their children (iterative post-order)."""
         stack: list[tuple[Any, bool]] = [(start, False)]
-        expanded = self.busy
+        expanded, kids, done = self.busy, self.kids, self.done
         while stack:
             obj, post = stack.pop()
             key = id(obj)
             if post:
-                if key not in self.done:
-                    self.done[key] = self._build(obj)
+                if key not in done:
+                    done[key] = self._build(obj)
                 continue
             if key in expanded:
                 continue
             expanded.add(key)
-            if isinstance(obj, (tuple, frozenset, Deferred)):
+            children = kids.get(key)
+            if children is None:
+                children = _children(obj)
+            if isinstance(obj, _BUILT):
+                if not children and not isinstance(obj, Deferred):
+                    done.setdefault(key, obj)  # only leaves inside: unchanged
+                    continue
                 stack.append((obj, True))
-            stack.extend((child, False) for child in _children(obj)
-                         if isinstance(child, (tuple, frozenset, Deferred, list, dict, set,
-                                               StandIn)) and id(child) not in expanded)
+            for child in children:
+                if id(child) not in expanded and (type(child) in _PLAIN or
+                                                  isinstance(child, _CONTAINERS)):
+                    stack.append((child, False))
 
     def _build(self, obj: Any) -> Any:
         if isinstance(obj, (tuple, frozenset)):
@@ -136,6 +165,9 @@ class Converter:
         return build_deferred(self, obj)
 
     def _fill(self, obj: Any) -> None:
+        kind = type(obj)
+        if kind is tuple or kind is frozenset:
+            return  # rebuilt by _build, never changed in place
         value = self.value
         if isinstance(obj, dict):
             self._fill_dict(obj)

@@ -169,8 +169,18 @@ def _ndarray(conv: Converter, d: Deferred) -> Any:
     raw_items = _raw(d._hp_stub.state, 3)
     if isinstance(raw_items, list):  # object arrays: the elements, not the (unfilled) copy
         raw = [conv.value(x) for x in raw_items]
-    return array_from_parts(s, shape, dtype_of(s, _raw(d._hp_stub.state, 1)), bool(fortran),
-                            raw)
+    return array_from_parts(s, shape, _built_dtype(conv, _raw(d._hp_stub.state, 1)),
+                            bool(fortran), raw)
+
+
+def _built_dtype(conv: Converter, value: Any) -> np.dtype[Any]:
+    """``dtype_of(value)``, reusing the dtype the conversion already built for that very
+    Deferred (a tree ensemble's node dtype is one object shared by every tree)."""
+    if isinstance(value, Deferred) and value.kind == "dtype":
+        made = conv.done.get(id(value))
+        if isinstance(made, np.dtype):
+            return made
+    return dtype_of(conv.s, value)
 
 
 def _raw(state: Any, index: int) -> Any:
@@ -182,7 +192,7 @@ def _raw(state: Any, index: int) -> Any:
 
 def _scalar(conv: Converter, d: Deferred) -> Any:
     s = conv.s
-    dtype = dtype_of(s, d.args[0])
+    dtype = _built_dtype(conv, d.args[0])
     if dtype.itemsize > 1 << 20:
         raise _bad(s, "scalar (larger than 1 MiB)")
     if dtype.hasobject:
@@ -198,7 +208,7 @@ def _scalar(conv: Converter, d: Deferred) -> Any:
 def _frombuffer(conv: Converter, d: Deferred) -> Any:
     s = conv.s
     buf, _dtype, shape, order = (conv.value(a) for a in d.args)
-    dtype = dtype_of(s, d.args[1])
+    dtype = _built_dtype(conv, d.args[1])
     if dtype.hasobject or order not in ("C", "F"):
         raise _bad(s, "buffer array")
     return array_from_parts(s, shape, dtype, order == "F", buf)

@@ -379,17 +379,29 @@ def _stub_children(obj: Stub, link: Link) -> list[tuple[Any, Link]]:
     return out
 
 
+_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), bytes, complex})
+"""Exact types that are never a Stub, a GlobalRef or a container (skipped by :func:`locate`)."""
+
+
 def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
     if isinstance(obj, Stub):
         return _stub_children(obj, link)
-    if isinstance(obj, dict):
-        return [x for k, v in obj.items() for x in ((k, link), (v, (link, "item", k)))]
+    if isinstance(obj, dict):  # plain str/int/... members hold nothing: no link made for them
+        out: list[tuple[Any, Link]] = []
+        for k, v in obj.items():
+            if type(k) not in _PLAIN_LEAVES:
+                out.append((k, link))
+            if type(v) not in _PLAIN_LEAVES:
+                out.append((v, (link, "item", k)))
+        return out
     if isinstance(obj, (list, tuple)):
-        return [(v, (link, "index", i)) for i, v in enumerate(obj)]
+        return [(v, (link, "index", i)) for i, v in enumerate(obj)
+                if type(v) not in _PLAIN_LEAVES]
     if isinstance(obj, (set, frozenset)):
         return [(v, link) for v in obj]
     if isinstance(obj, ObjectArray):
-        return [(v, (link, "index", i)) for i, v in enumerate(obj.items)]
+        return [(v, (link, "index", i)) for i, v in enumerate(obj.items)
+                if type(v) not in _PLAIN_LEAVES]
     return []
 
 

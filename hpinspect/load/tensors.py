@@ -129,8 +129,11 @@ class StorageBytes(Protocol):
     def size(self, key: str) -> int:
         """Bytes available for storage ``key``."""
 
-    def chunks(self, key: str, start: int, nbytes: int) -> Iterator[bytes]:
-        """``nbytes`` bytes of storage ``key`` from byte ``start``, charged to the budget."""
+    def chunks(self, key: str, start: int, nbytes: int) -> Iterator[bytes | memoryview]:
+        """``nbytes`` bytes of storage ``key`` from byte ``start``, charged to the budget.
+
+        A part may be a view of a reused buffer: it is valid until the next part is asked for.
+        """
 
 
 def _numpy_dtype(dtype: str, byteorder: Any) -> np.dtype[Any]:
@@ -219,7 +222,7 @@ class TensorFactory:
                 part = _decode(chunk, dtype, self.byteorder)
                 acc.update(part)
                 if keep:
-                    parts.append(part)
+                    parts.append(part.copy())  # the chunk's buffer is reused
         else:
             span = (offset + sum((d - 1) * s for d, s in zip(shape, steps, strict=True)) + 1)
             if span * width > STRIDED_LIMIT:

@@ -38,6 +38,7 @@ from hpinspect.report import FileFormat, FileInfo, Finding, Safety, Severity, Ve
 FORMAT = FileFormat.TORCH
 SMALL_RECORD = 64
 MAX_CODE_SCAN = 8 << 20
+READ_CHUNK = 8 << 20
 
 
 def _prefix(names: list[str]) -> str | None:
@@ -70,7 +71,7 @@ class ZipStorages:
     def size(self, key: str) -> int:
         return int(self._member(key).size)
 
-    def chunks(self, key: str, start: int, nbytes: int) -> Iterator[bytes]:
+    def chunks(self, key: str, start: int, nbytes: int) -> Iterator[bytes | memoryview]:
         member = self._member(key)
         if start + nbytes > member.size:
             raise CorruptFileError(f"storage {key!r} is shorter than its tensors",
@@ -84,13 +85,16 @@ class ZipStorages:
                                      self.archive.path)
         self.archive.budget -= nbytes
         self.handle.seek(member.data_offset + start)
+        # One reused buffer (no fresh 8 MiB object, and its page faults, per read): each part
+        # is a view valid until the next one is asked for (StorageBytes.chunks' contract).
+        view = memoryview(bytearray(min(nbytes, READ_CHUNK)))
         left = nbytes
         while left:
-            part = self.handle.read(min(left, 8 << 20))
-            if not part:
+            got = self.handle.readinto(view[: min(left, len(view))])
+            if not got:
                 raise CorruptFileError(f"storage {key!r} is truncated", self.archive.path)
-            left -= len(part)
-            yield part
+            left -= got
+            yield view[:got]
 
 
 def _skip(chunks: Iterator[bytes], start: int, nbytes: int) -> Iterator[bytes]:
