@@ -453,6 +453,13 @@ _REVIEWED: Mapping[str, str] = {
     # the standard library and pandas
     "random.Random.__setstate__": (
         "self.setstate(state): checks the version, hands a tuple of ints to the C generator"),
+    "pandas._libs.arrays.NDArrayBacked.__new__": (
+        "arrays.pyx: a cdef class without __cinit__, so tp_new only allocates the object with "
+        "_ndarray/_dtype set to None (pandas 1.x pickles NEWOBJ Categorical/DatetimeArray)"),
+    "pandas._libs.internals.BlockManager.__new__": (
+        "internals.pyx __cinit__(blocks=None, axes=None, ...): pickles NEWOBJ it without "
+        "arguments and it returns at once; given some, it stores blocks and calls axes.copy() "
+        "on the value the file built (judged on its own)"),
     "pandas.core.generic.NDFrame.__setstate__": (
         "stores the BlockManager, or the state's items with object.__setattr__ and "
         "Flags(self, **flags) from plain keywords; calls nothing in the state"),
