@@ -290,8 +290,10 @@ def read_loadable(s: Session, stream: BinaryIO, size: int, what: str) -> Any:
     head = stream.peek(8)[:8] if hasattr(stream, "peek") else b""
     if head.startswith(MAGIC):
         return read_array(s, stream, size, what)
-    if head.startswith(ZIP_MAGIC):
-        return _npz_members(s, stream.name if hasattr(stream, "name") else s.path)[0]
+    if head.startswith(ZIP_MAGIC):  # np.load returns an NpzFile of the members
+        members, found, _ = _npz_members(s, stream.name if hasattr(stream, "name") else s.path)
+        s.side_findings.extend((f, None) for f in found)
+        return members
     s.side_findings.append((Finding(
         f"sidecar {what[:80]!r}", Severity.UNKNOWN_CLASS, "the sidecar is not a .npy file: "
         "np.load(allow_pickle=True) unpickles it (its globals are listed separately)", "",
@@ -392,13 +394,13 @@ def _read_file(s: Session, spath: str, size: int, kind: str,
     reader = _READERS[kind]
     try:
         raw, found, compression = in_reader_thread(lambda: reader(s, spath, size, progress))
-    except HpinspectError:
-        raise
     except Exception as exc:
         if any(f.severity in UNSAFE_SEVERITIES for f in _findings(s, None)):
             note = Finding("(stream)", Severity.KNOWN, f"object data breaks: {why(exc)}; "
                            "findings above were reached before the break", "(file)", False)
             return None, [note], None
+        if isinstance(exc, HpinspectError):
+            raise
         raise CorruptFileError(f"object array data: {why(exc)}", spath) from exc
     return convert(raw, s), found, compression
 
