@@ -34,6 +34,7 @@ from hpinspect.load.arrays import StatsAccumulator
 from hpinspect.load.ndbuild import check_shape, dtype_of, nbytes_of
 from hpinspect.load.objects import ArrayStub
 from hpinspect.load.standins import ref_of
+from hpinspect.load.stream import ZF_HEADER
 from hpinspect.report import Finding, Severity
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 
 ARRAY_CHUNK = 8 << 20
 ZFILE_PREFIX = b"ZF"
-ZFILE_HEADER = 2 + len(hex(2**64))
-"""``ZF`` + the data length in hex, left-justified (joblib's ``write_zfile``)."""
 PLAIN_SUBCLASSES = frozenset({"numpy.ndarray", "numpy.memmap", "numpy.core.memmap.memmap",
                               "numpy._core.memmap.memmap"})
 """``NDArrayWrapper.read`` returns the array itself for these (no subclass rebuilt)."""
@@ -215,7 +214,7 @@ def _read_npy_sidecar(s: Session, wrapper: StandIn, handle: BinaryIO, size: int)
 
 
 def zfile_length(s: Session, handle: BinaryIO, name: str) -> int:
-    header = handle.read(ZFILE_HEADER)
+    header = handle.read(ZF_HEADER)
     try:
         if not header.startswith(ZFILE_PREFIX):
             raise ValueError
@@ -223,7 +222,7 @@ def zfile_length(s: Session, handle: BinaryIO, name: str) -> int:
     except ValueError as exc:
         raise s.error(f"sidecar {name!r} is not a joblib zfile (bad ZF header)") from exc
     if handle.read(1) != b" ":  # joblib <= 0.8.4 wrote one more space (read_zfile)
-        handle.seek(ZFILE_HEADER)
+        handle.seek(ZF_HEADER)
     return length
 
 
