@@ -294,3 +294,50 @@ def test_truncated_sidecar_is_one_error_line(tmp_path: Path) -> None:
     proc = run_cli(str(_legacy_pickle(tmp_path / "x.pkl", "x.pkl_01.npy")))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "truncated" in proc.stderr
+
+
+def test_scikit_learn_bundled_joblib_wrapper_reads_the_same(tmp_path: Path) -> None:
+    # scikit-learn <= 0.20 pickled through its bundled copy, sklearn.externals.joblib
+    np.save(tmp_path / "x.pkl_01.npy", np.arange(6).reshape(2, 3))
+    path = _legacy_pickle(tmp_path / "x.pkl", "x.pkl_01.npy")
+    raw = path.read_bytes()
+    assert b"cjoblib.numpy_pickle_compat\nNDArrayWrapper\n" in raw  # protocol 2: GLOBAL
+    path.write_bytes(raw.replace(b"cjoblib.numpy_pickle_compat\n",
+                                 b"csklearn.externals.joblib.numpy_pickle\n"))
+    loaded = read_model(path)
+    assert loaded.safety.verdict == "safe" and loaded.root["w"].shape == (2, 3)
+    names = {f.global_name for f in loaded.safety.findings}
+    assert "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper" in names
+
+
+def _zfile_pickle(folder: Path, payload: bytes, declared: int, shape: tuple[int, ...]) -> Path:
+    """A ZNDArrayWrapper pickle whose sidecar declares ``declared`` bytes and inflates to
+    ``payload`` (float64 data of ``shape`` in the wrapper's state)."""
+    import zlib
+
+    sidecar = folder / "z.pkl_01.npy.z"
+    sidecar.write_bytes(b"ZF" + hex(declared).encode().ljust(19) + zlib.compress(payload, 9))
+    wrapper = ZNDArrayWrapper(sidecar.name, (np.ndarray, (0,), b"b"),
+                              (1, shape, np.dtype("<f8"), False))
+    path = folder / "z.pkl"
+    path.write_bytes(pickle.dumps([wrapper], protocol=2))
+    return path
+
+
+def test_zfile_inflating_past_its_declared_length_stops_there(tmp_path: Path) -> None:
+    # 64 KiB declared, 64 MiB of zeros in the zlib stream: reading stops at the declared size
+    path = _zfile_pickle(tmp_path, bytes(64 << 20), 64 << 10, (8192,))
+    root = read_model(path).root
+    assert root[0].shape == (8192,) and not root[0].any()
+
+
+@pytest.mark.parametrize(("declared", "shape", "why"), [
+    (1 << 40, (1 << 37,), "exceeds the limit"),
+    (800, (100,), "EOF"),  # declared and shaped 800 bytes, inflates to 80
+    (80, (100,), "does not match its array's shape"),
+])
+def test_hostile_zfile_sidecar_is_one_error_line(tmp_path: Path, declared: int,
+                                                  shape: tuple[int, ...], why: str) -> None:
+    proc = run_cli(str(_zfile_pickle(tmp_path, bytes(80), declared, shape)))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and why in proc.stderr, proc.stderr
