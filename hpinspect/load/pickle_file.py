@@ -8,8 +8,8 @@ and to enforce the nesting limit.
 from __future__ import annotations
 
 import contextlib
-import gc
 import dataclasses
+import gc
 import io
 import os
 import threading

@@ -122,9 +122,9 @@ def test_benign_object_arrays_are_safe(tmp_path: Path) -> None:
     np.savez(tmp_path / "obj.npz", notes=values, plain=np.arange(2))
     loaded = read_model(tmp_path / "obj.npy")
     assert loaded.safety.verdict == "safe"
-    assert list(loaded.root) == list(np.load(tmp_path / "obj.npy", allow_pickle=True))
+    assert list(loaded.root.items) == list(np.load(tmp_path / "obj.npy", allow_pickle=True))
     bundle = read_model(tmp_path / "obj.npz")
-    assert bundle.safety.verdict == "safe" and list(bundle.root["notes"])[:2] == [1, "abc"]
+    assert bundle.safety.verdict == "safe" and list(bundle.root["notes"].items[:2]) == [1, "abc"]
 
 
 class _Touch:
