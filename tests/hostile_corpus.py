@@ -1338,14 +1338,14 @@ TECHNIQUES: list[Technique] = [
     Technique(
         "ndarraywrapper_sidecar_pickle",
         build_ndarraywrapper_sidecar_pickle,
-        ("joblib.numpy_pickle_compat.NDArrayWrapper",),
+        OS_SYSTEM,  # hpinspect reads the sidecar pickle (load/joblib_arrays.py)
         "joblib",
         description="joblib<0.10 NDArrayWrapper: np.load(sidecar, allow_pickle=True)",
     ),
     Technique(
         "ndarraywrapper_self_reference",
         build_ndarraywrapper_self_reference,
-        ("joblib.numpy_pickle_compat.NDArrayWrapper",),
+        OS_SYSTEM,  # the file is its own sidecar: its plain pickle.load reading runs it
         "joblib",
         description="NDArrayWrapper naming its own file: np.load runs the wrapper's array bytes",
     ),

@@ -37,7 +37,7 @@ from hpinspect.classify.values import (
 from hpinspect.classify.versions import MARKERS, marker_versions
 from hpinspect.load import short_key
 from hpinspect.load.common import safe_repr
-from hpinspect.load.objects import GlobalRef, ObjectArray, Stub
+from hpinspect.load.objects import ArrayStub, GlobalRef, ObjectArray, Stub
 from hpinspect.report import Attribute, Category, Group, Node, NodeKind, ValueKind
 
 MAX_NESTING = 64
@@ -267,12 +267,13 @@ class TreeBuilder:
         if isinstance(root, (dict, list, tuple)):
             return self.bundle(root)
         desc = describe(root)
-        shown = "ndarray" if isinstance(root, ObjectArray) else type(root).__name__
-        cls = root.dotted if isinstance(root, Stub) else f"builtins.{shown}"
+        array = isinstance(root, (np.ndarray, ArrayStub, ObjectArray))  # e.g. a .npy file
+        cls = root.dotted if isinstance(root, Stub) else "numpy.ndarray" if array \
+            else f"builtins.{type(root).__name__}"
         attr = Attribute("value", Category.AUXILIARY, "content", "the file holds no estimator",
                          desc.kind, desc.value, desc.summary, desc.stats,
                          handle=handle_for(root))
-        return Node("", "", cls, False, False, (attr,), kind=NodeKind.VALUE)
+        return Node("", "", cls, array, False, (attr,), kind=NodeKind.VALUE)
 
     def bundle(self, root: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> Node:
         """A top-level dict/list/tuple: estimators become children, the rest metadata."""

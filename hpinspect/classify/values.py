@@ -277,7 +277,9 @@ def subclass_array_text(stub: Stub) -> str | None:
     if kind is None or not isinstance(state, tuple) or len(state) < 5:
         return None
     shape, dtype = state[1], state[2]
-    text = f"{kind} {getattr(dtype, 'str', dtype)} ({_shape(shape)})"
+    # a record array's fields, not its '|V15' item: str() of a structured dtype lists them
+    shown = dtype if getattr(dtype, "names", None) else getattr(dtype, "str", dtype)
+    text = f"{kind} {shown} ({_shape(shape)})"
     if kind == "masked array" and len(state) >= 6 and isinstance(state[5], bytes):
         text += f" masked={sum(1 for b in state[5] if b)}"
     return text

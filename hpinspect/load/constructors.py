@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hpinspect.errors import LimitExceededError
+from hpinspect.load.policy import LEGACY_JOBLIB_WRAPPERS
 from hpinspect.load.standins import is_standin, ref_of
 
 if TYPE_CHECKING:
@@ -234,4 +235,5 @@ EVALUATORS: dict[str, Evaluator] = {
     "numpy.ndarray": _ndarray_called,
     "joblib.numpy_pickle.NumpyArrayWrapper": _wrapper,
     "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper": _wrapper,
+    **dict.fromkeys(LEGACY_JOBLIB_WRAPPERS, _wrapper),
 }

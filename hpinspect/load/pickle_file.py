@@ -8,6 +8,7 @@ and to enforce the nesting limit.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import io
 import os
@@ -248,8 +249,11 @@ def _result(spath: str, size: int, digest: str, compression: str | None, session
             streams: Streams, head: bytes, extra: tuple[Finding, ...] = ()) -> LoadResult:
     root = streams.roots[0] if streams.roots else None
     wanted = {id(o) for use in session.globals.values() for o in use.objects}
+    wanted |= {id(o) for _, o in session.side_findings}
     paths = locate(root, wanted) if streams.roots else {}
-    findings = _findings(session, paths) + extra
+    findings = _findings(session, paths) + extra + tuple(
+        dataclasses.replace(f, path=paths.get(id(o), "(consumed while loading)") or
+                            "(root object)") for f, o in session.side_findings)
     if streams.broken is not None:
         findings = _broken(session, streams, findings, head, compression)
     info = FileInfo(

@@ -60,13 +60,19 @@ DANGEROUS_NAMES: frozenset[str] = frozenset({
     "numpy.lib._npyio_impl.DataSource", "numpy.genfromtxt", "numpy.lib.npyio.load",
     "numpy.lib._npyio_impl.load", "numpy.lib.format.open_memmap", "numpy.core.memmap.memmap",
     "numpy._core.memmap.memmap", "torch.load", "torch.save", "codecs.open",
-    # joblib < 0.10 array wrappers: their read() opens a sidecar file named by the state and
-    # unpickles it (object arrays allowed), i.e. another pickle from a path the file chooses.
-    "joblib.numpy_pickle_compat.NDArrayWrapper", "joblib.numpy_pickle_compat.ZNDArrayWrapper",
-    "sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper",
-    "sklearn.externals.joblib.numpy_pickle_compat.ZNDArrayWrapper",
     "_codecs.lookup", "codecs.lookup", "sklearn.utils._testing.TempMemmap",
 })
+
+# joblib < 0.10 array placeholders: joblib.load replaces each by the array np.load reads from
+# the sidecar file its state names. hpinspect reads that state as data and the sidecar only
+# under load/joblib_arrays.py's rules (bare name <pickle>_NN.npy[.z] in the same folder);
+# any other name is a finding of its own there.
+LEGACY_JOBLIB_WRAPPERS: frozenset[str] = frozenset(
+    f"{module}.{name}" for module in (
+        "joblib.numpy_pickle", "joblib.numpy_pickle_compat",
+        "sklearn.externals.joblib.numpy_pickle",
+        "sklearn.externals.joblib.numpy_pickle_compat")
+    for name in ("NDArrayWrapper", "ZNDArrayWrapper"))
 
 # Allowed only with the exact use the unpickler evaluates (hpinspect.load.unpickler).
 INERT_CONSTRUCTORS: frozenset[str] = frozenset({
@@ -78,8 +84,9 @@ INERT_CONSTRUCTORS: frozenset[str] = frozenset({
     "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
     "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer", "numpy.dtype",
     "numpy.ndarray", "joblib.numpy_pickle.NumpyArrayWrapper",
-    "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper", *LEGACY_JOBLIB_WRAPPERS,
 })
+
 
 # Classes/functions a real load may construct or call that only build inert state.
 KNOWN_CALLABLES: frozenset[str] = frozenset({

@@ -28,6 +28,7 @@ READERS: tuple[str, ...] = (
     "hpinspect.load.torch_legacy",
     "hpinspect.load.safetensors",
     "hpinspect.load.boosters",  # xgboost .json/.ubj, LightGBM .txt, CatBoost .cbm
+    "hpinspect.load.npy",  # .npy (\x93NUMPY) and .npz (a zip of .npy members only)
     "hpinspect.load.zip_pickles",
     "hpinspect.load.pickle_file",  # fallback: must stay last
 )

@@ -35,7 +35,7 @@ from hpinspect.errors import CorruptFileError, HpinspectError, LimitExceededErro
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.opscan import GuardedInput, OpWalker
-from hpinspect.load.policy import Use
+from hpinspect.load.policy import LEGACY_JOBLIB_WRAPPERS, Use
 from hpinspect.load.standins import (
     Deferred,
     StandIn,
@@ -44,6 +44,7 @@ from hpinspect.load.standins import (
     make_instance,
     ref_of,
 )
+from hpinspect.report import Finding
 
 Evaluator = Callable[["Session", tuple[Any, ...], dict[str, Any], str], Any]
 """An inert constructor: (session, args, kwargs, how) -> inert value, ``NotImplemented`` to
@@ -53,7 +54,9 @@ PersistentLoad = Callable[[Any], Any]
 UNEXPECTED = object()
 
 JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
-                             "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
+                             "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+                             *LEGACY_JOBLIB_WRAPPERS})
+"""Objects joblib's BUILD hook replaces by the array they stand for (load/joblib_arrays.py)."""
 NESTED_LOADS = frozenset({"pickle.loads", "_pickle.loads", "cPickle.loads", "dill.loads",
                           "cloudpickle.loads", "pickle._loads"})
 
@@ -108,6 +111,9 @@ class Session:
         self.instances: list[StandIn] = []
         self.tensor_builds = 0
         """BUILDs on hpinspect's own tensor values (see ``tensors.TensorStub.__setstate__``)."""
+        self.side_findings: list[tuple[Finding, Any]] = []
+        """Findings that are no global (a refused joblib sidecar), each with the object to
+        locate it by (or ``None``)."""
         from hpinspect.load.constructors import EVALUATORS
 
         self.constructors: dict[str, Evaluator] = {**EVALUATORS, **(constructors or {})}

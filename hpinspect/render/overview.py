@@ -277,7 +277,7 @@ def _estimator_segments(node: Node, routing: Mapping[str, str], template: bool
         return
     if not node.known:
         yield Segment("  unknown class", Tone.WARN)
-    if not node.fitted:
+    if not node.fitted and node.kind is not NodeKind.VALUE:  # a bare array is not a model
         yield Segment("  not fitted", Tone.WARN)
     facts = list(_fact_segments(node, routed=bool(columns)))
     if facts:

@@ -333,7 +333,7 @@ def node_title(node: Node) -> Text:
         title.append_text(_file_text(f"  {module}", "dim"))
     if not node.known:
         title.append("  unknown class", style="yellow")
-    if not node.fitted and not bundle:
+    if not node.fitted and not bundle and node.kind is not NodeKind.VALUE:
         title.append("  not fitted", style="yellow")
     return title
 
