@@ -27,8 +27,15 @@ _INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"[-+]?([0-9][0-9_]*)\.[0-9_]*([eE][-+][0-9]+)?$"
                     r"|\.[0-9][0-9_]*([eE][-+][0-9]+)?$")
 _SPECIAL_FLOAT = re.compile(r"([-+]?)\.(inf|Inf|INF)$|\.(nan|NaN|NAN)$")
-_REFUSED = re.compile(r"[-+]?0[0-7_]+$|[-+]?0[bx]|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"
-                      r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|<<$|=$")
+# Each is anchored at both ends, as PyYAML's are: a plain scalar that merely starts like one
+# (a model_uuid such as ``0b3f...``) is a string there and here.
+_REFUSED = re.compile(r"(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?0x[0-9a-fA-F_]+"
+                      r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"
+                      r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"
+                      r"|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                      r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}"
+                      r"(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?"
+                      r"|<<|=)$")
 _CONSTANTS: dict[str, Any] = {"null": None, "Null": None, "NULL": None, "~": None, "": None}
 for _word, _value in (("true", True), ("yes", True), ("on", True), ("false", False),
                       ("no", False), ("off", False)):

@@ -126,3 +126,50 @@ def test_yaml_reader_is_exact_or_refuses(doc: dict[str, Any]) -> None:
     except YamlError:
         return  # refusing is allowed; reading differently is not
     assert mine == yaml.safe_load(text)
+
+
+# Plain scalars that look like numbers, dates or YAML 1.1 forms (MLflow's model_uuid and
+# run_id are hex: one in 256 starts with ``0b``, which this reader used to refuse).
+_NUMERIC_LOOKING = st.text(alphabet="0123456789abcdefxoABEFT_:-+. Z", min_size=1, max_size=24)
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_NUMERIC_LOOKING)
+def test_every_string_safe_dump_writes_reads_back(value: str) -> None:
+    text = yaml.safe_dump({"model_uuid": value}, default_flow_style=False)
+    assert parse(text) == {"model_uuid": value}
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_NUMERIC_LOOKING.map(str.strip).filter(lambda s: bool(s) and s[0] not in "-?:"))
+def test_plain_scalars_are_refused_only_when_safe_load_does_not_give_a_string(value: str
+                                                                               ) -> None:
+    text = f"key: {value}\n"
+    try:
+        expected = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return
+    try:
+        mine = parse(text)
+    except YamlError:
+        assert not isinstance(expected["key"], str), value
+        return
+    assert mine == expected
+
+
+def test_a_uuid_that_starts_like_a_binary_number_is_a_string(tmp_path: Path, logreg: Any,
+                                                             xy: tuple[Any, Any]) -> None:
+    import uuid
+
+    folder = _save(logreg, tmp_path / "model", xy)
+    path = folder / "MLmodel"
+    mlmodel = yaml.safe_load(path.read_text(encoding="utf-8"))
+    hexes = ["0b" + uuid.uuid4().hex[2:], "0b1" + "0" * 29, "0x" + "f" * 30, "0123456789"]
+    hexes += [uuid.uuid4().hex for _ in range(2000)]
+    for value in hexes:
+        text = yaml.safe_dump(dict(mlmodel, model_uuid=value), default_flow_style=False)
+        assert parse(text) == yaml.safe_load(text), value
+    path.write_text(yaml.safe_dump(dict(mlmodel, model_uuid=hexes[0]), default_flow_style=False),
+                    encoding="utf-8")
+    facts = {a.name: a for a in inspect_file(folder).model.attributes}
+    assert facts["mlflow.model_uuid"].value == hexes[0]
