@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import zlib
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -102,14 +103,25 @@ def read_data(s: Session, handle: Any, shape: tuple[int, ...], dtype: np.dtype[A
                                                               nbytes))
 
 
+_BUFFERS = threading.local()
+
+
+def _read_buffer(size: int) -> memoryview:
+    """This thread's read buffer, at least ``size`` bytes: one per thread, reused from array
+    to array (a fresh zeroed ``bytearray`` per array cost a page fault per 4 KiB of data)."""
+    buffer: bytearray | None = getattr(_BUFFERS, "buffer", None)
+    if buffer is None or len(buffer) < size:
+        buffer = _BUFFERS.buffer = bytearray(max(size, 1 << 16))
+    return memoryview(buffer)
+
+
 def stream_stats(readinto: Any, shape: tuple[int, ...], dtype: np.dtype[Any],
                  nbytes: int) -> Any:
     """Statistics of ``nbytes`` of array data read in bounded chunks, never held whole."""
     acc = StatsAccumulator(shape, dtype)
     itemsize = max(dtype.itemsize, 1)
     chunk_bytes = max(ARRAY_CHUNK // itemsize, 1) * itemsize
-    buffer = bytearray(min(chunk_bytes, nbytes))
-    view = memoryview(buffer)
+    view = _read_buffer(min(chunk_bytes, nbytes))
     left = nbytes
     while left:
         size = min(chunk_bytes, left)

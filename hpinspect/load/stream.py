@@ -10,6 +10,9 @@ from __future__ import annotations
 import bz2
 import io
 import lzma
+import queue
+import threading
+import weakref
 import zlib
 from collections.abc import Callable
 from typing import Any, BinaryIO
@@ -91,6 +94,84 @@ class _DecompressingRaw(io.RawIOBase):
         return 0
 
 
+PREFETCH_CHUNKS = 4
+"""Decompressed chunks (of :data:`READ_CHUNK`) the decompressing thread may run ahead."""
+
+
+class _Prefetching(io.RawIOBase):
+    """The bytes of ``inner`` (a :class:`_DecompressingRaw`), decompressed ahead in a thread.
+
+    zlib, bz2 and lzma release the GIL while they inflate, so decompression runs on the
+    second core while the reader parses what came before (a zlib joblib file is otherwise
+    decompression, then parsing, one after the other). The thread stops at the end, at the
+    first error, or when this stream is closed or dropped; an error reaches the reader
+    exactly after the bytes that preceded it, as it would unthreaded.
+    """
+
+    def __init__(self, inner: _DecompressingRaw) -> None:
+        self._queue: queue.Queue[bytearray | BaseException] = queue.Queue(PREFETCH_CHUNKS)
+        self._stop = threading.Event()
+        self._pending = memoryview(b"")
+        self._ended: BaseException | None = None
+        self._done = False
+        threading.Thread(target=_decompress_ahead, name="hpinspect-inflate",
+                         args=(inner, self._queue, self._stop), daemon=True).start()
+        weakref.finalize(self, self._stop.set)  # dropped unclosed: the thread ends too
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._pending:
+            if self._ended is not None:
+                raise self._ended
+            if self._done:
+                return 0
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._ended = item
+                raise item
+            if not item:
+                self._done = True
+                return 0
+            self._pending = memoryview(item)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._stop.set()
+        super().close()
+
+
+def _decompress_ahead(inner: _DecompressingRaw, out: queue.Queue[bytearray | BaseException],
+                      stop: threading.Event) -> None:
+    """The prefetching thread: chunks of ``inner`` into ``out``, then an empty one or the
+    error; it gives up waiting for room once ``stop`` is set."""
+    while not stop.is_set():
+        chunk = bytearray(READ_CHUNK)
+        try:
+            n = inner.readinto(chunk)
+            del chunk[n:]
+        except BaseException as exc:  # handed to the reader, raised there in order
+            _put(out, exc, stop)
+            return
+        if not _put(out, chunk, stop) or not n:
+            return
+
+
+def _put(out: queue.Queue[bytearray | BaseException], item: bytearray | BaseException,
+         stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 def _lz4_decompressor(path: str) -> Any:
     try:
         import lz4.frame
@@ -128,4 +209,5 @@ def open_stream(raw: BinaryIO, compression: str | None, cap: int, path: str) -> 
         if peek is not None and peek(1)[:1] == b" ":
             raw.read(1)  # some writers put one space after the header
     dec = DECOMPRESSORS[compression](path)
-    return io.BufferedReader(_DecompressingRaw(raw, dec, compression, cap, path), READ_CHUNK)
+    inner = _DecompressingRaw(raw, dec, compression, cap, path)
+    return io.BufferedReader(_Prefetching(inner), READ_CHUNK)

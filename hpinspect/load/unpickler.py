@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copyreg
 import io
+import os
 import pickle
 import struct
 import sys
@@ -304,10 +305,13 @@ def _peak_rss() -> int:
     ``ru_maxrss`` carries the peak of the process that spawned this one over the exec (a
     child of a 1 GiB parent would see no growth until it passed 1 GiB itself)."""
     try:
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
+        fd = os.open("/proc/self/status", os.O_RDONLY)
+        try:
+            status = os.read(fd, 1 << 16)  # one read: the whole file (about 1.5 KB)
+        finally:
+            os.close(fd)
+        at = status.index(b"VmHWM:")
+        return int(status[at + 6 : status.index(b"\n", at)].split()[0]) * 1024
     except (OSError, ValueError, IndexError):
         pass
     import resource
@@ -324,6 +328,7 @@ class BudgetRaw(io.RawIOBase):
 
     def __init__(self, source: BinaryIO, session: Session) -> None:
         self._source = source
+        self._readinto: Callable[[Any], int | None] = getattr(source, "readinto")  # noqa: B009
         self._session = session
         self.position = 0
         self._rss0 = _peak_rss()
@@ -341,13 +346,11 @@ class BudgetRaw(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         self._check_growth()
-        data = self._source.read(len(buffer))
-        n = len(data)
+        n = self._readinto(buffer)  # straight into the caller's buffer: no copy
         if n:
             self._session.charge(n, "pickle data")
-            buffer[:n] = data
             self.position += n
-        return n
+        return n or 0
 
     def tell(self) -> int:
         return self.position
