@@ -237,7 +237,7 @@ def why(exc: BaseException) -> str:
     if isinstance(exc, HpinspectError):
         return exc.message
     if isinstance(exc, EOFError):
-        return f"truncated pickle stream ({exc or 'data ends early'})"
+        return f"truncated pickle stream ({str(exc) or 'data ends early'})"
     if isinstance(exc, MemoryError):
         return "out of memory while reading the file"
     if isinstance(exc, RecursionError):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import collections
+import os
 import pickle
 import random
 from pathlib import Path
@@ -108,3 +108,16 @@ def test_opcode_and_memo_limits(tmp_path: Path) -> None:
     memo.write_bytes(pickle.dumps([[i] for i in range(300)], protocol=4))
     with pytest.raises(LimitExceededError, match="memo"):
         read_model(memo, Limits(max_memo=50))
+
+
+def test_a_cut_file_says_where_and_why_in_words(tmp_path: Path, logreg: Any) -> None:
+    good = _model_bytes(logreg, tmp_path)
+    path = tmp_path / "cut.joblib"
+    messages = []
+    for cut in range(1, len(good)):  # every cut: a third of them end on an opcode boundary
+        path.write_bytes(good[:cut])
+        with pytest.raises(HpinspectError) as caught:
+            read_model(path)
+        messages.append(caught.value.message)
+    assert sum("breaks before byte" in m for m in messages) > len(good) // 2
+    assert not [m for m in messages if "()" in m]  # an EOFError without text gets a reason
