@@ -98,8 +98,11 @@ class StatsAccumulator:
     def _update(self, chunk: np.ndarray[Any, Any], size: int,
                 scratch: np.ndarray[Any, Any]) -> None:
         self.count += size
-        for name, acc in self.fields.items():
-            acc._update(chunk[name], size, scratch)
+        if self.fields and len(self.fields) * size <= BLOCK_ELEMENTS:
+            self._fields_together(chunk, size)
+        else:
+            for name, acc in self.fields.items():
+                acc._update(chunk[name], size, scratch)
         if not self.numeric:
             return
         kind = chunk.dtype.kind
@@ -108,6 +111,31 @@ class StatsAccumulator:
             values = scratch[: block.size]
             np.copyto(values, block, casting="unsafe")
             self._add_block(values, kind)
+
+    def _fields_together(self, chunk: np.ndarray[Any, Any], size: int) -> None:
+        """A small structured chunk (one block per field, as :meth:`_add_block` would take
+        it): every field copied into one row of a float64 scratch and each statistic taken
+        for all rows in one call, then folded per field exactly as :meth:`_add_block` folds
+        (a tree's node array: a dozen numpy calls instead of a dozen per field)."""
+        fields = list(self.fields.items())
+        values = np.empty((len(fields), size))
+        for row, (name, _) in enumerate(fields):
+            np.copyto(values[row], chunk[name], casting="unsafe")
+        sums = np.add.reduce(values, axis=1)
+        for odd in np.flatnonzero(sums != sums):  # NaN (or opposite infinities): alone
+            acc = fields[int(odd)][1]
+            acc._add_block(values[odd].copy(), acc.dtype.kind)
+        zeros = size - np.count_nonzero(values, axis=1)
+        negatives = np.count_nonzero(values < 0, axis=1)
+        lows, highs = values.min(axis=1), values.max(axis=1)
+        means = sums / size
+        np.subtract(values, np.where(np.abs(means) > 1e-12, means, 0.0)[:, None], out=values)
+        for row, (_, acc) in enumerate(fields):
+            acc.count += size
+            if sums[row] == sums[row]:
+                acc._fold(size, float(means[row]), float(np.dot(values[row], values[row])),
+                          int(zeros[row]), int(negatives[row]) if acc.dtype.kind in "if"
+                          else 0, float(lows[row]), float(highs[row]))
 
     def _add_block(self, values: np.ndarray[Any, Any], kind: str) -> None:
         """Fold one block (a float64 scratch copy, overwritten here) into the statistics
@@ -121,15 +149,24 @@ class StatsAccumulator:
         if values.size == 0:
             return
         n = int(values.size)
-        self.zeros += n - int(np.count_nonzero(values))
-        if kind in "if":
-            self.negatives += int(np.count_nonzero(values < 0))
-        self.min = min(self.min, float(values.min()))
-        self.max = max(self.max, float(values.max()))
+        zeros = n - int(np.count_nonzero(values))
+        negatives = int(np.count_nonzero(values < 0)) if kind in "if" else 0
+        low, high = float(values.min()), float(values.max())
         cmean = total_sum / n
+        if cmean != cmean:  # opposite infinities: no spread either (numpy's std is NaN)
+            self._fold(n, cmean, cmean, zeros, negatives, low, high)
+            return
         if abs(cmean) > 1e-12:
             np.subtract(values, cmean, out=values)
-        cm2 = float(np.dot(values, values))
+        self._fold(n, cmean, float(np.dot(values, values)), zeros, negatives, low, high)
+
+    def _fold(self, n: int, cmean: float, cm2: float, zeros: int, negatives: int,
+              low: float, high: float) -> None:
+        """Chan et al.'s update with a block of ``n`` NaN-free values."""
+        self.zeros += zeros
+        self.negatives += negatives
+        self.min = min(self.min, low)
+        self.max = max(self.max, high)
         if self.n == 0:
             self.n, self.mean, self.m2 = n, cmean, cm2
             return
