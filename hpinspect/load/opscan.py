@@ -174,6 +174,9 @@ class OpWalker:
         self.why = why
 
     def memo_index(self, index: int, offset: int) -> None:
+        if offset == 0:  # nothing on the stack yet: the C reader raises stack underflow
+            self.done = True  # before it touches the memo (a text file's leading "r")
+            return
         if index >= self.max_memo:
             self._hazard(offset, f"a memo index of {index:,} (the C unpickler would grow its "
                          f"memo array to {2 * index:,} entries first; limit {self.max_memo:,})")

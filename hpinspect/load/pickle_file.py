@@ -289,11 +289,11 @@ def _broken(session: Session, streams: Streams, findings: tuple[Finding, ...], h
     """Findings survive a break; without an unsafe one, a broken first pickle is an error."""
     assert streams.broken is not None
     exc = streams.error
+    if streams.first_broken and compression is None and session.declared_proto is None \
+            and not isinstance(exc, LimitExceededError) and _never_a_pickle(session):
+        raise UnsupportedFormatError(
+            f"not a pickle or joblib file (starts with {head[:8]!r})", session.path)
     if verdict_of(findings) != Verdict.UNSAFE and streams.first_broken:
-        if compression is None and session.declared_proto is None and not session.globals \
-                and not isinstance(exc, LimitExceededError):
-            raise UnsupportedFormatError(
-                f"not a pickle or joblib file (starts with {head[:8]!r})", session.path)
         kind = LimitExceededError if isinstance(exc, (LimitExceededError, MemoryError,
                                                       RecursionError)) else CorruptFileError
         raise kind(streams.broken, session.path)
@@ -301,6 +301,21 @@ def _broken(session: Session, streams: Streams, findings: tuple[Finding, ...], h
                    "before the break" if streams.first_broken else
                    f"trailing bytes: {streams.broken}", "(file)", False)
     return (*findings, note)
+
+
+def _never_a_pickle(session: Session) -> bool:
+    """Whether a file whose first pickle broke is no pickle at all: no reading named a
+    global, or every global it named is in a module no import can find (a script's
+    ``import os`` or ``class A:`` line, a RECORD file's ``name,sha256=...`` line read as
+    protocol 0's INST or GLOBAL: the module name is the rest of the line). A real load stops
+    at the first such import, before anything runs, so there is nothing to report."""
+    return all(_unimportable(use.objects) for use in session.globals.values())
+
+
+def _unimportable(objects: list[Any]) -> bool:
+    refs = [o for o in objects if isinstance(o, GlobalRef)]
+    return bool(refs) and all(not all(part.isidentifier() for part in ref.module.split("."))
+                              for ref in refs)
 
 
 def _other_pass(spath: str, limits: Limits, max_bytes: int,

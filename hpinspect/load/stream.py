@@ -39,8 +39,16 @@ def sniff_compression(head: bytes) -> str | None:
         if head.startswith(magic):
             if name == "bz2" and (len(head) < 4 or not head[3:4].isdigit()):
                 continue
+            if name == "zlib" and not _zlib_header(head):
+                continue  # a text file's leading "x" (zlib itself rejects the header)
             return name
     return None
+
+
+def _zlib_header(head: bytes) -> bool:
+    """RFC 1950's two-byte header: deflate (CM 8) and a check value making it a multiple
+    of 31, as every zlib stream (and so every zlib joblib file) starts."""
+    return len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
 
 
 class _DecompressingRaw(io.RawIOBase):

@@ -147,7 +147,7 @@ def test_plain_scalars_are_refused_only_when_safe_load_does_not_give_a_string(va
     text = f"key: {value}\n"
     try:
         expected = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # PyYAML itself fails on some (``0b``: int('', 2))
         return
     try:
         mine = parse(text)
