@@ -11,7 +11,9 @@ and pickle files, 1-6 KB each, fitted once with ``random_state=0``), then runs, 
   :func:`hpinspect.inspect_file` over the same files, so the per-file overhead of the scan
   machinery (walk, sniff, compact reports, aggregation) is the difference per file; then
   ``scan(jobs=2)``, whose per-file overhead is 2 x its wall time less the loop's, per file
-  (no interpreter start-up in these figures);
+  (no interpreter start-up in these figures), with the CPU time of the calling process
+  (walking, receiving and unpickling results) and of its two workers: the parent's share is
+  taken from the cores the workers need;
 * before every pair, the machine's parallel ceiling at that moment: a pure-Python CPU loop in
   two processes against one after the other. On a shared 2-core machine other processes take
   part of the second core; the scan's speed-up is only meaningful next to that ceiling. The
@@ -62,10 +64,17 @@ for i in range(count):
 """
 
 IN_PROCESS = r"""
-import sys, time
+import resource, sys, time
 from pathlib import Path
 import hpinspect
 from hpinspect.scan import scan
+
+
+def cpu(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 folder = sys.argv[1]
 files = sorted(str(p) for p in Path(folder).rglob("*") if p.is_file())
 hpinspect.inspect_file(files[0])  # imports
@@ -77,10 +86,13 @@ t = time.perf_counter()
 result = scan([folder], jobs=1)
 scanned = time.perf_counter() - t
 assert len(result.reports) == len(files)
+parent, workers = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
 t = time.perf_counter()
 scan([folder], jobs=2)
 scanned2 = time.perf_counter() - t
-print(plain, scanned, scanned2, len(files))
+parent = cpu(resource.RUSAGE_SELF) - parent
+workers = cpu(resource.RUSAGE_CHILDREN) - workers
+print(plain, scanned, scanned2, len(files), parent, workers)
 """
 
 CEILING = r"""
@@ -158,6 +170,7 @@ def main() -> None:
                              capture_output=True, text=True, env=_env()).stdout.split()
     plain, scanned, scanned2, count = (float(out[0]), float(out[1]), float(out[2]),
                                        int(out[3]))
+    parent_cpu, workers_cpu = float(out[4]), float(out[5])
     med = {key: statistics.median(values) for key, values in runs.items()}
     one, two = med["wall1"], med["wall2"]
     print(f"cpu count: {os.cpu_count()}, files: {args.files}, repeats: {args.repeat} "
@@ -174,6 +187,9 @@ def main() -> None:
           f"{max(runs['pair']):.2f}x (target >= 1.7x on 2 idle cores)")
     print(f"in process: scan(jobs=1) {scanned:.2f} s, scan(jobs=2) {scanned2:.2f} s: "
           f"{scanned / scanned2:.2f}x")
+    print(f"in process, scan(jobs=2) CPU: parent {parent_cpu:.2f} s (walk, receiving results; "
+          f"{100 * parent_cpu / (2 * scanned2):.0f} % of the two cores' wall time), workers "
+          f"{workers_cpu:.2f} s ({100 * workers_cpu / (2 * scanned2):.0f} % of the two cores)")
     print(f"in process: inspect_file loop {1000 * plain / count:.2f} ms per file, "
           f"scan(jobs=1) {1000 * scanned / count:.2f} ms per file")
     print(f"per-file overhead of scan over inspect_file: --jobs 1 "

@@ -16,7 +16,7 @@ from mixed_folder import Mixed, build_mixed_in_subprocess
 
 import hpinspect
 from hpinspect.render.json import report_doc
-from hpinspect.scan import Kind, ScanResult, chunk_size
+from hpinspect.scan import Kind, ScanResult, chunk_sizes
 
 
 @pytest.fixture
@@ -116,7 +116,12 @@ def test_missing_path_is_broken_not_fatal(tmp_path: Path, mixed: Mixed) -> None:
     assert [e.kind for e in result.entries] == [Kind.BROKEN, Kind.MODEL]
 
 
-def test_chunks_are_bounded() -> None:
-    assert chunk_size(1000, 2) == 16
-    assert chunk_size(10, 2) == 1
-    assert chunk_size(0, 2) == 1
+def test_chunks_are_bounded_and_shrink_towards_the_end() -> None:
+    sizes = chunk_sizes(1000, 2)
+    assert sum(sizes) == 1000
+    assert max(sizes) == 64 and sizes[0] == 64
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-1] <= 2 and min(sizes[:-1]) == 2
+    assert chunk_sizes(10, 2) == [2, 2, 2, 2, 2]
+    assert chunk_sizes(3, 2) == [2, 1]
+    assert chunk_sizes(0, 2) == []
