@@ -57,11 +57,6 @@ def _attrs(obj: dict[Any, Any]) -> dict[Any, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def _is_node(obj: Any) -> bool:
-    kind = type(obj)
-    return kind in _PLAIN or (kind not in _LEAVES and isinstance(obj, _NODES))
-
-
 class Converter:
     """One conversion of one stream's graph: containers are fixed in place (they are the
     unpickler's fresh builtins), tuples rebuilt only when a member changes."""
@@ -113,7 +108,10 @@ class Converter:
             below: list[Any] = []
             for obj in level:
                 key = id(obj)
-                if key in seen or not _is_node(obj):
+                if key in seen:
+                    continue
+                kind = type(obj)
+                if kind not in _PLAIN and (kind in _LEAVES or not isinstance(obj, _NODES)):
                     continue
                 if depth > limit:
                     raise LimitExceededError(
@@ -156,7 +154,8 @@ class Converter:
 
     def _build(self, obj: Any) -> Any:
         if isinstance(obj, (tuple, frozenset)):
-            items = [self.value(x) for x in obj]
+            value = self.value
+            items = [x if type(x) in _LEAVES else value(x) for x in obj]
             if all(a is b for a, b in zip(items, obj, strict=False)):
                 return obj
             return tuple(items) if isinstance(obj, tuple) else frozenset(items)

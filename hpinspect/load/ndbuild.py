@@ -35,6 +35,9 @@ def _bad(s: Session, what: str) -> CorruptFileError:
 
 
 def check_shape(s: Session, shape: Any) -> tuple[int, ...]:
+    if type(shape) is tuple and len(shape) <= MAX_NDIM and all(
+            type(d) is int and d >= 0 for d in shape):
+        return shape  # the common case: a tuple of plain non-negative ints
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, (tuple, list)) or len(shape) > MAX_NDIM or not all(
