@@ -63,3 +63,14 @@ def test_zip_still_reaches_zip_readers(tmp_path: Path, xy: tuple[object, object]
     assert code == 0
     assert {"hpinspect.load.skops", "hpinspect.load.torch_zip",
             "hpinspect.load.zip_pickles"} <= modules
+
+
+def test_named_command_builds_only_itself() -> None:
+    from hpinspect.cli import COMMANDS, _app_for, app
+
+    for command in COMMANDS:
+        names = [info.callback.__name__ for info in _app_for([command, "x"]).registered_commands
+                 if info.callback is not None]
+        assert len(names) == 1 and names[0].startswith(command), (command, names)
+    assert _app_for(["--help"]) is app and _app_for([]) is app
+    assert len(app.registered_commands) == len(COMMANDS)
