@@ -9,6 +9,7 @@ Start-up imports typer only; numpy and the loader are imported when a file is re
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 import os
 import sys
@@ -630,6 +631,20 @@ def _completes_inspect(words: list[str]) -> bool:
     return Path(first).exists() or not any(c.startswith(first) for c in COMMANDS)
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app, with only the command being run when it is named (typer builds the options of
+    every registered command before parsing: the other four cost a few milliseconds of a small
+    file's start-up). The root help, root options and shell completion get the whole app."""
+    if not args or args[0] not in COMMANDS or "_HPINSPECT_COMPLETE" in os.environ:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = [
+        info for info in app.registered_commands
+        if (info.name or typer.main.get_command_name(getattr(info.callback, "__name__", "")))
+        == args[0]]
+    return one
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``hpinspect MODEL`` means ``hpinspect inspect MODEL``."""
     limit_thread_pools()  # before anything imports numpy
@@ -642,7 +657,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(EXIT_ERROR)
         args.insert(0, "inspect")
     try:
-        app(args=args, prog_name="hpinspect")
+        _app_for(args)(args=args, prog_name="hpinspect")
     except KeyboardInterrupt:
         fail("interrupted")
         sys.exit(130)

@@ -17,9 +17,6 @@ import re
 from typing import Any
 
 from hpinspect.decode import DecodeError
-from hpinspect.decode.catboost_cbm import parse as parse_cbm
-from hpinspect.decode.lightgbm_text import parse as parse_lightgbm
-from hpinspect.decode.ubjson import loads_json, loads_ubjson
 from hpinspect.errors import CorruptFileError, LimitExceededError
 from hpinspect.load.common import LoadResult, Progress, Sha256, open_file
 from hpinspect.load.limits import Limits
@@ -47,8 +44,28 @@ def _check_xgboost(data: bytes, decode: Any) -> None:
         raise DecodeError("no 'learner' object")
 
 
+def _check_json(data: bytes) -> None:
+    from hpinspect.decode.ubjson import loads_json  # decoders: imported for booster files only
+
+    _check_xgboost(data, loads_json)
+
+
+def _check_ubjson(data: bytes) -> None:
+    from hpinspect.decode.ubjson import loads_ubjson
+
+    _check_xgboost(data, loads_ubjson)
+
+
+def _check_cbm(data: bytes) -> None:
+    from hpinspect.decode.catboost_cbm import parse
+
+    parse(data)
+
+
 def _check_lightgbm(data: bytes) -> None:
-    parse_lightgbm(data)
+    from hpinspect.decode.lightgbm_text import parse
+
+    parse(data)
     if b"\nend of trees" not in data:  # LightGBM's own loader needs it (a truncated file)
         raise DecodeError("no 'end of trees' line")
     if b"\nparameters:" in data and b"\nend of parameters" not in data:
@@ -56,10 +73,10 @@ def _check_lightgbm(data: bytes) -> None:
 
 
 _CHECKS: dict[FileFormat, Any] = {
-    FileFormat.XGBOOST_JSON: lambda data: _check_xgboost(data, loads_json),
-    FileFormat.XGBOOST_UBJ: lambda data: _check_xgboost(data, loads_ubjson),
+    FileFormat.XGBOOST_JSON: _check_json,
+    FileFormat.XGBOOST_UBJ: _check_ubjson,
     FileFormat.LIGHTGBM_TEXT: _check_lightgbm,
-    FileFormat.CATBOOST_CBM: parse_cbm,
+    FileFormat.CATBOOST_CBM: _check_cbm,
 }
 """Whole-file checks: a native file that is not what its first bytes claim is refused (exit 2,
 as the library's own loader refuses it), not shown with a decoder note."""

@@ -4,8 +4,10 @@ A reader module exports ``FORMAT`` (a :class:`~hpinspect.report.FileFormat` or a
 ``detect(probe) -> bool`` (cheap: it looks at the first bytes, the zip member names or the
 folder listing, never parses the whole file) and ``read(path, limits, progress) ->
 LoadResult``. Readers are tried in the order of :data:`READERS`; the pickle/joblib reader is
-the fallback, so a new format is one module plus one line here. Modules are imported lazily
-so ``--help`` and small files pay only for the readers they reach.
+the fallback, so a new format is one module plus one line here. Each line also names the
+:class:`Shape` of path the reader can claim (a folder, a zip archive, any file): a necessary
+condition of its ``detect``, checked before the module is imported, so a plain pickle never
+imports the folder and zip readers (nor what they import), and ``--help`` imports none.
 """
 
 from __future__ import annotations
@@ -14,23 +16,36 @@ import importlib
 import os
 import zipfile
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import ModuleType
 
 from hpinspect.errors import FileAccessError
 
 HEAD_BYTES = 4096
 
-READERS: tuple[str, ...] = (
+
+
+class Shape(StrEnum):
+    """The kind of path a reader can claim (its ``detect`` is false for every other)."""
+
+    FOLDER = "folder"
+    ZIP = "zip"
+    """A file starting with ``PK``."""
+    FILE = "file"
+    """Any file (not a folder)."""
+
+
+READERS: tuple[tuple[str, Shape], ...] = (
     # most specific first; each name is a module of hpinspect.load
-    "hpinspect.load.mlflow",  # a folder with an MLmodel file
-    "hpinspect.load.skops",  # a zip with schema.json
-    "hpinspect.load.torch_zip",
-    "hpinspect.load.torch_legacy",
-    "hpinspect.load.safetensors",
-    "hpinspect.load.boosters",  # xgboost .json/.ubj, LightGBM .txt, CatBoost .cbm
-    "hpinspect.load.npy",  # .npy (\x93NUMPY) and .npz (a zip of .npy members only)
-    "hpinspect.load.zip_pickles",
-    "hpinspect.load.pickle_file",  # fallback: must stay last
+    ("hpinspect.load.mlflow", Shape.FOLDER),  # a folder with an MLmodel file
+    ("hpinspect.load.skops", Shape.ZIP),  # a zip with schema.json
+    ("hpinspect.load.torch_zip", Shape.ZIP),
+    ("hpinspect.load.torch_legacy", Shape.FILE),
+    ("hpinspect.load.safetensors", Shape.FILE),
+    ("hpinspect.load.boosters", Shape.FILE),  # xgboost .json/.ubj, LightGBM .txt, CatBoost .cbm
+    ("hpinspect.load.npy", Shape.FILE),  # .npy (\x93NUMPY), .npz (a zip of .npy members only)
+    ("hpinspect.load.zip_pickles", Shape.ZIP),
+    ("hpinspect.load.pickle_file", Shape.FILE),  # fallback: must stay last
 )
 
 
@@ -55,6 +70,15 @@ class Probe:
                 except (zipfile.BadZipFile, OSError, ValueError, EOFError):
                     self._zip_names = []
         return self._zip_names
+
+    @property
+    def shape(self) -> frozenset[Shape]:
+        """Every :class:`Shape` this path has (a zip archive is also a file)."""
+        if self.is_dir:
+            return frozenset({Shape.FOLDER})
+        if self.head.startswith(b"PK"):
+            return frozenset({Shape.ZIP, Shape.FILE})
+        return frozenset({Shape.FILE})
 
     def listing(self) -> list[str]:
         """Entry names of a folder (empty for files)."""
@@ -87,7 +111,10 @@ def reader_for(found: Probe) -> ModuleType:
 
     Raises FileAccessError for a folder no reader claims (files always reach the fallback).
     """
-    for name in READERS:
+    shapes = found.shape
+    for name, shape in READERS:
+        if shape not in shapes:
+            continue  # its detect would say no: not even imported
         module = importlib.import_module(name)
         if module.detect(found):
             return module

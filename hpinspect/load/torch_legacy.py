@@ -14,23 +14,17 @@ import io
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from hpinspect.errors import CorruptFileError, LimitExceededError
 from hpinspect.load.common import RAW_BUFFER, LoadResult, Progress, Sha256, open_file, verdict_of
 from hpinspect.load.limits import Limits
 from hpinspect.load.pickle_file import _findings
-from hpinspect.load.tensors import (
-    StorageRef,
-    TensorFactory,
-    itemsize,
-    storage_ref,
-    torch_findings,
-    unpickle,
-)
-from hpinspect.load.torch_zip import _guarded, result
 from hpinspect.load.unpickler import Session
 from hpinspect.report import FileFormat, Verdict
+
+if TYPE_CHECKING:  # imported where a legacy file is read: every pickle is tried here first
+    from hpinspect.load.tensors import StorageRef
 
 FORMAT = FileFormat.TORCH_LEGACY
 MAGIC = 0x1950A86A20F9469CFC6C
@@ -98,6 +92,8 @@ class _Refs:
             return pid[1]  # (module, class, source file, source): the class itself
         if isinstance(pid, tuple) and len(pid) >= 6 and pid[5] is not None:
             raise CorruptFileError("legacy storage views are not supported", self.path)
+        from hpinspect.load.tensors import storage_ref
+
         ref = storage_ref(pid, self.path)
         self.storages.setdefault(ref.key, ref)
         return ref
@@ -113,6 +109,8 @@ def _header(values: list[Any], path: str) -> None:
 def _regions(stream: BinaryIO, keys: list[str], refs: _Refs, size: int,
              path: str) -> dict[str, tuple[int, int]]:
     """Byte ranges of the raw storages that follow the fifth pickle."""
+    from hpinspect.load.tensors import itemsize
+
     pos = stream.tell()
     out: dict[str, tuple[int, int]] = {}
     for key in keys:
@@ -132,6 +130,8 @@ def _regions(stream: BinaryIO, keys: list[str], refs: _Refs, size: int,
 def _first_pass(stream: BinaryIO, session: Session, refs: _Refs,
                 spath: str) -> tuple[list[Any], int]:
     """All five pickles (findings for every one); returns them and the object's offset."""
+    from hpinspect.load.tensors import TensorFactory, unpickle
+
     factory = TensorFactory(_Unlimited(), "little", spath, stats=False)
     values: list[Any] = []
     start = 0
@@ -146,6 +146,9 @@ def _first_pass(stream: BinaryIO, session: Session, refs: _Refs,
 def read(path: str | os.PathLike[str], limits: Limits | None = None,
          progress: Progress | None = None) -> LoadResult:
     """Read a legacy torch file statically."""
+    from hpinspect.load.tensors import TensorFactory, torch_findings, unpickle
+    from hpinspect.load.torch_zip import _guarded, result
+
     spath = os.fspath(path)
     limits = limits or Limits()
     handle, size = open_file(spath)
