@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from hpinspect import collector
 from hpinspect.errors import FileAccessError, HpinspectError, LimitExceededError
 
 if TYPE_CHECKING:
@@ -361,7 +362,7 @@ def _worker_init(markers: str) -> None:
     import hpinspect.render.json  # noqa: F401  (readers, classifier, documents)
 
     gc.freeze()
-    gc.enable()
+    collector.after_fork()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     path = os.path.join(markers, str(os.getpid()))
     _Worker.marker = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -512,26 +513,6 @@ def _on_executor(chunks: list[Chunk], job: _Job, pool: cf.Executor,
     return lost
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off in this process while it only receives results.
-
-    Unpickled results are trees without cycles, yet every few hundred new objects the
-    collector walks the growing heap of results kept so far: a tenth of a second of the
-    parent's CPU over 1,000 files, taken from the two cores the workers need. The workers
-    (forked meanwhile) turn theirs back on first thing (:func:`_worker_init`).
-    """
-    import gc
-
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 RESULT_PIPE = 1 << 20
 """Bytes the pipe carrying results back may buffer (Linux's default ``pipe-max-size``)."""
 
@@ -559,7 +540,7 @@ def _in_own_pool(chunks: list[Chunk], job: _Job, jobs: int, results: dict[str, E
                                   initargs=(markers,))
     _widen_result_pipe(pool)
     try:
-        with _collector_paused():
+        with collector.paused():  # results are acyclic: the workers need the cores
             return _on_executor(chunks, job, pool, results)
     finally:
         pool.shutdown(cancel_futures=True)

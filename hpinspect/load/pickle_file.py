@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import io
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
 
+from hpinspect import collector
 from hpinspect.errors import (
     CorruptFileError,
     FileAccessError,
@@ -150,38 +150,6 @@ def read_streams(source: BinaryIO, session: Session, kind: str,
 _STACK_SIZE_LOCK = threading.Lock()
 
 
-@dataclass
-class _Collector:
-    """Readings under way, and whether the cyclic collector was on before the first began."""
-
-    readers: int = 0
-    was_enabled: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_GC = _Collector()
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while readings run (process-wide, so counted across
-    scan's threads): an unpickler builds millions of container objects that a collection
-    pass walks again and again (half the time of a 3-million-set file), and builds no
-    garbage cycles."""
-    with _GC.lock:
-        if _GC.readers == 0:
-            _GC.was_enabled = gc.isenabled()
-            gc.disable()
-        _GC.readers += 1
-    try:
-        yield
-    finally:
-        with _GC.lock:
-            _GC.readers -= 1
-            if _GC.readers == 0 and _GC.was_enabled:
-                gc.enable()
-
-
 def in_reader_thread(run: Callable[[], T]) -> T:
     """``run()`` in a thread with a :data:`READER_STACK` stack; its exception re-raised."""
     result: list[T] = []
@@ -189,7 +157,7 @@ def in_reader_thread(run: Callable[[], T]) -> T:
 
     def target() -> None:
         try:
-            with _collector_paused():
+            with collector.paused():
                 result.append(run())
         except BaseException as exc:
             failure.append(exc)
