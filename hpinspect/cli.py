@@ -21,7 +21,8 @@ import typer
 
 from hpinspect import __version__
 from hpinspect.errors import HpinspectError
-from hpinspect.report import (
+from hpinspect.threads import limit_thread_pools
+from hpinspect.vocab import (
     SKEW_ORDER,
     Category,
     CheckFormat,
@@ -30,7 +31,6 @@ from hpinspect.report import (
     ScanFormat,
     SkewLevel,
 )
-from hpinspect.threads import limit_thread_pools
 
 if TYPE_CHECKING:
     from hpinspect.classify.config import Overrides

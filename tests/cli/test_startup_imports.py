@@ -74,3 +74,13 @@ def test_named_command_builds_only_itself() -> None:
         assert len(names) == 1 and names[0].startswith(command), (command, names)
     assert _app_for(["--help"]) is app and _app_for([]) is app
     assert len(app.registered_commands) == len(COMMANDS)
+
+
+def test_help_imports_neither_report_model_nor_numpy() -> None:
+    """``--help`` needs the words (``vocab``), not the report's dataclasses or a reader."""
+    for args in (["--help"], ["scan", "--help"], ["diff", "--help"], ["check", "--help"]):
+        code, modules = _modules_after(*args)
+        assert code == 0
+        assert "hpinspect.vocab" in modules
+        assert modules & {"hpinspect.report", "numpy", "hpinspect.load", "rich.table"} == set(), (
+            args, modules & {"hpinspect.report", "numpy", "hpinspect.load", "rich.table"})
