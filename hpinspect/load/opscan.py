@@ -69,6 +69,10 @@ MAX_PUT_LINE = 1 << 20
 """A text PUT argument longer than this is a hazard (the pickler writes ``p<digits>``)."""
 
 
+_JOIN = 1 << 12
+"""Bytes of new data joined to an incomplete opcode to finish it (doubled while it is not)."""
+
+
 def _charclass(codes: list[int]) -> bytes:
     return b"[" + b"".join(b"\\x%02x" % c for c in codes) + b"]"
 
@@ -126,19 +130,36 @@ class OpWalker:
         self.run = run.match
 
     def feed(self, data: Any, start: int) -> None:
-        """Walk ``data``, the bytes at offsets ``start`` ... of the pickle."""
-        seen = self.fed + len(self.tail)
-        if self.done or self.hazard is not None or start + len(data) <= seen:
-            return
-        if seen < start:  # the reader never skips bytes it was not given
-            self._hazard(seen, "a read past bytes the C unpickler was not given")
-            return
-        buf = self.tail + bytes(data[seen - start:])
+        """Walk ``data``, the bytes at offsets ``start`` ... of the pickle.
+
+        The walk reads the reader's own buffer through a view; only an opcode left incomplete
+        at the end of the previous data (:attr:`tail`) is joined with the first bytes of this
+        one, so a megabyte the reader peeks is not copied to be walked.
+        """
+        with memoryview(data) as view:
+            while True:
+                seen = self.fed + len(self.tail)
+                if self.done or self.hazard is not None or start + len(view) <= seen:
+                    return
+                if seen < start:  # the reader never skips bytes it was not given
+                    self._hazard(seen, "a read past bytes the C unpickler was not given")
+                    return
+                with view[seen - start:] as rest:
+                    if not self.tail:
+                        self._walk(rest, len(rest))
+                        return
+                    joined = self.tail + bytes(rest[:max(_JOIN, len(self.tail))])
+                self._walk(joined, len(self.tail))
+
+    def _walk(self, buf: Any, stop: int) -> None:
+        """Walk ``buf`` (bytes at offsets :attr:`fed` ... of the pickle) until an opcode ends
+        at or past ``stop``; what is left of an opcode not complete yet becomes :attr:`tail`.
+        """
         base = self.fed
         i = self._pass_lines(buf, 0) if self.lines else 0
         end = len(buf)
         run = self.run
-        while i < end and not self.lines and not self.done and self.hazard is None:
+        while i < stop and not self.lines and not self.done and self.hazard is None:
             i = run(buf, i).end()  # type: ignore[union-attr]  # a run may be empty
             if i >= end:
                 break
@@ -153,16 +174,19 @@ class OpWalker:
             if step < 0:
                 break  # the opcode is not all here yet
             i = step
-        self.fed, self.tail = base + i, buf[i:]
         if self.lines:
             self.fed, self.tail = base + end, b""
-        if len(self.tail) > MAX_PUT_LINE:
-            self._hazard(self.fed, "a text PUT argument over 1 MiB")
+        elif i >= stop or self.done or self.hazard is not None:  # nothing left to finish
+            self.fed, self.tail = base + i, b""
+        else:
+            self.fed, self.tail = base + i, bytes(buf[i:])
+            if len(self.tail) > MAX_PUT_LINE:
+                self._hazard(self.fed, "a text PUT argument over 1 MiB")
 
-    def _pass_lines(self, buf: bytes, i: int) -> int:
+    def _pass_lines(self, buf: Any, i: int) -> int:
         """Pass the newlines of a line-argument opcode (to the data's end if not all here)."""
         while self.lines:
-            nl = buf.find(b"\n", i)
+            nl = _newline(buf, i)
             if nl < 0:
                 return len(buf)
             self.lines -= 1
@@ -180,6 +204,15 @@ class OpWalker:
         if index >= self.max_memo:
             self._hazard(offset, f"a memo index of {index:,} (the C unpickler would grow its "
                          f"memo array to {2 * index:,} entries first; limit {self.max_memo:,})")
+
+
+_NEWLINE = re.compile(b"\n")
+
+
+def _newline(buf: Any, i: int) -> int:
+    """``buf.find(b"\\n", i)`` for bytes and memoryviews alike."""
+    found = _NEWLINE.search(buf, i)
+    return -1 if found is None else found.start()
 
 
 def _step_stop(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
@@ -200,11 +233,14 @@ def _step_memo4(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
 
 
 def _step_put(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
-    nl = buf.find(b"\n", i + 1)
+    nl = _newline(buf, i + 1)
     if nl < 0:
         return -1
+    if nl - i > MAX_PUT_LINE:  # as refused when the line is not all here (the tail's length)
+        walker._hazard(base + i, "a text PUT argument over 1 MiB")
+        return i
     try:
-        index = int(buf[i + 1:nl])
+        index = int(bytes(buf[i + 1:nl]))
     except ValueError:
         walker.done = True  # the C reader raises on it
         return nl + 1
