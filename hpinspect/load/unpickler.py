@@ -300,16 +300,26 @@ model files stay far below (about 8x for a 200k-word vocabulary), while opcodes 
 object per byte (EMPTY_SET, TUPLE1 chains) are stopped long before they exhaust memory."""
 
 
+_STATUS: list[int] = []
+"""``[pid, fd]`` of this process's ``/proc/self/status``, opened once (a forked child, whose
+``/proc/self`` is another file, opens its own)."""
+
+
+def _status_fd() -> int:
+    pid = os.getpid()
+    if not _STATUS or _STATUS[0] != pid:
+        _STATUS[:] = [pid, os.open("/proc/self/status", os.O_RDONLY | os.O_CLOEXEC)]
+    return _STATUS[1]
+
+
 def _peak_rss() -> int:
     """This process's peak resident memory in bytes: ``VmHWM`` where Linux has it, since
     ``ru_maxrss`` carries the peak of the process that spawned this one over the exec (a
-    child of a 1 GiB parent would see no growth until it passed 1 GiB itself)."""
+    child of a 1 GiB parent would see no growth until it passed 1 GiB itself). One ``pread``
+    of the file kept open: each system call lets another thread take the GIL, which the
+    reading thread then waits to get back (the hash thread, on a busy machine)."""
     try:
-        fd = os.open("/proc/self/status", os.O_RDONLY)
-        try:
-            status = os.read(fd, 1 << 16)  # one read: the whole file (about 1.5 KB)
-        finally:
-            os.close(fd)
+        status = os.pread(_status_fd(), 1 << 16, 0)  # the whole file (about 1.5 KB)
         at = status.index(b"VmHWM:")
         return int(status[at + 6 : status.index(b"\n", at)].split()[0]) * 1024
     except (OSError, ValueError, IndexError):
