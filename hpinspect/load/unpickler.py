@@ -324,9 +324,30 @@ def _peak_rss() -> int:
         return int(status[at + 6 : status.index(b"\n", at)].split()[0]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    return _ru_maxrss()
+
+
+def _ru_maxrss() -> int:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+RU_SLACK = 8 << 20
+"""How far ``ru_maxrss`` may sit from ``VmHWM`` and still be this process's own peak: the
+kernel's per-CPU counters make it lag by a few hundred KiB."""
+
+
+def peak_reader() -> Callable[[], int]:
+    """The cheapest exact enough reading of this process's peak memory, for repeated checks.
+
+    ``ru_maxrss`` holds the GIL (no wait for another thread to hand it back, as each
+    ``/proc`` read has) but is ``max(peak carried over the exec, own peak)``. When it is
+    within :data:`RU_SLACK` of ``VmHWM`` now, it follows this process's own peak from here on;
+    otherwise (a child of a larger parent) ``VmHWM`` is read every time.
+    """
+    own = _peak_rss()
+    return _ru_maxrss if abs(_ru_maxrss() - own) <= RU_SLACK else _peak_rss
 
 
 class BudgetRaw(io.RawIOBase):
@@ -341,10 +362,11 @@ class BudgetRaw(io.RawIOBase):
         self._readinto: Callable[[Any], int | None] = getattr(source, "readinto")  # noqa: B009
         self._session = session
         self.position = 0
-        self._rss0 = _peak_rss()
+        self._peak = peak_reader()
+        self._rss0 = self._peak()
 
     def _check_growth(self) -> None:
-        growth = _peak_rss() - self._rss0
+        growth = self._peak() - self._rss0
         if growth > GROWTH_BASE + GROWTH_PER_BYTE * self.position:
             raise LimitExceededError(
                 f"the objects this pickle builds take {growth >> 20:,} MiB after "
