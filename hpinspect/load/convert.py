@@ -48,6 +48,43 @@ def _children(obj: Any) -> list[Any]:
     return []
 
 
+class _Hop:
+    """A child the breadth-first walk meets one level further down than its parent."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+
+def _plain_array_dtype(obj: Any) -> Any:
+    """The dtype Deferred of ``obj`` when it is an array numpy pickled the usual way:
+    ``_reconstruct(cls, (ints), bytes|str)`` with the BUILD state ``(int, (ints), dtype, bool,
+    bytes)`` (or without the version); else ``None``."""
+    if not isinstance(obj, Deferred) or obj.kind != "ndarray":
+        return None
+    state = obj._hp_stub.state
+    if type(state) is not tuple or len(state) not in (4, 5) or (
+            len(state) == 5 and type(state[0]) is not int):
+        return None
+    shape, dtype, fortran, raw = state[-4:]
+    args = obj.args
+    if type(shape) is not tuple or type(fortran) is not bool or type(raw) is not bytes or \
+            not isinstance(dtype, Deferred) or dtype.kind != "dtype" or len(args) != 3 or \
+            type(args[1]) is not tuple or type(args[2]) not in (bytes, str):
+        return None
+    for d in (*shape, *args[1]):
+        if type(d) is not int:
+            return None
+    return dtype if isinstance(args[0], StandInMeta) else None
+
+
+def _parts(array: Any) -> tuple[Any, Any, Any]:
+    """The tuples :meth:`Converter._discover` walks past for a plain array."""
+    state = array._hp_stub.state
+    return state, state[-4], array.args[1]
+
+
 def _attrs(obj: dict[Any, Any]) -> dict[Any, Any]:
     """Instance attributes BUILD set on a dict subclass (an OrderedDict's, e.g. torch's
     state_dict ``_metadata``): ``{}`` for a plain dict."""
@@ -87,30 +124,45 @@ class Converter:
         return obj
 
     def run(self, root: Any) -> Any:
-        order = self._discover(root)
+        order = self._discover(root, fast=True)
+        self._finish(order)
+        fill = self._fill
         for obj in order:
-            if isinstance(obj, _BUILT) and id(obj) not in self.busy:
-                self._finish(obj)
-        for obj in order:
-            self._fill(obj)
+            kind = type(obj)
+            if kind is dict:
+                self._fill_dict(obj)
+            elif kind is not tuple and kind is not frozenset:
+                fill(obj)
         return self.value(root)
 
-    def _discover(self, root: Any) -> list[Any]:
+    def _discover(self, root: Any, *, fast: bool) -> list[Any]:
         """Every node once, breadth first (the nesting limit counts the shortest path); each
-        node's children are kept for :meth:`_finish`."""
+        node's children are kept for :meth:`_finish`.
+
+        ``fast``: a plain array (see :func:`_plain_array_dtype`) is one node whose only child
+        is its dtype, met where the walk through its state tuple would meet it. That tuple,
+        the shape in it and the shape argument hold only ints, bytes and the dtype: as nodes
+        they change nothing but the count. When one of them is reachable another way too
+        (numpy never shares them; a crafted file may), the walk is redone without the
+        shortcut, so the nesting limit and every order stay those of the full walk.
+        """
         limit = self.s.limits.max_depth
         seen: set[int] = set()
         order: list[Any] = []
         kids = self.kids
+        skipped: list[Any] = []
         level: list[Any] = [root]
         depth = 0
         while level:
             below: list[Any] = []
             for obj in level:
+                kind = type(obj)
+                if kind is _Hop:
+                    below.append(obj.item)  # a plain array's dtype, one level further
+                    continue
                 key = id(obj)
                 if key in seen:
                     continue
-                kind = type(obj)
                 if kind not in _PLAIN and (kind in _LEAVES or not isinstance(obj, _NODES)):
                     continue
                 if depth > limit:
@@ -119,38 +171,56 @@ class Converter:
                         "--max-depth)", self.s.path)
                 seen.add(key)
                 order.append(obj)
+                dtype = None if kind in _PLAIN or not fast or depth + 2 > limit else \
+                    _plain_array_dtype(obj)
+                if dtype is not None:
+                    skipped.append(obj)
+                    kids[key] = [dtype]
+                    below.append(_Hop(dtype))
+                    continue
                 children = kids[key] = _children(obj)
                 below.extend(children)
             level = below
             depth += 1
+        if any(id(part) in seen for array in skipped for part in _parts(array)):
+            kids.clear()
+            return self._discover(root, fast=False)
         return order
 
-    def _finish(self, start: Any) -> None:
-        """Build tuples, frozensets and Deferreds after their children (iterative post-order)."""
-        stack: list[tuple[Any, bool]] = [(start, False)]
-        expanded, kids, done = self.busy, self.kids, self.done
-        while stack:
-            obj, post = stack.pop()
-            key = id(obj)
-            if post:
-                if key not in done:
-                    done[key] = self._build(obj)
+    def _finish(self, order: list[Any]) -> None:
+        """Build tuples, frozensets and Deferreds after their children: an iterative
+        post-order walk from each of them in turn, in ``order``, skipping what an earlier
+        walk reached."""
+        expanded, kids, done, build = self.busy, self.kids, self.done, self._build
+        stack: list[tuple[Any, bool]] = []
+        for start in order:
+            kind = type(start)
+            if kind is list or kind is dict or not isinstance(start, _BUILT) or \
+                    id(start) in expanded:
                 continue
-            if key in expanded:
-                continue
-            expanded.add(key)
-            children = kids.get(key)
-            if children is None:
-                children = _children(obj)
-            if isinstance(obj, _BUILT):
-                if not children and not isinstance(obj, Deferred):
-                    done.setdefault(key, obj)  # only leaves inside: unchanged
+            stack.append((start, False))
+            while stack:
+                obj, post = stack.pop()
+                key = id(obj)
+                if post:
+                    if key not in done:
+                        done[key] = build(obj)
                     continue
-                stack.append((obj, True))
-            for child in children:
-                if id(child) not in expanded and (type(child) in _PLAIN or
-                                                  isinstance(child, _CONTAINERS)):
-                    stack.append((child, False))
+                if key in expanded:
+                    continue
+                expanded.add(key)
+                children = kids.get(key)
+                if children is None:
+                    children = _children(obj)
+                if isinstance(obj, _BUILT):
+                    if not children and not isinstance(obj, Deferred):
+                        done.setdefault(key, obj)  # only leaves inside: unchanged
+                        continue
+                    stack.append((obj, True))
+                for child in children:
+                    if id(child) not in expanded and (type(child) in _PLAIN or
+                                                      isinstance(child, _CONTAINERS)):
+                        stack.append((child, False))
 
     def _build(self, obj: Any) -> Any:
         if isinstance(obj, (tuple, frozenset)):
@@ -189,22 +259,29 @@ class Converter:
 
     def _fill_dict(self, obj: dict[Any, Any]) -> None:
         value = self.value
+        if type(obj) is not dict:
+            self._fill_attrs(obj)
+        for k, v in obj.items():
+            if type(k) not in _LEAVES and value(k) is not k:
+                # a key changes: the dict is rebuilt (values already converted stay so:
+                # value() of a converted value is that value)
+                items = [(value(k), value(v)) for k, v in obj.items()]
+                obj.clear()
+                obj.update(items)
+                return
+            if type(v) not in _LEAVES:
+                new = value(v)
+                if new is not v:
+                    obj[k] = new
+
+    def _fill_attrs(self, obj: dict[Any, Any]) -> None:
+        value = self.value
         attrs = _attrs(obj)
         for k, v in attrs.items():
             if not isinstance(k, str) or not k.isidentifier() or k.startswith("__"):
                 raise CorruptFileError(f"malformed {type(obj).__name__} attribute state",
                                        self.s.path)
             attrs[k] = value(v)
-        if any(type(k) not in _LEAVES and value(k) is not k for k in obj):
-            items = [(value(k), value(v)) for k, v in obj.items()]
-            obj.clear()
-            obj.update(items)
-            return
-        for k, v in obj.items():
-            if type(v) not in _LEAVES:
-                new = value(v)
-                if new is not v:
-                    obj[k] = new
 
     def _fill_stub(self, stub: Stub) -> None:
         value = self.value
