@@ -119,6 +119,9 @@ class Converter:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self.placed = session.placed_refs
+        """Every GlobalRef a converted value is (the only ones reachable from the root: each
+        member of the converted graph is what :meth:`value` made of a raw one)."""
         self.done: dict[int, Any] = {}
         self.busy: set[int] = set()
         self.filled: set[int] = set()
@@ -139,13 +142,17 @@ class Converter:
         if kind in _LEAVES or kind in (list, dict, set):
             return obj
         if isinstance(obj, StandInMeta):
-            return ref_of(obj)
+            ref = ref_of(obj)
+            self.placed.add(id(ref))
+            return ref
         if isinstance(obj, memoryview):
             return obj.tobytes()
         if isinstance(obj, (tuple, frozenset, Deferred)):
             return self.done.get(id(obj), obj if not isinstance(obj, Deferred) else None)
         if isinstance(obj, StandIn):
             return obj._hp_stub
+        if isinstance(obj, GlobalRef):
+            self.placed.add(id(obj))
         return obj
 
     def run(self, root: Any) -> Any:

@@ -111,6 +111,9 @@ class Session:
         self.declared_proto: int | None = None
         self.stream = 0
         self.classes: dict[str, type] = {}
+        self.placed_refs: set[int] = set()
+        """Ids of the GlobalRefs this session's conversions put in their graphs (no other
+        GlobalRef is reachable from a root: see ``pickle_file.wanted_ids``)."""
         self.deferred_classes: dict[str, tuple[type, GlobalRef]] = {}
         """Per dotted name: the Deferred class of its stand-in class, and its GlobalRef."""
         self.instances: list[StandIn] = []
