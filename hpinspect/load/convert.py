@@ -155,8 +155,10 @@ class Converter:
             self.placed.add(id(obj))
         return obj
 
-    def run(self, root: Any) -> Any:
-        order = self._discover(root, fast=True)
+    def run(self, root: Any, *, shortcut: bool = True) -> Any:
+        """The converted ``root``; ``shortcut=False`` walks plain arrays' states in full too
+        (what the shortcut of :meth:`_discover` must equal)."""
+        order = self._discover(root, fast=shortcut)
         self._finish(order)
         fill, fill_dict, fill_list = self._fill, self._fill_dict, self._fill_list
         for obj in order:
@@ -380,9 +382,10 @@ HOOK_KEYS = frozenset({"__setstate__", "append", "extend", "add", "__setitem__",
                        "__reduce_ex__"})
 
 
-def convert(root: Any, session: Session) -> Any:
-    """The output-vocabulary form of ``root`` (a graph a reader of this session built)."""
-    value = Converter(session).run(root)
+def convert(root: Any, session: Session, *, shortcut: bool = True) -> Any:
+    """The output-vocabulary form of ``root`` (a graph a reader of this session built);
+    ``shortcut``: see :meth:`Converter.run`."""
+    value = Converter(session).run(root, shortcut=shortcut)
     planted_hooks(session)
     return value
 
