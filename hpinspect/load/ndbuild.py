@@ -11,6 +11,7 @@ object array is ever built). Large arrays become :class:`~hpinspect.load.objects
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,9 +36,12 @@ def _bad(s: Session, what: str) -> CorruptFileError:
 
 
 def check_shape(s: Session, shape: Any) -> tuple[int, ...]:
-    if type(shape) is tuple and len(shape) <= MAX_NDIM and all(
-            type(d) is int and d >= 0 for d in shape):
-        return shape  # the common case: a tuple of plain non-negative ints
+    if type(shape) is tuple and len(shape) <= MAX_NDIM:
+        for d in shape:
+            if type(d) is not int or d < 0:
+                break
+        else:
+            return shape  # the common case: a tuple of plain non-negative ints
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, (tuple, list)) or len(shape) > MAX_NDIM or not all(
@@ -48,10 +52,7 @@ def check_shape(s: Session, shape: Any) -> tuple[int, ...]:
 
 
 def nbytes_of(shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
-    count = 1
-    for d in shape:
-        count *= d
-    return count * dtype.itemsize
+    return math.prod(shape) * dtype.itemsize
 
 
 def _datetime_text(s: Session, text: str, meta: Any) -> str:
@@ -161,7 +162,8 @@ def array_from_parts(s: Session, shape: Any, dtype: np.dtype[Any], fortran: bool
 
 def _ndarray(conv: Converter, d: Deferred) -> Any:
     s = conv.s
-    state = conv.value(d._hp_stub.state)
+    given = d._hp_stub.state
+    state = conv.value(given)
     if isinstance(state, tuple) and len(state) == 5:
         state = state[1:]
     if not isinstance(state, tuple) or len(state) != 4:
@@ -169,11 +171,22 @@ def _ndarray(conv: Converter, d: Deferred) -> Any:
     shape, _dtype, fortran, raw = state
     if not isinstance(fortran, (bool, int)):
         raise _bad(s, "array state")
-    raw_items = _raw(d._hp_stub.state, 3)
-    if isinstance(raw_items, list):  # object arrays: the elements, not the (unfilled) copy
-        raw = [conv.value(x) for x in raw_items]
-    return array_from_parts(s, shape, _built_dtype(conv, _raw(d._hp_stub.state, 1)),
-                            bool(fortran), raw)
+    # The dtype and the object elements as the unpickler left them (a tuple of the same
+    # length as ``state``, or no tuple at all): the dtype Deferred, not the (unfilled) copy.
+    given_dtype = items = None
+    if isinstance(given, tuple):
+        given_dtype, items = given[-3], given[-1]
+    if isinstance(items, list):
+        raw = [conv.value(x) for x in items]
+    return array_from_parts(s, shape, _built_dtype(conv, given_dtype), bool(fortran), raw)
+
+
+def plain_array(conv: Converter, state: tuple[Any, ...]) -> Any:
+    """What :func:`_ndarray` builds from the state of a plain array, whose members the
+    converter checked already (``convert._plain_array_state``: exact ints, bool, bytes and a
+    dtype Deferred; the state tuple itself reached by no other way, so unconverted)."""
+    return array_from_parts(conv.s, state[-4], _built_dtype(conv, state[-3]), state[-2],
+                            state[-1])
 
 
 def _built_dtype(conv: Converter, value: Any) -> np.dtype[Any]:
@@ -184,13 +197,6 @@ def _built_dtype(conv: Converter, value: Any) -> np.dtype[Any]:
         if isinstance(made, np.dtype):
             return made
     return dtype_of(conv.s, value)
-
-
-def _raw(state: Any, index: int) -> Any:
-    """Field ``index`` of an array state as the unpickler left it (the dtype Deferred)."""
-    if isinstance(state, tuple) and len(state) == 5:
-        state = state[1:]
-    return state[index] if isinstance(state, tuple) and len(state) > index else None
 
 
 def _scalar(conv: Converter, d: Deferred) -> Any:

@@ -216,8 +216,7 @@ def why(exc: BaseException) -> str:
 def _result(spath: str, size: int, digest: str, compression: str | None, session: Session,
             streams: Streams, head: bytes, extra: tuple[Finding, ...] = ()) -> LoadResult:
     root = streams.roots[0] if streams.roots else None
-    wanted = {id(o) for use in session.globals.values() for o in use.objects}
-    wanted |= {id(o) for _, o in session.side_findings}
+    wanted = wanted_ids(session) | {id(o) for _, o in session.side_findings}
     paths = locate(root, wanted) if streams.roots else {}
     findings = _findings(session, paths) + extra + tuple(
         dataclasses.replace(f, path=paths.get(id(o), "(consumed while loading)") or
@@ -353,21 +352,26 @@ def _render(link: Link) -> str:
     return path[1:] if path.startswith(".") else path
 
 
+_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), bytes, complex})
+"""Exact types that are never a Stub, a GlobalRef or a container (skipped by :func:`locate`)."""
+_NODES = (Stub, list, tuple, dict, set, frozenset, ObjectArray)
+"""What :func:`locate` walks into."""
+_FOUND = (GlobalRef, *_NODES)
+"""What :func:`locate` may place: the walked objects and the globals."""
+
+
 def _stub_children(obj: Stub, link: Link) -> list[tuple[Any, Link]]:
     out: list[tuple[Any, Link]] = [(obj.factory, link), *((a, link) for a in obj.args),
                                    *((v, link) for v in obj.kwargs.values())]
     state = obj.state
     if isinstance(state, dict):
-        out.extend((v, (link, "attr", k)) for k, v in state.items())
+        out.extend((v, (link, "attr", k)) for k, v in state.items()
+                   if type(v) not in _PLAIN_LEAVES and isinstance(v, _FOUND))
     elif state is not None:
         out.append((state, link))
     out.extend((v, (link, "index", i)) for i, v in enumerate(obj.list_items))
     out.extend((v, (link, "item", k)) for k, v in obj.dict_items)
     return out
-
-
-_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), bytes, complex})
-"""Exact types that are never a Stub, a GlobalRef or a container (skipped by :func:`locate`)."""
 
 
 def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
@@ -378,18 +382,29 @@ def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
         for k, v in obj.items():
             if type(k) not in _PLAIN_LEAVES:
                 out.append((k, link))
-            if type(v) not in _PLAIN_LEAVES:
+            if type(v) not in _PLAIN_LEAVES and isinstance(v, _FOUND):
                 out.append((v, (link, "item", k)))
         return out
     if isinstance(obj, (list, tuple)):
         return [(v, (link, "index", i)) for i, v in enumerate(obj)
-                if type(v) not in _PLAIN_LEAVES]
+                if type(v) not in _PLAIN_LEAVES and isinstance(v, _FOUND)]
     if isinstance(obj, (set, frozenset)):
         return [(v, link) for v in obj]
     if isinstance(obj, ObjectArray):
         return [(v, (link, "index", i)) for i, v in enumerate(obj.items)
                 if type(v) not in _PLAIN_LEAVES]
     return []
+
+
+def wanted_ids(session: Session) -> set[int]:
+    """The ids of the objects :func:`locate` is to place for ``session``'s findings: every
+    object a global's use recorded, except GlobalRefs no conversion of this session put in
+    its graph (the reference each further ``find_class`` makes, a stand-in class that only
+    a consumed call took): those are never found, and without them the walk stops as soon
+    as the rest are placed."""
+    placed = session.placed_refs
+    return {id(o) for use in session.globals.values() for o in use.objects
+            if id(o) in placed or not isinstance(o, GlobalRef)}
 
 
 def locate(root: Any, wanted: set[int]) -> dict[int, str]:
@@ -400,7 +415,6 @@ def locate(root: Any, wanted: set[int]) -> dict[int, str]:
     """
     found: dict[int, Link] = {}
     seen: set[int] = set()
-    nodes = (Stub, list, tuple, dict, set, frozenset, ObjectArray)
     queue: deque[tuple[Any, Link]] = deque([(root, None)])
     while queue and len(found) < len(wanted):
         obj, link = queue.popleft()
@@ -409,13 +423,12 @@ def locate(root: Any, wanted: set[int]) -> dict[int, str]:
             if key in wanted:
                 found.setdefault(key, link)
             continue
-        if key in seen or not isinstance(obj, nodes):
+        if key in seen or not isinstance(obj, _NODES):
             continue
         seen.add(key)
         if key in wanted:
             found.setdefault(key, link)
-        queue.extend(child for child in _children_of(obj, link)
-                     if isinstance(child[0], (GlobalRef, *nodes)))
+        queue.extend(_children_of(obj, link))
     return {key: _render(link) for key, link in found.items()}
 
 

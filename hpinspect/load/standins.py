@@ -39,7 +39,7 @@ class Recorder(Protocol):
 
 
 class _Bound:
-    """``obj.<op>`` looked up by an unpickler: calling it records the operation."""
+    """``cls.<op>`` looked up on a stand-in class: calling it records the operation."""
 
     __slots__ = ("op", "target")
 
@@ -51,14 +51,19 @@ class _Bound:
         recorder_of(self.target).on_op(self.target, self.op, args)
 
 
-class _Hook:
-    """Descriptor answering ``__setstate__``/``append``/``extend``/``add`` on class and instance."""
+class _ClassHook:
+    """``__setstate__``/``append``/``extend``/``add`` of a stand-in *class* (a file may BUILD or
+    APPEND onto a global). A data descriptor of the metaclass, so it answers before the
+    instances' methods of the same name in the class itself."""
 
     def __init__(self, op: str) -> None:
         self.op = op
 
-    def __get__(self, inst: Any, owner: type | None = None) -> _Bound:
-        return _Bound(owner if inst is None else inst, self.op)
+    def __get__(self, cls: Any, owner: type | None = None) -> Any:
+        return self if cls is None else _Bound(cls, self.op)
+
+    def __set__(self, cls: Any, value: Any) -> None:
+        raise AttributeError(self.op)
 
 
 class StandInMeta(type):
@@ -66,6 +71,11 @@ class StandInMeta(type):
 
     _hp_ref: GlobalRef
     _hp_recorder: Recorder
+
+    __setstate__ = _ClassHook("__setstate__")
+    append = _ClassHook("append")
+    extend = _ClassHook("extend")
+    add = _ClassHook("add")
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         return cls._hp_recorder.call(cls._hp_ref, args, kwargs, "call")
@@ -83,20 +93,27 @@ class StandIn(metaclass=StandInMeta):
     __slots__ = ("_hp_stub",)
     _hp_stub: Stub
 
-    __setstate__ = _Hook("__setstate__")
-    append = _Hook("append")
-    extend = _Hook("extend")
-    add = _Hook("add")
+    def __setstate__(self, *args: Any) -> None:
+        type(self)._hp_recorder.on_op(self, "__setstate__", args)
+
+    def append(self, *args: Any) -> None:
+        type(self)._hp_recorder.on_op(self, "append", args)
+
+    def extend(self, *args: Any) -> None:
+        type(self)._hp_recorder.on_op(self, "extend", args)
+
+    def add(self, *args: Any) -> None:
+        type(self)._hp_recorder.on_op(self, "add", args)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         meta: Any = cls
         return meta._hp_recorder.call(meta._hp_ref, args, kwargs, "newobj")
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        recorder_of(self).on_op(self, "__setitem__", (key, value))
+        type(self)._hp_recorder.on_op(self, "__setitem__", (key, value))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return recorder_of(self).call_instance(self, args, kwargs)
+        return type(self)._hp_recorder.call_instance(self, args, kwargs)
 
     def __repr__(self) -> str:
         return f"<stand-in {self._hp_stub.dotted}(...)>"
@@ -128,9 +145,8 @@ def make_instance(cls: type, stub: Stub) -> StandIn:
     return obj
 
 
-def make_deferred(cls: type, stub: Stub, kind: str, args: tuple[Any, ...]) -> Deferred:
-    """A :class:`Deferred` for ``kind``, tied to the stand-in class ``cls``'s recorder."""
-    sub = _deferred_class(cls)
+def make_deferred(sub: type, stub: Stub, kind: str, args: tuple[Any, ...]) -> Deferred:
+    """A :class:`Deferred` for ``kind`` of class ``sub`` (see :func:`deferred_class`)."""
     obj: Deferred = object.__new__(sub)
     obj._hp_stub = stub
     obj.kind = kind
@@ -138,7 +154,8 @@ def make_deferred(cls: type, stub: Stub, kind: str, args: tuple[Any, ...]) -> De
     return obj
 
 
-def _deferred_class(cls: type) -> type:
+def deferred_class(cls: type) -> type:
+    """The :class:`Deferred` class tied to the stand-in class ``cls``'s global and recorder."""
     meta: Any = cls
     cached = getattr(meta, "_hp_deferred", None)
     if cached is None:

@@ -41,7 +41,9 @@ from hpinspect.load.standins import (
     Deferred,
     StandIn,
     StandInMeta,
+    deferred_class,
     make_class,
+    make_deferred,
     make_instance,
     ref_of,
 )
@@ -109,7 +111,13 @@ class Session:
         self.declared_proto: int | None = None
         self.stream = 0
         self.classes: dict[str, type] = {}
+        self.placed_refs: set[int] = set()
+        """Ids of the GlobalRefs this session's conversions put in their graphs (no other
+        GlobalRef is reachable from a root: see ``pickle_file.wanted_ids``)."""
+        self.deferred_classes: dict[str, tuple[type, GlobalRef]] = {}
+        """Per dotted name: the Deferred class of its stand-in class, and its GlobalRef."""
         self.instances: list[StandIn] = []
+        """The stand-in instances calls made (no Deferred: hpinspect builds those itself)."""
         self.tensor_builds = 0
         """BUILDs on hpinspect's own tensor values (see ``tensors.TensorStub.__setstate__``)."""
         self.side_findings: list[tuple[Finding, Any]] = []
@@ -200,17 +208,17 @@ class Session:
         if dotted in NESTED_LOADS and args and isinstance(args[0], (bytes, bytearray)):
             self.scan_nested(bytes(args[0]))
         stub = Stub(ref, args, how)
-        stub.kwargs = dict(kwargs)
+        if kwargs:
+            stub.kwargs = dict(kwargs)
         obj = self.new_instance(dotted, stub)
         entry = self.note(dotted, use, stub)
         if how == "newobj":
             entry.methods.add("__new__")  # NEWOBJ/NEWOBJ_EX run cls.__new__ (load/policy.py)
-        for arg in (*args, *kwargs.values()):
-            inner = ref_of(arg)
-            if inner is not None:
+        for arg in (*args, *kwargs.values()) if kwargs else args:
+            if isinstance(arg, StandInMeta):
                 # A class or function handed to a call may be instantiated or called by it
                 # (e.g. newObj(cls) runs cls.__new__): judge it as called, fail closed.
-                self.note(inner.dotted, "called", stub)
+                self.note(arg._hp_ref.dotted, "called", stub)
         return obj
 
     def class_for(self, dotted: str) -> type:
@@ -228,13 +236,13 @@ class Session:
 
     def deferred(self, dotted: str, kind: str, args: tuple[Any, ...], how: str) -> Deferred:
         """A stand-in hpinspect turns into its own value after the load (arrays, dtypes)."""
-        from hpinspect.load.standins import make_deferred
-
-        cls = self.class_for(dotted)
-        stub = Stub(ref_of(cls) or GlobalRef("", dotted), args, how)
-        obj = make_deferred(cls, stub, kind, args)
-        self.instances.append(obj)
-        return obj
+        made = self.deferred_classes.get(dotted)
+        if made is None:
+            cls = self.class_for(dotted)
+            made = self.deferred_classes[dotted] = (deferred_class(cls),
+                                                    ref_of(cls) or GlobalRef("", dotted))
+        sub, ref = made
+        return make_deferred(sub, Stub(ref, args, how), kind, args)
 
     def call_instance(self, target: StandIn, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
