@@ -407,10 +407,9 @@ def _read_file(s: Session, spath: str, size: int, kind: str,
 
 def _findings(s: Session, root: Any) -> tuple[Finding, ...]:
     from hpinspect.load.pickle_file import _findings as pickle_findings
-    from hpinspect.load.pickle_file import locate
+    from hpinspect.load.pickle_file import locate, wanted_ids
 
-    wanted = {id(o) for use in s.globals.values() for o in use.objects}
-    return pickle_findings(s, locate(root, wanted) if root is not None else {})
+    return pickle_findings(s, locate(root, wanted_ids(s)) if root is not None else {})
 
 
 def read(path: str | os.PathLike[str], limits: Limits | None = None,

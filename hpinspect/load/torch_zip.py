@@ -28,7 +28,7 @@ from hpinspect.load.common import (
     verdict_of,
 )
 from hpinspect.load.limits import Limits
-from hpinspect.load.pickle_file import _findings, locate
+from hpinspect.load.pickle_file import _findings, locate, wanted_ids
 from hpinspect.load.tensors import StorageRef, TensorFactory, storage_ref, torch_findings, unpickle
 from hpinspect.load.unpickler import Session
 from hpinspect.load.zip_pickles import zip_findings
@@ -220,8 +220,7 @@ def _guarded(run: Any, session: Session, spath: str) -> Any:
 def result(spath: str, size: int, digest: str, fmt: FileFormat, root: Any, session: Session,
            extra: tuple[Finding, ...]) -> LoadResult:
     """The LoadResult of a torch read: findings located in the graph, torch policy applied."""
-    wanted = {id(o) for use in session.globals.values() for o in use.objects}
-    paths = locate(root, wanted) if root is not None else {}
+    paths = locate(root, wanted_ids(session)) if root is not None else {}
     findings = torch_findings(_findings(session, paths) + extra, session)
     info = FileInfo(path=spath, size_bytes=size, sha256=digest, format=fmt, compression=None,
                     pickle_protocol=session.declared_proto if session.declared_proto is not None

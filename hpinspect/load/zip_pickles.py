@@ -18,7 +18,7 @@ from typing import Any
 from hpinspect.errors import LimitExceededError
 from hpinspect.load.common import LoadResult, Progress, Sha256, open_file, verdict_of
 from hpinspect.load.limits import Limits
-from hpinspect.load.pickle_file import _findings, locate, read_streams
+from hpinspect.load.pickle_file import _findings, locate, read_streams, wanted_ids
 from hpinspect.load.unpickler import Session
 from hpinspect.load.zipsafe import SafeZip, unsafe_name
 from hpinspect.report import SEVERITIES, FileFormat, FileInfo, Finding, Safety, Severity
@@ -103,8 +103,7 @@ def _member(archive: SafeZip, name: str, limits: Limits, budget: int,
         value = streams.roots[0]
     elif streams.broken is not None and not session.globals:
         value = f"(unreadable pickle member: {streams.broken[:80]})"
-    wanted = {id(o) for use in session.globals.values() for o in use.objects}
-    paths = locate(value, wanted) if value is not None else {}
+    paths = locate(value, wanted_ids(session)) if value is not None else {}
     found = [dataclasses.replace(f, path=f"{name[:80]}:{f.path}")
              for f in _findings(session, paths)]
     return value, found
