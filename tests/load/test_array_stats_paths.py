@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from hpinspect.load.arrays import BLOCK_ELEMENTS, ArrayStats, _plan_of, compute_stats
 from test_array_stats import _assert_matches
 from test_array_stats import _fill as _fill_native
+
+from hpinspect.load.arrays import BLOCK_ELEMENTS, ArrayStats, _plan_of, compute_stats
 
 TYPES = ["<i8", "<f8", "<f4", "u1", "?", "<i2", "<f2", "<u8", ">f8", ">i4", "<u4"]
 ODD = ["plain", "nan", "inf", "zeros", "extreme"]
