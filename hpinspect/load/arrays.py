@@ -81,6 +81,8 @@ class _Plan:
 
 _PLANS: dict[np.dtype[Any], _Plan] = {}
 _NUMERIC_FIELDS: dict[np.dtype[Any], tuple[tuple[str, np.dtype[Any]], ...]] = {}
+MAX_CACHED_DTYPES = 4096
+"""Structured dtypes remembered per cache (a file with more distinct ones starts it afresh)."""
 
 
 def _numeric_fields(dtype: np.dtype[Any]) -> tuple[tuple[str, np.dtype[Any]], ...]:
@@ -89,6 +91,8 @@ def _numeric_fields(dtype: np.dtype[Any]) -> tuple[tuple[str, np.dtype[Any]], ..
     if found is None:
         pairs = [(name, dtype.fields[name][0]) for name in dtype.names or ()
                  if dtype.fields is not None]
+        if len(_NUMERIC_FIELDS) >= MAX_CACHED_DTYPES:
+            _NUMERIC_FIELDS.clear()
         found = _NUMERIC_FIELDS[dtype] = tuple((n, t) for n, t in pairs if _is_numeric(t))
     return found
 
@@ -117,6 +121,8 @@ def _plan_of(dtype: np.dtype[Any]) -> _Plan:
             runs[-1] = (first, count + 1, sub, column)
         else:
             runs.append((row, 1, sub, offset // sub.itemsize))
+    if len(_PLANS) >= MAX_CACHED_DTYPES:
+        _PLANS.clear()
     plan = _PLANS[dtype] = _Plan(tuple(f[0] for f in fields),
                                  sum(f[1].kind in "if" for f in fields), tuple(runs),
                                  tuple(loose))

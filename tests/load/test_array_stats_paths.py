@@ -156,3 +156,14 @@ def test_threads_share_no_scratch() -> None:
     for thread in threads:
         thread.join()
     assert not failures and len(got) == 3
+
+
+def test_the_plan_caches_stay_bounded() -> None:
+    from hpinspect.load import arrays
+
+    for width in range(arrays.MAX_CACHED_DTYPES + 50):
+        dtype = np.dtype([("a", "<f8"), ("b", f"S{width + 1}"), ("c", "<i4")])
+        stats = compute_stats(np.zeros(3, dtype))
+        assert list(stats.fields) == ["a", "c"] and stats.fields["c"].zeros == 3
+    assert len(arrays._PLANS) <= arrays.MAX_CACHED_DTYPES
+    assert len(arrays._NUMERIC_FIELDS) <= arrays.MAX_CACHED_DTYPES
