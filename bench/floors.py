@@ -283,7 +283,7 @@ def sides(w: Workload, peers_python: str | None, others: dict[str, str],
         "sha256": ([py, "-c", SHA256, path], {}),
         "cat": (["cat", path], {}),
     })
-    for name, tree in (others if w.kind in ("dict", "small") else {}).items():
+    for name, tree in (others if w.kind in ("dict", "small", "large") else {}).items():
         # another checkout (plain pickles), run from outside this one
         out[f"hpinspect@{name}"] = (hp(py, "--format", "json", path), {"PYTHONPATH": tree,
                                                                         CWD_KEY: "/"})
