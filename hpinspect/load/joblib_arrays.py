@@ -89,9 +89,7 @@ def read_data(s: Session, handle: Any, shape: tuple[int, ...], dtype: np.dtype[A
     """The array of ``shape``/``dtype`` whose raw bytes come next in ``handle``: kept when
     small, else an :class:`ArrayStub` with statistics streamed in bounded chunks."""
     nbytes = nbytes_of(shape, dtype)
-    lim = s.limits
-    if nbytes <= lim.keep_array_bytes and s.kept_bytes + nbytes <= lim.keep_total_bytes \
-            and dtype.itemsize:
+    if s.limits.keeps(nbytes, s.kept_bytes) and dtype.itemsize:
         s.kept_bytes += nbytes
         flat = np.frombuffer(read_exact(handle, nbytes), dtype=dtype)
         if order == "F":

@@ -33,6 +33,11 @@ class Limits:
         """The per-file byte budget: ``max_bytes``, else max(4 x ``size``, 2 GiB)."""
         return self.max_bytes or max(4 * size, MIN_BUDGET)
 
+    def keeps(self, nbytes: int, kept: int) -> bool:
+        """Whether an array of ``nbytes`` is kept whole when ``kept`` bytes of arrays already
+        are (else it is summarised by its statistics)."""
+        return nbytes <= self.keep_array_bytes and kept + nbytes <= self.keep_total_bytes
+
     def worker_bytes_for(self, size: int) -> int:
         """The memory a scan worker may add reading a file of ``size`` bytes (see
         :attr:`max_worker_bytes`)."""

@@ -132,8 +132,7 @@ def _structured(s: Session, names: Any, fields: Any, elsize: Any,
 def keep_or_summarise(s: Session, array: np.ndarray[Any, Any]) -> Any:
     """Keep a materialised array, or replace it by its statistics when it is large."""
     nbytes = int(array.nbytes)
-    lim = s.limits
-    if nbytes <= lim.keep_array_bytes and s.kept_bytes + nbytes <= lim.keep_total_bytes:
+    if s.limits.keeps(nbytes, s.kept_bytes):
         s.kept_bytes += nbytes
         return array
     return ArrayStub(tuple(int(d) for d in array.shape), array.dtype,
@@ -156,7 +155,11 @@ def array_from_parts(s: Session, shape: Any, dtype: np.dtype[Any], fortran: bool
         raw = raw.encode("latin-1")  # Python 2 pickles
     if not isinstance(raw, (bytes, bytearray)) or len(raw) != nbytes_of(shape, dtype):
         raise _bad(s, "array data (does not match its shape and dtype)")
-    flat = np.frombuffer(bytes(raw), dtype=dtype)
+    # A kept array gets bytes of its own (a bytearray is an object of the file's graph); one
+    # only summarised is read where it lies: no copy of a protocol-5 array's megabytes.
+    data = bytes(raw) if isinstance(raw, bytearray) and s.limits.keeps(
+        len(raw), s.kept_bytes) else raw
+    flat = np.frombuffer(data, dtype=dtype)
     return keep_or_summarise(s, flat.reshape(shape, order=order))  # type: ignore[call-overload]
 
 

@@ -158,8 +158,7 @@ class _Reader:
         from hpinspect.load.arrays import compute_stats
 
         nbytes = int(array.nbytes)
-        lim = self.limits
-        if nbytes <= lim.keep_array_bytes and self.kept_bytes + nbytes <= lim.keep_total_bytes:
+        if self.limits.keeps(nbytes, self.kept_bytes):
             self.kept_bytes += nbytes
             return array
         return ArrayStub(tuple(int(d) for d in array.shape), array.dtype,
