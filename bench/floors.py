@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench  # noqa: E402  (the sibling script: builders, measure(), machine())
+import bench  # the sibling script: builders, measure(), machine()
 
 FILES = bench.FILES_DIR
 POOL_ONE = {name: "1" for name in (
