@@ -9,7 +9,8 @@ round so no side always goes first), each as its own child process:
 * ``naive``: ``joblib.load`` + ``get_params`` (what hpinspect replaces, and is unsafe);
 * floors: ``start-up`` (``python -c "import numpy, rich.console, typer"``), ``sha256``
   (``hashlib.sha256`` over the file, which hpinspect's report includes), ``cat`` (the file to
-  /dev/null), ``decompress`` (zlib/lzma/... alone, for compressed files), ``C-unpickler``
+  /dev/null), ``decompress`` (the file's own codec alone, for compressed files: zlib, gzip,
+  bz2, lzma, xz or lz4, sniffed from the magic bytes by hpinspect itself), ``C-unpickler``
   (CPython's C ``pickle.Unpickler`` with inert stand-ins on the same bytes: the reading floor
   for plain pickles) and ``genops`` (``pickletools.genops``: a pure-Python opcode walk);
 * peers, when installed in ``--peers-python``'s environment: picklescan, fickling, modelscan.
@@ -26,6 +27,12 @@ Usage::
     python bench/floors.py --peers-python /path/to/venv/bin/python
     python bench/floors.py --other engine-before=/tmp/old-checkout   # another hpinspect tree
     python bench/floors.py --scaling          # ms per tree (50-1,500) and per word (10k-1M)
+    python bench/floors.py --file large=model.joblib --file dict=vocab.pkl   # any file
+
+``--file KIND=PATH`` (repeatable) measures any file as a workload of KIND (``small``, ``large``,
+``compressed``, ``dict``), named by its basename, with that kind's floors and targets; without
+``--only`` the built-in workloads are not run. ``bench/heldout.py`` builds a held-out corpus
+for it (``python bench/floors.py $(python bench/heldout.py --file-args)``).
 
 Also measured in the same run: ``--help`` against ``python -c "import typer"`` (interleaved),
 ``diff`` of the 200- and 400-tree forests against inspecting both in one process, and the
@@ -49,7 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench  # noqa: E402  (the sibling script: builders, measure(), machine())
+import bench  # the sibling script: builders, measure(), machine()
 
 FILES = bench.FILES_DIR
 POOL_ONE = {name: "1" for name in (
@@ -84,12 +91,33 @@ with open(sys.argv[1], "rb", buffering=0) as f:
     while chunk := f.read(1 << 20): h.update(chunk)
 """
 DECOMPRESS = r"""
-import sys, zlib
-with open(sys.argv[1], "rb") as f:
-    d = zlib.decompressobj()
+import importlib, sys
+path, skip, module, factory, *arg = sys.argv[1:]
+d = getattr(importlib.import_module(module), factory)(*map(int, arg))
+with open(path, "rb") as f:
+    f.seek(int(skip))
     while chunk := f.read(1 << 20):
-        d.decompress(chunk, 0)
+        d.decompress(chunk)
 """
+"""Decompression alone (argv: path, header bytes to skip, then a :data:`CODECS` entry)."""
+CODECS: dict[str, tuple[str, ...]] = {
+    "zlib": ("zlib", "decompressobj", "15"),
+    "zf": ("zlib", "decompressobj", "15"),
+    "gzip": ("zlib", "decompressobj", "31"),
+    "bz2": ("bz2", "BZ2Decompressor"),
+    "xz": ("lzma", "LZMADecompressor", "1"),  # lzma.FORMAT_XZ
+    "lzma": ("lzma", "LZMADecompressor", "2"),  # lzma.FORMAT_ALONE
+    "lz4": ("lz4.frame", "LZ4FrameDecompressor"),
+}
+"""hpinspect's codec name -> the decompressor it uses (load/stream.py's DECOMPRESSORS)."""
+SNIFF = r"""
+import sys
+from hpinspect.load.stream import ZF_HEADER, sniff_compression
+with open(sys.argv[1], "rb") as f:
+    kind = sniff_compression(f.read(4096))
+print(kind or "none", ZF_HEADER if kind == "zf" else 0)
+"""
+"""hpinspect's own magic-byte sniffing, in a child (this process never imports numpy)."""
 STARTUP = "import numpy, rich.console, typer"
 NAIVE = ("import sys, joblib; m = joblib.load(sys.argv[1]); "
          "print(m.get_params() if hasattr(m, 'get_params') else type(m))")
@@ -111,6 +139,12 @@ class Workload:
     """large (sha256 floor), compressed (decompression floor), dict (C-unpickler floor),
     small (start-up floor)."""
     quick: bool = True
+    compression: tuple[str, int] | None = None
+    """For compressed files: the codec hpinspect sniffs and the header bytes before its stream."""
+
+
+KINDS = ("small", "large", "compressed", "dict")
+"""The kinds a ``--file`` workload may have (each with its floor, see :func:`targets`)."""
 
 
 WORKLOADS = (
@@ -214,6 +248,38 @@ def scaling_workloads() -> list[Workload]:
     return trees + words
 
 
+def sniff(path: Path) -> tuple[str, int]:
+    """The compression hpinspect sees at the start of ``path`` ("none" for a bare pickle) and
+    the header bytes before the compressed stream (joblib's legacy ZF container)."""
+    out = subprocess.run([sys.executable, "-c", SNIFF, str(path)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return out[0], int(out[1])
+
+
+def file_workloads(specs: list[str]) -> list[Workload]:
+    """``--file KIND=PATH`` arguments as workloads named by the file's basename.
+
+    A compressed file must be compressed (its floor is that codec's decompression) and the
+    other kinds must not be (their floors read the bytes as they are)."""
+    out: list[Workload] = []
+    for spec in specs:
+        kind, sep, name = spec.partition("=")
+        path = Path(name)
+        if not sep or kind not in KINDS:
+            raise ValueError(f"--file {spec!r}: expected KIND=PATH, KIND one of {KINDS}")
+        if not path.is_file():
+            raise ValueError(f"--file {spec!r}: no such file")
+        if any(w.name == path.name for w in out):
+            raise ValueError(f"--file {spec!r}: two files named {path.name!r}")
+        codec, skip = sniff(path)
+        if (codec == "none") == (kind == "compressed"):
+            raise ValueError(f"--file {spec!r}: kind {kind} but hpinspect sniffs "
+                             f"{'no' if codec == 'none' else codec} compression")
+        compression = (codec, skip) if kind == "compressed" else None
+        out.append(Workload(path.name, path, kind, compression=compression))
+    return out
+
+
 def ensure(workloads: list[Workload]) -> None:
     """Build missing files in child processes (this process stays small: RSS floors)."""
     FILES.mkdir(parents=True, exist_ok=True)
@@ -288,7 +354,8 @@ def sides(w: Workload, peers_python: str | None, others: dict[str, str],
         out[f"hpinspect@{name}"] = (hp(py, "--format", "json", path), {"PYTHONPATH": tree,
                                                                         CWD_KEY: "/"})
     if w.kind == "compressed":
-        out["decompress"] = ([py, "-c", DECOMPRESS, path], {})
+        codec, skip = w.compression or sniff(w.path)
+        out["decompress"] = ([py, "-c", DECOMPRESS, path, str(skip), *CODECS[codec]], {})
     if w.kind == "dict":
         out["C-unpickler"] = ([py, "-c", C_UNPICKLER, path], {})
         out["genops"] = ([py, "-c", GENOPS, path], {})
@@ -466,6 +533,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the hpinspect package found in DIR (another checkout)")
     parser.add_argument("--scaling", action="store_true",
                         help="also the scaling tables (trees 50-1,500, words 10k-1M)")
+    parser.add_argument("--file", action="append", default=[], metavar="KIND=PATH",
+                        help="also measure PATH as a workload of KIND (small, large, compressed, "
+                        "dict: the same floors and targets as the built-in ones; the "
+                        "decompression floor uses the file's own codec); repeatable; without "
+                        "--only, only these files are run")
     parser.add_argument("--_build", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     every = [*WORKLOADS, *scaling_workloads()]
@@ -474,10 +546,16 @@ def main(argv: list[str] | None = None) -> int:
         BUILDERS[w.name](w.path)
         return 0
     others = dict(item.split("=", 1) for item in args.other)
-    chosen = [w for w in WORKLOADS if (w.name in args.only if args.only else
-                                       (w.quick or not args.quick))]
+    try:
+        files = file_workloads(args.file)
+    except ValueError as exc:
+        parser.error(str(exc))
+    chosen = [] if files and not args.only else [
+        w for w in WORKLOADS if (w.name in args.only if args.only else
+                                 (w.quick or not args.quick))]
     scaled = scaling_workloads() if args.scaling else []
     ensure(chosen + scaled)
+    chosen += files
     precompile(others.values())
     load_start = os.getloadavg()
     rows = []
