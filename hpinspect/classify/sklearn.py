@@ -193,10 +193,13 @@ def _tree_predictors(value: Any) -> list[Stub]:
     """HistGradientBoosting's ``_predictors``: a list (per iteration) of lists of trees."""
     if not isinstance(value, list) or not value:
         return []
-    flat = [v for row in value for v in (row if isinstance(row, list) else [row])]
-    if all(isinstance(v, Stub) and v.dotted.endswith("TreePredictor") for v in flat):
-        return flat
-    return []
+    flat: list[Stub] = []
+    for row in value:
+        for v in row if isinstance(row, list) else (row,):
+            if not (isinstance(v, Stub) and v.dotted.endswith("TreePredictor")):
+                return []  # at the first other value: a long list of strings is not walked
+            flat.append(v)
+    return flat
 
 
 def _holds_estimators(value: Any) -> bool:
@@ -206,6 +209,31 @@ def _holds_estimators(value: Any) -> bool:
         return any(isinstance(v, Stub) or (isinstance(v, tuple) and len(v) >= 2 and
                                             isinstance(v[1], Stub)) for v in value[:50])
     return False
+
+
+PLAIN_VALUES = (str, bytes, bytearray, int, float, complex, type(None), np.generic,
+                np.ndarray, ArrayStub)
+"""Element types that are never an estimator nor hold one (no family claims them either)."""
+PLAIN_TYPES = frozenset({str, bytes, bytearray, int, float, complex, bool, type(None)})
+"""The exact types among them that most long lists hold (checked for a whole list at once)."""
+
+
+def _members(value: Any, here: str) -> list[tuple[str, Any]] | None:
+    """``(path, element)`` for the elements of a list, tuple or object array that may be (or
+    name) an estimator, in order; ``None`` for any other value. Plain scalars and arrays are
+    passed over without a path: a 500,000-string ``classes_`` costs one type check each."""
+    if isinstance(value, ObjectArray):
+        items: Any = value.items
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return None
+    if set(map(type, items)) <= PLAIN_TYPES:
+        return []
+    picks = [i for i, v in enumerate(items) if not isinstance(v, PLAIN_VALUES)]
+    if isinstance(value, ObjectArray):
+        return [(f"{here}[{', '.join(map(str, value.index_of(i)))}]", items[i]) for i in picks]
+    return [(f"{here}[{i}]", items[i]) for i in picks]
 
 
 def _reference(first: Node, path: str, prefix: str, label: str) -> Node:
@@ -444,12 +472,8 @@ class TreeBuilder:
             state = "fitted" if child.fitted else "unfitted"
             text = f"{child.short_class} ({state})" if child.known else child.short_class
             return [child], None, Described("estimator", value.dotted, text)
-        if isinstance(value, ObjectArray):
-            members = [(f"{here}[{', '.join(map(str, idx))}]", v)
-                       for idx, v in value.indexed()]
-        elif isinstance(value, (list, tuple)):
-            members = [(f"{here}[{i}]", v) for i, v in enumerate(value)]
-        else:
+        members = _members(value, here)
+        if members is None:
             return None
         named = [(p, v) for p, v in members if isinstance(v, tuple) and len(v) >= 2
                  and isinstance(v[0], str) and self.is_estimator(v[1])]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -113,13 +114,13 @@ def _json_container(value: Any, depth: int) -> tuple[Any, bool]:
     complete = len(value) <= MAX_ITEMS
     if isinstance(value, dict):
         out_d: dict[str, Any] = {}
-        for k, v in list(value.items())[:MAX_ITEMS]:
+        for k, v in islice(value.items(), MAX_ITEMS):
             jv, ok = to_json_value(v, depth + 1)
             out_d[k if isinstance(k, str) else safe_repr(k)] = jv
             complete = complete and ok
         return out_d, complete
-    items = list(value)[:MAX_ITEMS] if not isinstance(value, (set, frozenset)) else \
-        sorted(list(value)[:10 * MAX_ITEMS], key=safe_repr)[:MAX_ITEMS]
+    items = list(islice(value, MAX_ITEMS)) if not isinstance(value, (set, frozenset)) else \
+        sorted(islice(value, 10 * MAX_ITEMS), key=safe_repr)[:MAX_ITEMS]
     out = []
     for item in items:
         v, ok = to_json_value(item, depth + 1)
@@ -164,16 +165,15 @@ def _container_text(value: Any, depth: int) -> str:
     """A list, tuple, set or dict: the first few items, then how many there are."""
     if isinstance(value, dict):
         parts = [f"{display_text(k, depth + 1)}: {display_text(v, depth + 1)}" for k, v in
-                 list(value.items())[:4]]
+                 islice(value.items(), 4)]
         if len(value) > 4:
             parts.append(f"… {len(value)} keys")
         return _short("{" + ", ".join(parts) + "}", 120)
     brackets = "[]" if type(value) is list else "()" if type(value) is tuple else "{}"
-    items = list(value)
-    parts = [display_text(v, depth + 1) for v in items[:6]]
-    if len(items) > 6:
-        parts.append(f"… {len(items)} items")
-    trailing = "," if isinstance(value, tuple) and len(items) == 1 else ""
+    parts = [display_text(v, depth + 1) for v in islice(value, 6)]
+    if len(value) > 6:
+        parts.append(f"… {len(value)} items")
+    trailing = "," if isinstance(value, tuple) and len(value) == 1 else ""
     return _short(brackets[0] + ", ".join(parts) + trailing + brackets[1], 120)
 
 

@@ -17,8 +17,11 @@ from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.standins import Deferred, StandIn, StandInMeta, ref_of
 from hpinspect.load.unpickler import Session
 
-_LEAVES = frozenset({str, int, float, bool, type(None), bytes, bytearray, complex, slice,
-                     range})
+LEAF_TYPES = frozenset({str, int, float, bool, type(None), bytes, bytearray, complex, slice,
+                        range})
+"""Values the conversion leaves as they are (no children, nothing to replace)."""
+LONG = 64
+"""A list or tuple longer than this is first checked for leaves only, all at once."""
 _NODES = (list, dict, set, tuple, frozenset, StandIn, Stub)
 _BUILT = (tuple, frozenset, Deferred)
 """Values rebuilt after their children (the rest are fixed in place)."""
@@ -32,17 +35,19 @@ def _children(obj: Any) -> list[Any]:
     GlobalRef, no stand-in class: none of them is walked)."""
     kind = type(obj)
     if kind is tuple or kind is list:  # the common cases first
-        return [x for x in obj if type(x) not in _LEAVES]
+        if len(obj) > LONG and set(map(type, obj)) <= LEAF_TYPES:
+            return []  # (a vocabulary, the classes: one pass over the types, in C)
+        return [x for x in obj if type(x) not in LEAF_TYPES]
     if kind is dict:
-        return [*(x for x in obj if type(x) not in _LEAVES),
-                *(x for x in obj.values() if type(x) not in _LEAVES)]
+        return [*(x for x in obj if type(x) not in LEAF_TYPES),
+                *(x for x in obj.values() if type(x) not in LEAF_TYPES)]
     if isinstance(obj, dict):
         attrs = _attrs(obj).values()
-        return [x for x in (*obj.keys(), *obj.values(), *attrs) if type(x) not in _LEAVES]
+        return [x for x in (*obj.keys(), *obj.values(), *attrs) if type(x) not in LEAF_TYPES]
     if isinstance(obj, (list, tuple, set, frozenset)):
-        return [x for x in obj if type(x) not in _LEAVES]
+        return [x for x in obj if type(x) not in LEAF_TYPES]
     if isinstance(obj, Deferred):
-        return [x for x in (*obj.args, obj._hp_stub.state) if type(x) not in _LEAVES]
+        return [x for x in (*obj.args, obj._hp_stub.state) if type(x) not in LEAF_TYPES]
     if isinstance(obj, StandIn):
         obj = obj._hp_stub
     if isinstance(obj, Stub):
@@ -100,7 +105,7 @@ def _plain_array_state(obj: Deferred) -> tuple[Any, ...] | None:
 def _is_node(obj: Any) -> bool:
     """Whether :meth:`Converter._discover` walks ``obj`` (a container or a stand-in)."""
     kind = type(obj)
-    return kind in _PLAIN or (kind not in _LEAVES and kind is not _Hop and
+    return kind in _PLAIN or (kind not in LEAF_TYPES and kind is not _Hop and
                               isinstance(obj, _NODES))
 
 
@@ -139,7 +144,7 @@ class Converter:
         kind = type(obj)
         if kind is tuple:
             return self.done.get(id(obj), obj)
-        if kind in _LEAVES or kind in (list, dict, set):
+        if kind in LEAF_TYPES or kind in (list, dict, set):
             return obj
         if isinstance(obj, StandInMeta):
             ref = ref_of(obj)
@@ -218,7 +223,7 @@ class Converter:
             if key in seen:
                 continue
             if kind not in _PLAIN:
-                if kind in _LEAVES or not isinstance(obj, _NODES):
+                if kind in LEAF_TYPES or not isinstance(obj, _NODES):
                     continue
                 if skipped is not None and isinstance(obj, Deferred) and obj.kind == "ndarray":
                     state = _plain_array_state(obj)
@@ -289,7 +294,7 @@ class Converter:
     def _build(self, obj: Any) -> Any:
         if isinstance(obj, (tuple, frozenset)):
             value = self.value
-            items = [x if type(x) in _LEAVES else value(x) for x in obj]
+            items = [x if type(x) in LEAF_TYPES else value(x) for x in obj]
             for a, b in zip(items, obj, strict=True):
                 if a is not b:
                     return tuple(items) if isinstance(obj, tuple) else frozenset(items)
@@ -322,9 +327,11 @@ class Converter:
             self._fill_stub(stub)
 
     def _fill_list(self, obj: list[Any]) -> None:
+        if len(obj) > LONG and set(map(type, obj)) <= LEAF_TYPES:
+            return
         value = self.value
         for i, x in enumerate(obj):
-            if type(x) not in _LEAVES:
+            if type(x) not in LEAF_TYPES:
                 new = value(x)
                 if new is not x:
                     obj[i] = new
@@ -341,14 +348,14 @@ class Converter:
         if type(obj) is not dict:
             self._fill_attrs(obj)
         for k, v in obj.items():
-            if type(k) not in _LEAVES and value(k) is not k:
+            if type(k) not in LEAF_TYPES and value(k) is not k:
                 # a key changes: the dict is rebuilt (values already converted stay so:
                 # value() of a converted value is that value)
                 items = [(value(k), value(v)) for k, v in obj.items()]
                 obj.clear()
                 obj.update(items)
                 return
-            if type(v) not in _LEAVES:
+            if type(v) not in LEAF_TYPES:
                 new = value(v)
                 if new is not v:
                     obj[k] = new

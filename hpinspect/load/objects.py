@@ -135,14 +135,15 @@ class ObjectArray:
 
     def indexed(self) -> list[tuple[tuple[int, ...], Any]]:
         """``(index, element)`` pairs in C order, as ``numpy.ndenumerate`` gives them."""
-        out: list[tuple[tuple[int, ...], Any]] = []
-        for flat, item in enumerate(self.items):
-            index: list[int] = []
-            for dim in reversed(self.shape):
-                flat, rest = divmod(flat, dim) if dim else (0, 0)
-                index.append(rest)
-            out.append((tuple(reversed(index)), item))
-        return out
+        return [(self.index_of(flat), item) for flat, item in enumerate(self.items)]
+
+    def index_of(self, flat: int) -> tuple[int, ...]:
+        """The index of element ``flat`` (its position in :attr:`items`, C order)."""
+        index: list[int] = []
+        for dim in reversed(self.shape):
+            flat, rest = divmod(flat, dim) if dim else (0, 0)
+            index.append(rest)
+        return tuple(reversed(index))
 
 
 def object_array(shape: tuple[int, ...], nested: Any) -> ObjectArray | None:
