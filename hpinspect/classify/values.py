@@ -563,10 +563,9 @@ def value_facts(name: str, value: Any) -> ValueFacts:
     if isinstance(value, (list, tuple)) and value and \
             all(isinstance(v, ARRAYS) for v in value[:ITEMS_CAP]):
         lists = [label_items(v) for v in value[:ITEMS_CAP]]
-        size = sum(math.prod(array_stats(v).shape) for v in value[:ITEMS_CAP])
         if all(lst is not None for lst in lists):
             return ValueFacts(items=lists, item_count=len(value))
-        return ValueFacts(size=size)
+        return ValueFacts(size=sum(math.prod(v.shape) for v in value[:ITEMS_CAP]))
     return ValueFacts()
 
 
