@@ -36,7 +36,7 @@ from hpinspect.classify.values import (
 )
 from hpinspect.classify.versions import MARKERS, marker_versions
 from hpinspect.load import short_key
-from hpinspect.load.common import safe_repr
+from hpinspect.load.common import only_types, safe_repr
 from hpinspect.load.objects import ArrayStub, GlobalRef, ObjectArray, Stub
 from hpinspect.report import Attribute, Category, Group, Node, NodeKind, ValueKind
 
@@ -214,7 +214,8 @@ def _holds_estimators(value: Any) -> bool:
 PLAIN_VALUES = (str, bytes, bytearray, int, float, complex, type(None), np.generic,
                 np.ndarray, ArrayStub)
 """Element types that are never an estimator nor hold one (no family claims them either)."""
-PLAIN_TYPES = frozenset({str, bytes, bytearray, int, float, complex, bool, type(None)})
+PLAIN_TYPES: frozenset[type] = frozenset({str, bytes, bytearray, int, float, complex, bool,
+                                          type(None)})
 """The exact types among them that most long lists hold (checked for a whole list at once)."""
 
 
@@ -228,7 +229,7 @@ def _members(value: Any, here: str) -> list[tuple[str, Any]] | None:
         items = value
     else:
         return None
-    if set(map(type, items)) <= PLAIN_TYPES:
+    if only_types(items, PLAIN_TYPES):
         return []
     picks = [i for i, v in enumerate(items) if not isinstance(v, PLAIN_VALUES)]
     if isinstance(value, ObjectArray):

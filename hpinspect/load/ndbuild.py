@@ -18,6 +18,7 @@ import numpy as np
 
 from hpinspect.errors import CorruptFileError
 from hpinspect.load.arrays import compute_stats
+from hpinspect.load.common import only_types
 from hpinspect.load.convert import LEAF_TYPES
 from hpinspect.load.objects import ArrayStub, ObjectArray
 from hpinspect.load.standins import Deferred
@@ -181,7 +182,7 @@ def _ndarray(conv: Converter, d: Deferred) -> Any:
     if isinstance(given, tuple):
         given_dtype, items = given[-3], given[-1]
     if isinstance(items, list):
-        raw = items if set(map(type, items)) <= LEAF_TYPES else [conv.value(x) for x in items]
+        raw = items if only_types(items, LEAF_TYPES) else [conv.value(x) for x in items]
     return array_from_parts(s, shape, _built_dtype(conv, given_dtype), bool(fortran), raw)
 
 

@@ -26,11 +26,13 @@ from hpinspect.errors import (
     UnsupportedFormatError,
 )
 from hpinspect.load.common import (
+    LONG_CONTAINER,
     RAW_BUFFER,
     LoadResult,
     Progress,
     ProgressRaw,
     Sha256,
+    only_types,
     open_file,
     safe_repr,
     short_key,
@@ -352,7 +354,7 @@ def _render(link: Link) -> str:
     return path[1:] if path.startswith(".") else path
 
 
-_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), bytes, complex})
+_PLAIN_LEAVES: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes, complex})
 """Exact types that are never a Stub, a GlobalRef or a container (skipped by :func:`locate`)."""
 _NODES = (Stub, list, tuple, dict, set, frozenset, ObjectArray)
 """What :func:`locate` walks into."""
@@ -378,6 +380,9 @@ def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
     if isinstance(obj, Stub):
         return _stub_children(obj, link)
     if isinstance(obj, dict):  # plain str/int/... members hold nothing: no link made for them
+        if len(obj) > LONG_CONTAINER and only_types(obj, _PLAIN_LEAVES) and \
+                only_types(obj.values(), _PLAIN_LEAVES):
+            return []
         out: list[tuple[Any, Link]] = []
         for k, v in obj.items():
             if type(k) not in _PLAIN_LEAVES:
@@ -386,6 +391,8 @@ def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
                 out.append((v, (link, "item", k)))
         return out
     if isinstance(obj, (list, tuple)):
+        if len(obj) > LONG_CONTAINER and only_types(obj, _PLAIN_LEAVES):
+            return []
         return [(v, (link, "index", i)) for i, v in enumerate(obj)
                 if type(v) not in _PLAIN_LEAVES and isinstance(v, _FOUND)]
     if isinstance(obj, (set, frozenset)):
