@@ -10,7 +10,7 @@ import io
 import os
 import reprlib
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,6 +158,16 @@ def only_types(items: Iterable[Any], types: frozenset[type]) -> bool:
     """Whether every item's exact type is one of ``types``: one pass over the items in C (a
     vocabulary's million words cost a set of their types, not a Python loop)."""
     return set(map(type, items)) <= types
+
+
+def all_plain(container: Collection[Any], types: frozenset[type]) -> bool:
+    """Whether a long list, tuple or dict holds only values (and keys) of ``types``, checked
+    at once; a short one is left to the caller's own loop (``False``)."""
+    if len(container) <= LONG_CONTAINER:
+        return False
+    if isinstance(container, dict):
+        return only_types(container, types) and only_types(container.values(), types)
+    return only_types(container, types)
 
 
 def safe_repr(value: Any) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from hpinspect.errors import CorruptFileError, LimitExceededError
-from hpinspect.load.common import LONG_CONTAINER, only_types
+from hpinspect.load.common import all_plain
 from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.standins import Deferred, StandIn, StandInMeta, ref_of
 from hpinspect.load.unpickler import Session
@@ -29,21 +29,16 @@ _PLAIN = frozenset({tuple, list, dict, set, frozenset})
 """The builtin containers by exact type: a set lookup instead of isinstance on hot paths."""
 
 
-def _leaf_items(obj: dict[Any, Any]) -> bool:
-    """Whether every key and value of ``obj`` is a leaf (a vocabulary: word -> index)."""
-    return only_types(obj, LEAF_TYPES) and only_types(obj.values(), LEAF_TYPES)
-
-
 def _children(obj: Any) -> list[Any]:
     """The members of ``obj`` that may change or hold something that does (no leaf, no
     GlobalRef, no stand-in class: none of them is walked)."""
     kind = type(obj)
     if kind is tuple or kind is list:  # the common cases first
-        if len(obj) > LONG_CONTAINER and only_types(obj, LEAF_TYPES):
+        if all_plain(obj, LEAF_TYPES):
             return []  # (the classes, a vocabulary's words)
         return [x for x in obj if type(x) not in LEAF_TYPES]
     if kind is dict:
-        if len(obj) > LONG_CONTAINER and _leaf_items(obj):
+        if all_plain(obj, LEAF_TYPES):
             return []
         return [*(x for x in obj if type(x) not in LEAF_TYPES),
                 *(x for x in obj.values() if type(x) not in LEAF_TYPES)]
@@ -333,7 +328,7 @@ class Converter:
             self._fill_stub(stub)
 
     def _fill_list(self, obj: list[Any]) -> None:
-        if len(obj) > LONG_CONTAINER and only_types(obj, LEAF_TYPES):
+        if all_plain(obj, LEAF_TYPES):
             return
         value = self.value
         for i, x in enumerate(obj):
@@ -353,7 +348,7 @@ class Converter:
         value = self.value
         if type(obj) is not dict:
             self._fill_attrs(obj)
-        if len(obj) > LONG_CONTAINER and _leaf_items(obj):
+        if all_plain(obj, LEAF_TYPES):
             return
         for k, v in obj.items():
             if type(k) not in LEAF_TYPES and value(k) is not k:

@@ -133,12 +133,9 @@ class ObjectArray:
         """Layout only: object elements have no statistics."""
         return ArrayStats(shape=self.shape, dtype="object", nbytes=self.nbytes, count=self.size)
 
-    def indexed(self) -> list[tuple[tuple[int, ...], Any]]:
-        """``(index, element)`` pairs in C order, as ``numpy.ndenumerate`` gives them."""
-        return [(self.index_of(flat), item) for flat, item in enumerate(self.items)]
-
     def index_of(self, flat: int) -> tuple[int, ...]:
-        """The index of element ``flat`` (its position in :attr:`items`, C order)."""
+        """The index of element ``flat`` (its position in :attr:`items`, C order), as
+        ``numpy.ndenumerate`` gives it."""
         index: list[int] = []
         for dim in reversed(self.shape):
             flat, rest = divmod(flat, dim) if dim else (0, 0)

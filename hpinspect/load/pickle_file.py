@@ -26,13 +26,12 @@ from hpinspect.errors import (
     UnsupportedFormatError,
 )
 from hpinspect.load.common import (
-    LONG_CONTAINER,
     RAW_BUFFER,
     LoadResult,
     Progress,
     ProgressRaw,
     Sha256,
-    only_types,
+    all_plain,
     open_file,
     safe_repr,
     short_key,
@@ -380,8 +379,7 @@ def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
     if isinstance(obj, Stub):
         return _stub_children(obj, link)
     if isinstance(obj, dict):  # plain str/int/... members hold nothing: no link made for them
-        if len(obj) > LONG_CONTAINER and only_types(obj, _PLAIN_LEAVES) and \
-                only_types(obj.values(), _PLAIN_LEAVES):
+        if all_plain(obj, _PLAIN_LEAVES):
             return []
         out: list[tuple[Any, Link]] = []
         for k, v in obj.items():
@@ -391,7 +389,7 @@ def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
                 out.append((v, (link, "item", k)))
         return out
     if isinstance(obj, (list, tuple)):
-        if len(obj) > LONG_CONTAINER and only_types(obj, _PLAIN_LEAVES):
+        if all_plain(obj, _PLAIN_LEAVES):
             return []
         return [(v, (link, "index", i)) for i, v in enumerate(obj)
                 if type(v) not in _PLAIN_LEAVES and isinstance(v, _FOUND)]

@@ -206,4 +206,5 @@ def test_fortran_ordered_object_array_keeps_the_real_element_order(tmp_path: Pat
     root = read_model(path).root
     assert isinstance(root, ObjectArray)
     assert list(root.items) == list(pickle.loads(path.read_bytes()).ravel())
-    assert [idx for idx, _ in root.indexed()] == [i for i, _ in np.ndenumerate(array)]
+    assert [root.index_of(flat) for flat in range(len(root.items))] == \
+        [i for i, _ in np.ndenumerate(array)]
