@@ -218,14 +218,16 @@ def tree_facts(stub: Stub) -> dict[str, Any] | None:
         if depth is None and "depth" in nodes.dtype.names and nodes.size:
             depth = int(nodes["depth"].max())
         count = int(nodes.shape[0]) if nodes.ndim else 0
-    elif isinstance(nodes, ArrayStub):
-        fields = nodes.stats.fields
-        if "is_leaf" in fields:
-            leaves = round((fields["is_leaf"].mean or 0) * fields["is_leaf"].count)
-        elif "left_child" in fields:
-            leaves = fields["left_child"].negatives
-        if depth is None and "depth" in fields and fields["depth"].max is not None:
-            depth = int(fields["depth"].max)
+    elif isinstance(nodes, ArrayStub):  # only the fields asked for are read again
+        is_leaf = nodes.field_stats("is_leaf")
+        left_child = nodes.field_stats("left_child") if is_leaf is None else None
+        if is_leaf is not None:
+            leaves = round((is_leaf.mean or 0) * is_leaf.count)
+        elif left_child is not None:
+            leaves = left_child.negatives
+        deepest = nodes.field_stats("depth") if depth is None else None
+        if deepest is not None and deepest.max is not None:
+            depth = int(deepest.max)
         count = nodes.shape[0] if nodes.shape else 0
     else:
         return None

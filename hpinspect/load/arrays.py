@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 CHUNK_ELEMENTS = 1 << 20
+ARRAY_CHUNK = 8 << 20
+"""Bytes of streamed array data read (and summarised) at a time."""
 BLOCK_ELEMENTS = 1 << 16
 """Elements per statistics block: 512 KiB of float64, which stays in the L2 cache."""
 _FLOAT64 = np.dtype(np.float64)
@@ -95,6 +98,11 @@ def _numeric_fields(dtype: np.dtype[Any]) -> tuple[tuple[str, np.dtype[Any]], ..
             _NUMERIC_FIELDS.clear()
         found = _NUMERIC_FIELDS[dtype] = tuple((n, t) for n, t in pairs if _is_numeric(t))
     return found
+
+
+def numeric_field(dtype: np.dtype[Any], name: str) -> bool:
+    """Whether ``name`` is one of the fields :class:`StatsAccumulator` summarises."""
+    return any(field == name for field, _ in _numeric_fields(dtype))
 
 
 def _plan_of(dtype: np.dtype[Any]) -> _Plan:
@@ -320,4 +328,48 @@ def compute_stats(array: np.ndarray[Any, Any]) -> ArrayStats:
     flat = array.ravel(order="K")
     for start in range(0, flat.size, CHUNK_ELEMENTS):
         acc.update(flat[start : start + CHUNK_ELEMENTS])
+    return acc.result()
+
+
+_BUFFERS = threading.local()
+
+
+def _read_buffer(size: int) -> memoryview:
+    """This thread's read buffer, at least ``size`` bytes: one per thread, reused from array
+    to array (a fresh zeroed ``bytearray`` per array cost a page fault per 4 KiB of data)."""
+    buffer: bytearray | None = getattr(_BUFFERS, "buffer", None)
+    if buffer is None or len(buffer) < size:
+        buffer = _BUFFERS.buffer = bytearray(max(size, 1 << 16))
+    return memoryview(buffer)
+
+
+def read_chunks(readinto: Any, dtype: np.dtype[Any],
+                nbytes: int) -> Iterator[np.ndarray[Any, Any]]:
+    """``nbytes`` of array data from ``readinto`` as 1-D chunks of whole items (at most
+    :data:`ARRAY_CHUNK` bytes each, all in this thread's one buffer: each is overwritten by
+    the next). ValueError, as joblib raises, when the data ends early."""
+    itemsize = max(dtype.itemsize, 1)
+    chunk_bytes = max(ARRAY_CHUNK // itemsize, 1) * itemsize
+    view = _read_buffer(min(chunk_bytes, nbytes))
+    left = nbytes
+    while left:
+        size = min(chunk_bytes, left)
+        got = 0
+        while got < size:
+            n = readinto(view[got:size])
+            if not n:
+                raise ValueError("EOF: reading array data")
+            got += n
+        yield np.frombuffer(view[:size], dtype=dtype)
+        left -= size
+
+
+def stream_stats(readinto: Any, shape: tuple[int, ...], dtype: np.dtype[Any],
+                 nbytes: int) -> ArrayStats:
+    """Statistics of ``nbytes`` of array data read in bounded chunks, never held whole."""
+    acc = StatsAccumulator(shape, dtype)
+    for chunk in read_chunks(readinto, dtype, nbytes):
+        acc.update(chunk)
+    if not dtype.itemsize:
+        acc.count = math.prod(shape)  # zero-size items: counted, never read
     return acc.result()

@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import zlib
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from hpinspect.errors import CorruptFileError
-from hpinspect.load.arrays import StatsAccumulator
+from hpinspect.load.arrays import stream_stats
 from hpinspect.load.ndbuild import check_shape, dtype_of, nbytes_of
 from hpinspect.load.objects import ArrayStub
+from hpinspect.load.regions import FileRegion, SourceFile
 from hpinspect.load.standins import ref_of
 from hpinspect.load.stream import ZF_HEADER
 from hpinspect.report import Finding, Severity
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from hpinspect.load.standins import StandIn
     from hpinspect.load.unpickler import JoblibReader, Session
 
-ARRAY_CHUNK = 8 << 20
 ZFILE_PREFIX = b"ZF"
 PLAIN_SUBCLASSES = frozenset({"numpy.ndarray", "numpy.memmap", "numpy.core.memmap.memmap",
                               "numpy._core.memmap.memmap"})
@@ -72,7 +71,7 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
             pad = read_exact(reader.file_handle, 1)[0]
             if pad:
                 read_exact(reader.file_handle, pad)
-        value = read_data(s, reader.file_handle, shape, dtype, order)
+        value = read_data(s, reader.file_handle, shape, dtype, order, s.source)
     return s.deferred("numpy.ndarray", "value", (value,), "joblib")
 
 
@@ -85,9 +84,11 @@ def read_exact(handle: Any, n: int) -> bytes:
 
 
 def read_data(s: Session, handle: Any, shape: tuple[int, ...], dtype: np.dtype[Any],
-              order: str) -> Any:
+              order: str, source: SourceFile | None = None) -> Any:
     """The array of ``shape``/``dtype`` whose raw bytes come next in ``handle``: kept when
-    small, else an :class:`ArrayStub` with statistics streamed in bounded chunks."""
+    small, else an :class:`ArrayStub` -- its bytes skipped (and read again only when its
+    statistics are asked for) when ``handle`` reads the plain file ``source`` from its start,
+    or streamed through statistics in bounded chunks."""
     nbytes = nbytes_of(shape, dtype)
     if s.limits.keeps(nbytes, s.kept_bytes) and dtype.itemsize:
         s.kept_bytes += nbytes
@@ -97,43 +98,21 @@ def read_data(s: Session, handle: Any, shape: tuple[int, ...], dtype: np.dtype[A
         return flat.reshape(shape)
     if nbytes > s.max_bytes:
         s.charge(nbytes, f"a {nbytes:,}-byte array")
+    if source is not None and dtype.itemsize:
+        return ArrayStub(shape, dtype, order == "F", skip_region(source, handle, nbytes))
     return ArrayStub(shape, dtype, order == "F", stream_stats(handle.readinto, shape, dtype,
                                                               nbytes))
 
 
-_BUFFERS = threading.local()
-
-
-def _read_buffer(size: int) -> memoryview:
-    """This thread's read buffer, at least ``size`` bytes: one per thread, reused from array
-    to array (a fresh zeroed ``bytearray`` per array cost a page fault per 4 KiB of data)."""
-    buffer: bytearray | None = getattr(_BUFFERS, "buffer", None)
-    if buffer is None or len(buffer) < size:
-        buffer = _BUFFERS.buffer = bytearray(max(size, 1 << 16))
-    return memoryview(buffer)
-
-
-def stream_stats(readinto: Any, shape: tuple[int, ...], dtype: np.dtype[Any],
-                 nbytes: int) -> Any:
-    """Statistics of ``nbytes`` of array data read in bounded chunks, never held whole."""
-    acc = StatsAccumulator(shape, dtype)
-    itemsize = max(dtype.itemsize, 1)
-    chunk_bytes = max(ARRAY_CHUNK // itemsize, 1) * itemsize
-    view = _read_buffer(min(chunk_bytes, nbytes))
-    left = nbytes
-    while left:
-        size = min(chunk_bytes, left)
-        got = 0
-        while got < size:
-            n = readinto(view[got:size])
-            if not n:
-                raise ValueError("EOF: reading array data")
-            got += n
-        acc.update(np.frombuffer(view[:size], dtype=dtype))
-        left -= size
-    if not dtype.itemsize:
-        acc.count = nbytes_of(shape, np.dtype("u1"))  # zero-size items: counted, never read
-    return acc.result()
+def skip_region(source: SourceFile, handle: Any, nbytes: int) -> FileRegion:
+    """Where the next ``nbytes`` of ``handle`` (a plain file read from its start) lie, with
+    ``handle`` moved past them; what reading them would raise when the file ends first."""
+    offset = handle.tell()
+    if offset + nbytes > source.size:
+        handle.seek(source.size)
+        raise ValueError("EOF: reading array data")
+    handle.seek(nbytes, os.SEEK_CUR)
+    return FileRegion(source, offset, nbytes)
 
 
 # ---------------------------------------------------------------------- joblib <= 0.9

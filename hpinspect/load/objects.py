@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from hpinspect.load.arrays import ArrayStats
+from hpinspect.load.arrays import ArrayStats, numeric_field
+
+if TYPE_CHECKING:
+    from hpinspect.load.regions import FileRegion
 
 
 class GlobalRef:
@@ -74,19 +78,58 @@ class Stub:
         return f"<{self.dotted} (not constructed)>"
 
 
-@dataclass(frozen=True)
+UNHASHABLE = "unhashable type: 'numpy.ndarray'"
+"""What hashing a numpy array raises (a dict key or set member that is an array)."""
+
+
+@dataclass(frozen=True, eq=False)
 class ArrayStub:
-    """A numpy array too large to keep: its layout and streaming statistics only."""
+    """A numpy array too large to keep: its layout, and its statistics when asked.
+
+    ``summary`` is either the statistics, taken while the bytes went past (compressed files,
+    pickled bytes), or the :class:`~hpinspect.load.regions.FileRegion` the bytes lie in, read
+    again the first time :attr:`stats` is asked for. Unhashable, as a numpy array is;
+    compared by identity.
+    """
 
     shape: tuple[int, ...]
     dtype: Any  # numpy.dtype; typed loosely so this module does not import numpy
     fortran_order: bool
-    stats: ArrayStats
+    summary: ArrayStats | FileRegion
+
+    @cached_property
+    def stats(self) -> ArrayStats:
+        """Shape, dtype, size, and min/max/mean/std/zeros/NaNs of numeric data."""
+        summary = self.summary
+        if isinstance(summary, ArrayStats):
+            return summary
+        return summary.stats(self.shape, self.dtype)
+
+    def field_stats(self, name: str) -> ArrayStats | None:
+        """The statistics of one numeric field of a structured array (None for any other
+        name), reading only that field's values when the whole was not summarised yet."""
+        known: ArrayStats | FileRegion = self.__dict__.get("stats", self.summary)
+        if isinstance(known, ArrayStats):
+            return known.fields.get(name)
+        if not numeric_field(self.dtype, name):
+            return None
+        read = self._fields_read
+        if name not in read:
+            read[name] = known.field_stats(self.dtype, name)
+        return read[name]
+
+    @cached_property
+    def _fields_read(self) -> dict[str, ArrayStats]:
+        """The fields :meth:`field_stats` read so far (each is read once)."""
+        return {}
 
     @property
     def nbytes(self) -> int:
         """Size of the array data in bytes."""
-        return self.stats.nbytes
+        return self.summary.nbytes
+
+    def __hash__(self) -> int:
+        raise TypeError(UNHASHABLE)
 
 
 OBJECT_ITEMSIZE = 8
@@ -100,7 +143,7 @@ class ObjectArray:
     numpy pickles an object array's elements as a list in C (row-major) order whatever its
     memory order, and a real load stores them back in that order; here they stay a tuple of
     the values the restricted reader made, element by element. Compared by identity (the
-    elements may be anything the file built).
+    elements may be anything the file built); unhashable, as a numpy array is.
     """
 
     shape: tuple[int, ...]
@@ -132,6 +175,9 @@ class ObjectArray:
     def stats(self) -> ArrayStats:
         """Layout only: object elements have no statistics."""
         return ArrayStats(shape=self.shape, dtype="object", nbytes=self.nbytes, count=self.size)
+
+    def __hash__(self) -> int:
+        raise TypeError(UNHASHABLE)
 
     def index_of(self, flat: int) -> tuple[int, ...]:
         """The index of element ``flat`` (its position in :attr:`items`, C order), as

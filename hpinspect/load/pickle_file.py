@@ -42,8 +42,10 @@ from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, ObjectArray, Stub
 from hpinspect.load.policy import method_severity, severity_of
 from hpinspect.load.readings import loaders_finding
+from hpinspect.load.regions import SourceFile
 from hpinspect.load.stream import open_stream, sniff_compression
 from hpinspect.load.unpickler import (
+    SKIPPING_READ_AHEAD,
     GlobalUse,
     PersistentLoad,
     Session,
@@ -84,7 +86,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         max_bytes = limits.budget_for(size)
         hasher = Sha256(spath)
         hasher.start()
-        buffered = io.BufferedReader(ProgressRaw(handle, size, progress), RAW_BUFFER)
+        buffered = io.BufferedReader(ProgressRaw(handle, size, progress), SKIPPING_READ_AHEAD)
         try:
             head = buffered.peek(16)[:16]
         except OSError as exc:
@@ -93,14 +95,14 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         joblib_kind = compression is not None or spath.lower().endswith(JOBLIB_SUFFIXES)
         session = Session(limits, spath, max_bytes)
         streams = _read_file(buffered, session, compression, "joblib" if joblib_kind
-                             else "pickle")
+                             else "pickle", SourceFile.of(spath, handle.fileno()))
         plain: tuple[Session, Streams] | None = None
         if not joblib_kind and session.saw_joblib_wrapper:
             # joblib wrote it: joblib.load's reading decides what the file holds.
             plain, session = (session, streams), Session(limits, spath, max_bytes)
             with open(spath, "rb") as again:
-                streams = _read_file(io.BufferedReader(again, RAW_BUFFER), session, None,
-                                     "joblib")
+                streams = _read_file(io.BufferedReader(again, SKIPPING_READ_AHEAD), session, None,
+                                     "joblib", SourceFile.of(spath, again.fileno()))
         elif joblib_kind:
             plain = _other_pass(spath, limits, max_bytes, "pickle")
         elif streams.first_broken and compression is None:
@@ -123,7 +125,10 @@ def _two_readings(joblib: Streams, plain: Streams) -> tuple[Finding, ...]:
 
 
 def _read_file(buffered: Any, session: Session, compression: str | None,
-               kind: str) -> Streams:
+               kind: str, source: SourceFile | None = None) -> Streams:
+    """Every pickle of the file, read the way ``kind`` loads it; ``source`` is the plain file
+    ``buffered`` reads from its start (its large joblib arrays are then skipped)."""
+    session.source = source if compression is None else None
     try:
         stream = open_stream(buffered, compression, session.max_bytes, session.path)
     except HpinspectError as exc:

@@ -308,7 +308,7 @@ class TensorFactory:
         values = tensors[-1]
         shape = _dims(self, sizes[-1])
         return dataclasses.replace(values, shape=shape, layout=args[0].removeprefix("torch."),
-                                   stats=dataclasses.replace(values.stats, shape=shape))
+                                   summary=dataclasses.replace(values.stats, shape=shape))
 
     def _meta(self, args: tuple[Any, ...]) -> Any:
         if len(args) not in (4, 5) or (dtype := _dtype_ref(args[0])) is None:

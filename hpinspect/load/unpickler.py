@@ -37,6 +37,7 @@ from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.load.opscan import GuardedInput, OpWalker
 from hpinspect.load.policy import LEGACY_JOBLIB_WRAPPERS, Use
+from hpinspect.load.regions import SourceFile
 from hpinspect.load.standins import (
     Deferred,
     StandIn,
@@ -106,6 +107,9 @@ class Session:
         """Bytes allowlisted constructors allocated (``bytes(n)``, ``list(range(n))``)."""
         self.globals: dict[str, GlobalUse] = {}
         self.kept_bytes = 0
+        self.source: SourceFile | None = None
+        """The plain file being read from its start, when it is one: large joblib arrays
+        are then skipped and read again only if their statistics are asked for."""
         self.saw_joblib_wrapper = False
         self.max_proto = 0
         self.declared_proto: int | None = None
@@ -395,10 +399,31 @@ class BudgetRaw(io.RawIOBase):
     def tell(self) -> int:
         return self.position
 
+    def seekable(self) -> bool:
+        return bool(self._source.seekable())
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move to ``offset`` (from the start of this stream, or from here): the bytes passed
+        over are not delivered, so not charged (a joblib array whose bytes are read again
+        only if needed, see :mod:`hpinspect.load.regions`)."""
+        if whence not in (io.SEEK_SET, io.SEEK_CUR):
+            raise io.UnsupportedOperation("seek from the end")
+        target = offset + (self.position if whence == io.SEEK_CUR else 0)
+        self._source.seek(target - self.position, io.SEEK_CUR)
+        self.position = target
+        return target
+
+
+READ_AHEAD = 1 << 20
+SKIPPING_READ_AHEAD = 64 << 10
+"""Read-ahead while large arrays are skipped (see :mod:`hpinspect.load.regions`): a forest's
+arrays are a few hundred KiB apart, and a MiB read ahead would read every one of them."""
+
 
 def budget_stream(source: BinaryIO, session: Session) -> io.BufferedReader:
     """A buffered reader over ``source`` that counts every byte against the budget."""
-    return io.BufferedReader(BudgetRaw(source, session), 1 << 20)
+    return io.BufferedReader(BudgetRaw(source, session), SKIPPING_READ_AHEAD
+                             if session.source is not None else READ_AHEAD)
 
 
 # ---------------------------------------------------------------------- the readers

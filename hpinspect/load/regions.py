@@ -1,0 +1,119 @@
+"""Where a summarised array's bytes lie in the file, so its statistics are taken when asked.
+
+An uncompressed joblib file stores each array's raw bytes in one run after its wrapper. The
+reader records where the run lies and seeks past it; the bytes are read again (``pread``,
+bounded chunks, never held whole) only when the report asks for the array's statistics, or for
+one field of a structured array (a tree's leaves: the negatives of ``left_child``). Most
+arrays of a forest are never shown, so most are never read a second time.
+
+Each re-read first checks that the file is the one the reader measured (same device, inode,
+size and modification time); a file changed in between is an error, not a wrong report.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hpinspect.errors import FileAccessError
+from hpinspect.load.arrays import ArrayStats, StatsAccumulator, read_chunks, stream_stats
+
+OPEN_FILES = 8
+"""Re-read files kept open at once (the least recently read is closed first)."""
+
+_OPEN: OrderedDict[SourceFile, int] = OrderedDict()
+_OPEN_LOCK = threading.Lock()
+
+
+class SourceFile:
+    """One regular file as the reader found it, to read runs of it again."""
+
+    __slots__ = ("__weakref__", "identity", "path", "size")
+
+    def __init__(self, path: str, info: os.stat_result) -> None:
+        self.path = path
+        self.size = info.st_size
+        self.identity = _identity(info)
+
+    @classmethod
+    def of(cls, path: str, fd: int) -> SourceFile | None:
+        """The file open as ``fd`` when it is a regular file (a pipe cannot be read again)."""
+        info = os.fstat(fd)
+        return cls(path, info) if stat.S_ISREG(info.st_mode) else None
+
+    def pread(self, view: memoryview, offset: int) -> int:
+        """Fill ``view`` from ``offset`` on; the bytes read (fewer at the end of the file)."""
+        fd = self._fd()
+        try:
+            return os.preadv(fd, [view], offset)
+        except OSError as exc:
+            raise FileAccessError(f"cannot read again: {os.strerror(exc.errno or 5)}",
+                                  self.path) from exc
+
+    def _fd(self) -> int:
+        with _OPEN_LOCK:
+            fd = _OPEN.get(self)
+            if fd is not None:
+                _OPEN.move_to_end(self)
+                return fd
+            try:
+                fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            except OSError as exc:
+                raise FileAccessError("the file went away while it was being read",
+                                      self.path) from exc
+            if _identity(os.fstat(fd)) != self.identity:
+                os.close(fd)
+                raise FileAccessError("the file changed while it was being read; inspect it "
+                                      "again", self.path)
+            _OPEN[self] = fd
+            while len(_OPEN) > OPEN_FILES:
+                os.close(_OPEN.popitem(last=False)[1])
+            return fd
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+class _Cursor:
+    """``readinto`` over a run of a :class:`SourceFile` (what :func:`stream_stats` reads)."""
+
+    def __init__(self, source: SourceFile, offset: int) -> None:
+        self._source = source
+        self._at = offset
+
+    def readinto(self, view: memoryview) -> int:
+        n = self._source.pread(view, self._at)
+        self._at += n
+        return n
+
+
+@dataclass(frozen=True, eq=False)
+class FileRegion:
+    """The ``nbytes`` of raw array data at ``offset`` of ``source``."""
+
+    source: SourceFile
+    offset: int
+    nbytes: int
+
+    def stats(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> ArrayStats:
+        """The array's statistics, exactly as when they were streamed while reading."""
+        return stream_stats(self._readinto(), shape, dtype, self.nbytes)
+
+    def field_stats(self, dtype: np.dtype[Any], name: str) -> ArrayStats:
+        """Statistics of field ``name`` alone (the same numbers as in :meth:`stats`' fields:
+        the same chunks, each field folded on its own there too)."""
+        acc = StatsAccumulator((), dtype).fields[name]
+        for chunk in read_chunks(self._readinto(), dtype, self.nbytes):
+            acc.update(chunk[name])
+        return acc.result()
+
+    def _readinto(self) -> Any:
+        return _Cursor(self.source, self.offset).readinto
+

@@ -1,0 +1,57 @@
+"""The file's hash runs beside the parser with a short switch interval, restored after."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+from hpinspect import inspect_file
+from hpinspect.load.common import HASH_SWITCH_INTERVAL, Sha256, _FastSwitching
+
+
+@pytest.fixture
+def user_interval() -> Iterator[float]:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.003)
+    yield 0.003
+    sys.setswitchinterval(before)
+
+
+def test_the_hash_is_the_files_and_the_interval_comes_back(tmp_path: Path,
+                                                           user_interval: float) -> None:
+    path = tmp_path / "big.joblib"
+    joblib.dump({"w": np.random.default_rng(0).normal(size=3_000_000)}, path)  # 24 MB
+    report = inspect_file(path)
+    assert report.file.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert sys.getswitchinterval() == pytest.approx(user_interval, abs=2e-6)
+    hasher = Sha256(str(path))
+    hasher.start()
+    assert hasher.digest() == report.file.sha256
+    assert sys.getswitchinterval() == pytest.approx(user_interval, abs=2e-6)
+
+
+def test_overlapping_hashes_restore_the_users_interval_once_all_end(
+        user_interval: float) -> None:
+    switching = _FastSwitching()
+    switching.enter()
+    assert sys.getswitchinterval() == pytest.approx(HASH_SWITCH_INTERVAL, abs=2e-6)
+    switching.enter()
+    switching.leave()
+    assert sys.getswitchinterval() == pytest.approx(HASH_SWITCH_INTERVAL, abs=2e-6)
+    switching.leave()
+    assert sys.getswitchinterval() == pytest.approx(user_interval, abs=2e-6)
+
+
+def test_a_shorter_interval_set_by_the_user_is_kept(user_interval: float) -> None:
+    sys.setswitchinterval(HASH_SWITCH_INTERVAL / 2)
+    switching = _FastSwitching()
+    switching.enter()
+    assert sys.getswitchinterval() == pytest.approx(HASH_SWITCH_INTERVAL / 2, abs=2e-6)
+    switching.leave()
+    assert sys.getswitchinterval() == pytest.approx(HASH_SWITCH_INTERVAL / 2, abs=2e-6)
