@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -321,15 +321,41 @@ class StatsAccumulator:
 
 def compute_stats(array: np.ndarray[Any, Any]) -> ArrayStats:
     """Statistics of an in-memory array, computed in bounded chunks."""
-    acc = StatsAccumulator(tuple(int(d) for d in array.shape), array.dtype)
+    shape = tuple(int(d) for d in array.shape)
     if array.dtype.hasobject:
+        acc = StatsAccumulator(shape, array.dtype)
         acc.count = int(array.size)
         return acc.result()
+    return summarise(array_chunks(array), shape, array.dtype)
+
+
+def array_chunks(array: np.ndarray[Any, Any]) -> Iterator[np.ndarray[Any, Any]]:
+    """An in-memory array as the 1-D chunks :func:`compute_stats` summarises, in memory
+    order."""
     flat = array.ravel(order="K")
     for start in range(0, flat.size, CHUNK_ELEMENTS):
-        acc.update(flat[start : start + CHUNK_ELEMENTS])
+        yield flat[start : start + CHUNK_ELEMENTS]
+
+
+def summarise(chunks: Iterable[np.ndarray[Any, Any]], shape: tuple[int, ...],
+              dtype: np.dtype[Any]) -> ArrayStats:
+    """The statistics of an array of ``shape``/``dtype`` given as successive 1-D chunks."""
+    acc = StatsAccumulator(shape, dtype)
+    for chunk in chunks:
+        acc.update(chunk)
+    if not dtype.itemsize:
+        acc.count = math.prod(shape)  # zero-size items: counted, never read
     return acc.result()
 
+
+def summarise_field(chunks: Iterable[np.ndarray[Any, Any]], dtype: np.dtype[Any],
+                    name: str) -> ArrayStats:
+    """The statistics of numeric field ``name`` of a structured array given as chunks: the
+    same numbers as that field's in :func:`summarise` (it folds each field on its own too)."""
+    acc = StatsAccumulator((), dtype).fields[name]
+    for chunk in chunks:
+        acc.update(chunk[name])
+    return acc.result()
 
 _BUFFERS = threading.local()
 
@@ -367,9 +393,4 @@ def read_chunks(readinto: Any, dtype: np.dtype[Any],
 def stream_stats(readinto: Any, shape: tuple[int, ...], dtype: np.dtype[Any],
                  nbytes: int) -> ArrayStats:
     """Statistics of ``nbytes`` of array data read in bounded chunks, never held whole."""
-    acc = StatsAccumulator(shape, dtype)
-    for chunk in read_chunks(readinto, dtype, nbytes):
-        acc.update(chunk)
-    if not dtype.itemsize:
-        acc.count = math.prod(shape)  # zero-size items: counted, never read
-    return acc.result()
+    return summarise(read_chunks(readinto, dtype, nbytes), shape, dtype)

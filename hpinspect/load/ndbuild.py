@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpinspect.errors import CorruptFileError
-from hpinspect.load.arrays import compute_stats
 from hpinspect.load.common import only_types
 from hpinspect.load.convert import LEAF_TYPES
 from hpinspect.load.objects import ArrayStub, ObjectArray
+from hpinspect.load.regions import MemoryRegion
 from hpinspect.load.standins import Deferred
 
 if TYPE_CHECKING:
@@ -77,13 +77,17 @@ def dtype_of(s: Session, value: Any, level: int = 0) -> np.dtype[Any]:
         raise _bad(s, "dtype state")
     text = value.args[0]
     state = value._hp_stub.state
+    known = s.dtypes.get(id(value))
+    if known is not None and known[0] is value and known[1] is state:
+        again: np.dtype[Any] = known[2]  # the same memoised dtype (a forest's, per tree)
+        return again
     try:
-        if state is None:
-            plain: np.dtype[Any] = np.dtype(text)
-            return plain
-        return _dtype_from_state(s, text, state, level)
+        made: np.dtype[Any] = np.dtype(text) if state is None else \
+            _dtype_from_state(s, text, state, level)
     except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
         raise _bad(s, f"dtype state ({exc})") from exc
+    s.dtypes[id(value)] = (value, state, made)
+    return made
 
 
 def _dtype_from_state(s: Session, text: str, state: Any, level: int) -> np.dtype[Any]:
@@ -132,14 +136,15 @@ def _structured(s: Session, names: Any, fields: Any, elsize: Any,
 
 
 def keep_or_summarise(s: Session, array: np.ndarray[Any, Any]) -> Any:
-    """Keep a materialised array, or replace it by its statistics when it is large."""
+    """Keep a materialised array, or stand it in by an :class:`ArrayStub` when it is large
+    (summarised when first asked, from the bytes the reading holds anyway)."""
     nbytes = int(array.nbytes)
     if s.limits.keeps(nbytes, s.kept_bytes):
         s.kept_bytes += nbytes
         return array
     return ArrayStub(tuple(int(d) for d in array.shape), array.dtype,
                      bool(array.flags.f_contiguous and not array.flags.c_contiguous),
-                     compute_stats(array))
+                     MemoryRegion(array))
 
 
 def array_from_parts(s: Session, shape: Any, dtype: np.dtype[Any], fortran: bool,

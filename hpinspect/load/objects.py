@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from hpinspect.load.arrays import ArrayStats, numeric_field
 
 if TYPE_CHECKING:
-    from hpinspect.load.regions import FileRegion
+    from hpinspect.load.regions import Region
 
 
 class GlobalRef:
@@ -86,16 +86,16 @@ UNHASHABLE = "unhashable type: 'numpy.ndarray'"
 class ArrayStub:
     """A numpy array too large to keep: its layout, and its statistics when asked.
 
-    ``summary`` is either the statistics, taken while the bytes went past (compressed files,
-    pickled bytes), or the :class:`~hpinspect.load.regions.FileRegion` the bytes lie in, read
-    again the first time :attr:`stats` is asked for. Unhashable, as a numpy array is;
-    compared by identity.
+    ``summary`` is either the statistics, taken while the bytes went past (compressed files),
+    or the :class:`~hpinspect.load.regions.Region` the bytes lie in (the file, or the bytes
+    the pickle held), summarised the first time :attr:`stats` is asked for. Unhashable, as a
+    numpy array is; compared by identity.
     """
 
     shape: tuple[int, ...]
     dtype: Any  # numpy.dtype; typed loosely so this module does not import numpy
     fortran_order: bool
-    summary: ArrayStats | FileRegion
+    summary: ArrayStats | Region
 
     @cached_property
     def stats(self) -> ArrayStats:
@@ -108,7 +108,7 @@ class ArrayStub:
     def field_stats(self, name: str) -> ArrayStats | None:
         """The statistics of one numeric field of a structured array (None for any other
         name), reading only that field's values when the whole was not summarised yet."""
-        known: ArrayStats | FileRegion = self.__dict__.get("stats", self.summary)
+        known: ArrayStats | Region = self.__dict__.get("stats", self.summary)
         if isinstance(known, ArrayStats):
             return known.fields.get(name)
         if not numeric_field(self.dtype, name):

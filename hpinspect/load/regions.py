@@ -1,10 +1,12 @@
-"""Where a summarised array's bytes lie in the file, so its statistics are taken when asked.
+"""Where a summarised array's bytes lie, so its statistics are taken only when asked.
 
 An uncompressed joblib file stores each array's raw bytes in one run after its wrapper. The
-reader records where the run lies and seeks past it; the bytes are read again (``pread``,
-bounded chunks, never held whole) only when the report asks for the array's statistics, or for
-one field of a structured array (a tree's leaves: the negatives of ``left_child``). Most
-arrays of a forest are never shown, so most are never read a second time.
+reader records where the run lies and seeks past it (:class:`FileRegion`); the bytes are read
+again (``pread``, bounded chunks, never held whole) only when the report asks for the array's
+statistics, or for one field of a structured array (a tree's leaves: the negatives of
+``left_child``). An array pickled with its bytes is held by the reading anyway: it keeps them
+(:class:`MemoryRegion`) instead of summarising them at once. Most arrays of a forest are never
+shown, so most are never summarised.
 
 Each re-read first checks that the file is the one the reader measured (same device, inode,
 size and modification time); a file changed in between is an error, not a wrong report.
@@ -16,13 +18,20 @@ import os
 import stat
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from hpinspect.errors import FileAccessError
-from hpinspect.load.arrays import ArrayStats, StatsAccumulator, read_chunks, stream_stats
+from hpinspect.load.arrays import (
+    ArrayStats,
+    array_chunks,
+    read_chunks,
+    summarise,
+    summarise_field,
+)
 
 OPEN_FILES = 8
 """Re-read files kept open at once (the least recently read is closed first)."""
@@ -94,26 +103,50 @@ class _Cursor:
         return n
 
 
+class Region:
+    """Array data not summarised yet: :meth:`stats` and :meth:`field_stats` take the same
+    chunks, in the same order, as the summary taken at once would have."""
+
+    nbytes: int
+
+    def chunks(self, dtype: np.dtype[Any]) -> Iterator[np.ndarray[Any, Any]]:
+        """The data as the 1-D chunks it would have been summarised in."""
+        raise NotImplementedError
+
+    def stats(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> ArrayStats:
+        """The array's statistics, exactly as when they are taken while reading."""
+        return summarise(self.chunks(dtype), shape, dtype)
+
+    def field_stats(self, dtype: np.dtype[Any], name: str) -> ArrayStats:
+        """Statistics of numeric field ``name`` alone (the same numbers as in
+        :meth:`stats`' fields)."""
+        return summarise_field(self.chunks(dtype), dtype, name)
+
+
 @dataclass(frozen=True, eq=False)
-class FileRegion:
-    """The ``nbytes`` of raw array data at ``offset`` of ``source``."""
+class FileRegion(Region):
+    """The ``nbytes`` of raw array data at ``offset`` of ``source`` (read again in bounded
+    chunks, as :func:`~hpinspect.load.arrays.stream_stats` reads while streaming)."""
 
     source: SourceFile
     offset: int
     nbytes: int
 
-    def stats(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> ArrayStats:
-        """The array's statistics, exactly as when they were streamed while reading."""
-        return stream_stats(self._readinto(), shape, dtype, self.nbytes)
+    def chunks(self, dtype: np.dtype[Any]) -> Iterator[np.ndarray[Any, Any]]:
+        return read_chunks(_Cursor(self.source, self.offset).readinto, dtype, self.nbytes)
 
-    def field_stats(self, dtype: np.dtype[Any], name: str) -> ArrayStats:
-        """Statistics of field ``name`` alone (the same numbers as in :meth:`stats`' fields:
-        the same chunks, each field folded on its own there too)."""
-        acc = StatsAccumulator((), dtype).fields[name]
-        for chunk in read_chunks(self._readinto(), dtype, self.nbytes):
-            acc.update(chunk[name])
-        return acc.result()
 
-    def _readinto(self) -> Any:
-        return _Cursor(self.source, self.offset).readinto
+@dataclass(frozen=True, eq=False)
+class MemoryRegion(Region):
+    """An array whose bytes came inside the pickle and are held already (until the report is
+    made, as the reading's objects were), summarised as
+    :func:`~hpinspect.load.arrays.compute_stats` does."""
 
+    array: np.ndarray[Any, Any]
+
+    @property
+    def nbytes(self) -> int:  # type: ignore[override]
+        return int(self.array.nbytes)
+
+    def chunks(self, dtype: np.dtype[Any]) -> Iterator[np.ndarray[Any, Any]]:
+        return array_chunks(self.array)

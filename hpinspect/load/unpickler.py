@@ -107,6 +107,9 @@ class Session:
         """Bytes allowlisted constructors allocated (``bytes(n)``, ``list(range(n))``)."""
         self.globals: dict[str, GlobalUse] = {}
         self.kept_bytes = 0
+        self.dtypes: dict[int, tuple[Any, Any, Any]] = {}
+        """Per deferred ``numpy.dtype`` (by id, with it and its state, which pin the id): the
+        dtype it made. numpy builds a dtype once, at its BUILD; a file's arrays share a few."""
         self.source: SourceFile | None = None
         """The plain file being read from its start, when it is one: large joblib arrays
         are then skipped and read again only if their statistics are asked for."""

@@ -1,9 +1,10 @@
-"""Large arrays of plain joblib files are skipped while reading and read again when asked.
+"""Large arrays are summarised only when asked: skipped while reading plain joblib files and
+read again, or held where the pickle put their bytes.
 
-Every file here is a real ``joblib.dump``. The same objects dumped with zlib are read the old
-way (their bytes streamed through statistics as they are decompressed), so each statistic
-read again from an uncompressed file can be compared with the streamed one exactly, and with
-what ``joblib.load`` gives for the values themselves.
+Every file here is a real ``joblib.dump`` or ``pickle.dump``. The same objects dumped with
+zlib are read the old way (their bytes streamed through statistics as they are decompressed),
+so each statistic read again from an uncompressed file can be compared with the streamed one
+exactly; pickled arrays are compared with the statistics of what a real load gives.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from hpinspect import inspect_file, report_of
 from hpinspect.errors import CorruptFileError, FileAccessError
 from hpinspect.load import ArrayStub, read_model
 from hpinspect.load.arrays import ArrayStats, compute_stats
-from hpinspect.load.regions import FileRegion
+from hpinspect.load.regions import FileRegion, MemoryRegion
 
 
 def _same(a: ArrayStats, b: ArrayStats) -> bool:
@@ -117,6 +118,26 @@ def test_one_field_read_alone_equals_the_whole_summary(tmp_path: Path, seed: int
         assert lazy.field_stats("no such field") is None
 
 
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_pickled_arrays_are_summarised_from_the_bytes_held(tmp_path: Path,
+                                                           protocol: int) -> None:
+    values = _values(protocol)
+    path = tmp_path / "values.pkl"
+    path.write_bytes(pickle.dumps(values, protocol=protocol))
+    real = pickle.loads(path.read_bytes())  # numpy arrays only: nothing runs
+    held = read_model(path).root
+    for name in values:
+        stub = held[name]
+        assert isinstance(stub, ArrayStub) and isinstance(stub.summary, MemoryRegion), name
+        assert stub.shape == real[name].shape and stub.nbytes == real[name].nbytes
+        truth = compute_stats(real[name])
+        for field in real[name].dtype.names or ():
+            alone = stub.field_stats(field)
+            assert alone is not None and _same(alone, truth.fields[field]), (name, field)
+            assert alone.negatives == int(np.count_nonzero(real[name][field] < 0))
+        assert _same(stub.stats, truth), name
+
+
 def test_forest_leaves_come_from_the_nodes_read_again(tmp_path: Path) -> None:
     from sklearn.datasets import make_classification
     from sklearn.ensemble import RandomForestClassifier
@@ -140,6 +161,9 @@ def test_forest_leaves_come_from_the_nodes_read_again(tmp_path: Path) -> None:
         {"node_count": t.tree_.node_count, "max_depth": t.tree_.max_depth,
          "leaves": t.tree_.n_leaves} for t in forest.estimators_]
     assert inspect_file(packed).model.groups == report.model.groups
+    pickled = tmp_path / "forest.pkl"
+    pickled.write_bytes(pickle.dumps(forest, protocol=5))
+    assert inspect_file(pickled).model.groups == report.model.groups
 
 
 def test_a_file_changed_after_reading_is_an_error_not_a_wrong_report(tmp_path: Path) -> None:
