@@ -44,8 +44,8 @@ def inspect_file(path: str | os.PathLike[str], *, limits: Limits | None = None,
     """
     from hpinspect.load import read_model
 
-    loaded = read_model(path, limits=limits, progress=progress)
-    return report_of(loaded, overrides, expand_members)
+    loaded = read_model(path, limits=limits, progress=progress, hash_later=True)
+    return report_of(loaded, overrides, expand_members)  # classified beside the hash
 
 
 def report_of(loaded: LoadResult, overrides: Overrides | None = None,
@@ -58,6 +58,7 @@ def report_of(loaded: LoadResult, overrides: Overrides | None = None,
     from hpinspect.report import Attribute, Category, Report
 
     model, versions = classify(loaded.root, overrides, expand_members)
+    loaded = loaded.complete()
     if loaded.provenance is not None:
         from hpinspect.classify.values import display_text
 

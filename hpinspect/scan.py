@@ -273,7 +273,7 @@ def _inspect_local(path: str, limits: Limits, overrides: Overrides | None) -> En
     except HpinspectError as exc:
         return Entry(path, Kind.BROKEN, detail=exc.message)
     try:
-        loaded = reader.read(path, limits, None)
+        loaded = reader.read(path, limits, None).complete()
     except UnsupportedFormatError as exc:
         if reader.__name__ == FALLBACK_READER and not found.head.startswith(ZIP_MAGIC):
             return Entry(path, Kind.OTHER, detail=exc.message)

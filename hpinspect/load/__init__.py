@@ -22,10 +22,13 @@ __all__ = ["ArrayStub", "GlobalRef", "Limits", "LoadResult", "Progress", "Stub",
 
 
 def read_model(path: str | os.PathLike[str], limits: Limits | None = None,
-               progress: Progress | None = None) -> LoadResult:
-    """Read ``path`` statically. Raises :class:`~hpinspect.errors.HpinspectError` subclasses."""
+               progress: Progress | None = None, *, hash_later: bool = False) -> LoadResult:
+    """Read ``path`` statically. Raises :class:`~hpinspect.errors.HpinspectError` subclasses.
+
+    With ``hash_later`` the file's hash may still be running (``file.sha256`` is empty until
+    :meth:`LoadResult.complete`), so that whatever comes next runs beside it."""
     spath = os.fspath(path)
     found = probe(spath)
     reader = reader_for(found)
     result: LoadResult = reader.read(spath, limits or Limits(), progress)
-    return result
+    return result if hash_later else result.complete()

@@ -4,6 +4,7 @@ the second core, progress reporting, path keys and the verdict rule.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import io
@@ -45,6 +46,17 @@ class LoadResult:
     safety: Safety
     provenance: Provenance | None = None
     """Facts recorded by the container around the model file, if any."""
+    hashing: Sha256 | None = field(default=None, compare=False, repr=False)
+    """The file's hash, still running: ``file.sha256`` is empty until :meth:`complete` (the
+    report is classified meanwhile, beside the hash: see :func:`hpinspect.inspect_file`)."""
+
+    def complete(self) -> LoadResult:
+        """This result with the file's hash in ``file``, waiting for it if it still runs
+        (raises :class:`~hpinspect.errors.FileAccessError` when the file could not be read)."""
+        if self.hashing is None:
+            return self
+        info = dataclasses.replace(self.file, sha256=self.hashing.digest())
+        return dataclasses.replace(self, file=info, hashing=None)
 
 
 class ProgressRaw(io.RawIOBase):

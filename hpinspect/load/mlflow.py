@@ -190,7 +190,7 @@ def _read_file(path: str, limits: Limits, progress: Progress | None, artifact: b
     from hpinspect.load.registry import probe, reader_for
 
     try:
-        result: LoadResult = reader_for(probe(path)).read(path, limits, progress)
+        result: LoadResult = reader_for(probe(path)).read(path, limits, progress).complete()
     except UnsupportedFormatError:
         if artifact:
             return None

@@ -76,7 +76,8 @@ class Streams:
 
 def read(path: str | os.PathLike[str], limits: Limits | None = None,
          progress: Progress | None = None) -> LoadResult:
-    """Read ``path`` statically. Raises :class:`~hpinspect.errors.HpinspectError` subclasses."""
+    """Read ``path`` statically. Raises :class:`~hpinspect.errors.HpinspectError` subclasses.
+    The file's hash may still run: see :meth:`LoadResult.complete`."""
     spath = os.fspath(path)
     limits = limits or Limits()
     handle, size = open_file(spath)
@@ -112,8 +113,8 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         if plain is not None:
             _merge(session, plain[0])
             extra = _two_readings(streams, plain[1])
-        digest = hasher.digest()
-    return _result(spath, size, digest, compression, session, streams, head, extra)
+    return dataclasses.replace(_result(spath, size, "", compression, session, streams, head,
+                                       extra), hashing=hasher)
 
 
 def _two_readings(joblib: Streams, plain: Streams) -> tuple[Finding, ...]:

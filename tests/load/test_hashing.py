@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 from collections.abc import Iterator
@@ -55,3 +56,19 @@ def test_a_shorter_interval_set_by_the_user_is_kept(user_interval: float) -> Non
     assert sys.getswitchinterval() == pytest.approx(HASH_SWITCH_INTERVAL / 2, abs=2e-6)
     switching.leave()
     assert sys.getswitchinterval() == pytest.approx(HASH_SWITCH_INTERVAL / 2, abs=2e-6)
+
+
+def test_the_hash_can_finish_while_the_report_is_made(tmp_path: Path) -> None:
+    from hpinspect.load import read_model
+
+    path = tmp_path / "big.joblib"
+    joblib.dump({"w": np.arange(2_000_000.0)}, path)
+    truth = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert read_model(path).file.sha256 == truth  # complete by default
+    pending = read_model(path, hash_later=True)
+    assert pending.hashing is not None or pending.file.sha256 == truth
+    done = pending.complete()
+    assert done.file.sha256 == truth and done.hashing is None
+    assert done.complete() is done
+    assert dataclasses.replace(done.file, sha256="") == dataclasses.replace(pending.file,
+                                                                            sha256="")
