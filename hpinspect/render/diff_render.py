@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
-
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from hpinspect.diff import DiffResult, DiffRow
 from hpinspect.render import RenderOptions, get_diff_renderer
-from hpinspect.render.console import string_console
 from hpinspect.render.neutral import json_text, md_cell, terminal
 from hpinspect.render.text import format_number
 from hpinspect.report import DiffFormat
+
+if TYPE_CHECKING:  # rich is imported by the table renderer only (not for JSON or Markdown)
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = [
     "DIFF_SCHEMA_VERSION",
@@ -39,6 +39,8 @@ _STATUS_MARK = {"changed": "~", "added": "+", "removed": "-", "equal": "="}
 
 def _text(text: str, style: str = "") -> Text:
     """File-derived text for the terminal (escaped by :mod:`hpinspect.render.neutral`)."""
+    from rich.text import Text
+
     return Text(terminal(text), style=style)
 
 
@@ -61,6 +63,8 @@ class DiffTableRenderer:
 
     def render(self, result: DiffResult, options: RenderOptions) -> str:
         """The table (or the no-differences line) as the terminal would show it."""
+        from hpinspect.render.console import string_console
+
         console = string_console(options.width, options.color)
         if not result.rows:
             console.print(_text(_no_differences(result)))
@@ -78,6 +82,9 @@ class DiffTableRenderer:
 
 
 def _table(result: DiffResult) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_lines=False, expand=False)
     table.add_column("", no_wrap=True)
     table.add_column("attribute", overflow="fold")

@@ -84,3 +84,17 @@ def test_help_imports_neither_report_model_nor_numpy() -> None:
         assert "hpinspect.vocab" in modules
         assert modules & {"hpinspect.report", "numpy", "hpinspect.load", "rich.table"} == set(), (
             args, modules & {"hpinspect.report", "numpy", "hpinspect.load", "rich.table"})
+
+
+def test_a_json_diff_imports_no_terminal_table(tmp_path: Path, xy: tuple[object, object]) -> None:
+    from sklearn.linear_model import LogisticRegression as Model
+
+    paths = []
+    for c in (0.5, 2.0):
+        paths.append(tmp_path / f"model-{c}.joblib")
+        joblib.dump(Model(C=c, max_iter=200).fit(*xy), paths[-1])
+    code, modules = _modules_after("diff", "--format", "json", *map(str, paths))
+    assert code == 0 and "hpinspect.render.diff_render" in modules
+    assert "rich.table" not in modules
+    code, modules = _modules_after("diff", *map(str, paths))
+    assert code == 0 and "rich.table" in modules  # the terminal table still renders
