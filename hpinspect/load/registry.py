@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -22,6 +23,8 @@ from types import ModuleType
 from hpinspect.errors import FileAccessError
 
 HEAD_BYTES = 4096
+NOT_A_FILE = ("not a regular file (a pipe, socket or device): hpinspect reads a model file "
+              "twice, to parse and to hash it; save it to a file first")
 
 
 
@@ -95,7 +98,12 @@ def probe(path: str) -> Probe:
     if os.path.isdir(path):
         return Probe(path, True)
     try:
-        with open(path, "rb") as handle:
+        # non-blocking: opening a pipe with no writer would wait forever
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) |
+                     getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise FileAccessError(NOT_A_FILE, path)
             head = handle.read(HEAD_BYTES)
     except FileNotFoundError as exc:
         raise FileAccessError("no such file", path) from exc

@@ -54,11 +54,15 @@ def broken_inputs(tmp_path: Path, model: Any) -> dict[str, tuple[Path, type[Hpin
     directory = tmp_path / "a_directory.joblib"
     directory.mkdir()
     out["directory"] = (directory, FileAccessError)
+    pipe = tmp_path / "a_pipe.pkl"
+    os.mkfifo(pipe)  # no writer: opening it to read would wait forever
+    out["pipe"] = (pipe, FileAccessError)
+    out["device"] = (Path(os.devnull), FileAccessError)
     return out
 
 
 CASE_NAMES = ["empty", "text", "random", "truncated", "truncated_zlib", "unknown_opcode",
-              "json", "bad_zlib", "missing", "directory"]
+              "json", "bad_zlib", "missing", "directory", "pipe", "device"]
 
 
 @pytest.mark.parametrize("case", CASE_NAMES)
