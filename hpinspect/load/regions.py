@@ -33,6 +33,7 @@ from hpinspect.load.arrays import (
     summarise_field,
 )
 
+CHANGED = "the file changed while it was being read; inspect it again"
 OPEN_FILES = 8
 """Re-read files kept open at once (the least recently read is closed first)."""
 
@@ -58,32 +59,34 @@ class SourceFile:
 
     def pread(self, view: memoryview, offset: int) -> int:
         """Fill ``view`` from ``offset`` on; the bytes read (fewer at the end of the file)."""
-        fd = self._fd()
-        try:
-            return os.preadv(fd, [view], offset)
-        except OSError as exc:
-            raise FileAccessError(f"cannot read again: {os.strerror(exc.errno or 5)}",
-                                  self.path) from exc
+        with _OPEN_LOCK:
+            fd = self._fd()
+            try:
+                if _identity(os.fstat(fd)) != self.identity:  # rewritten in place since
+                    raise FileAccessError(CHANGED, self.path)
+                return os.preadv(fd, [view], offset)
+            except OSError as exc:
+                raise FileAccessError(f"cannot read again: {os.strerror(exc.errno or 5)}",
+                                      self.path) from exc
 
     def _fd(self) -> int:
-        with _OPEN_LOCK:
-            fd = _OPEN.get(self)
-            if fd is not None:
-                _OPEN.move_to_end(self)
-                return fd
-            try:
-                fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-            except OSError as exc:
-                raise FileAccessError("the file went away while it was being read",
-                                      self.path) from exc
-            if _identity(os.fstat(fd)) != self.identity:
-                os.close(fd)
-                raise FileAccessError("the file changed while it was being read; inspect it "
-                                      "again", self.path)
-            _OPEN[self] = fd
-            while len(_OPEN) > OPEN_FILES:
-                os.close(_OPEN.popitem(last=False)[1])
+        """An open descriptor of the file the reader measured (the lock is held)."""
+        fd = _OPEN.get(self)
+        if fd is not None:
+            _OPEN.move_to_end(self)
             return fd
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise FileAccessError("the file went away while it was being read",
+                                  self.path) from exc
+        if _identity(os.fstat(fd)) != self.identity:  # replaced since
+            os.close(fd)
+            raise FileAccessError(CHANGED, self.path)
+        _OPEN[self] = fd
+        while len(_OPEN) > OPEN_FILES:
+            os.close(_OPEN.popitem(last=False)[1])
+        return fd
 
 
 def _identity(info: os.stat_result) -> tuple[int, int, int, int]:

@@ -166,6 +166,20 @@ def test_forest_leaves_come_from_the_nodes_read_again(tmp_path: Path) -> None:
     assert inspect_file(pickled).model.groups == report.model.groups
 
 
+def test_a_file_rewritten_after_a_first_re_read_is_an_error_too(tmp_path: Path) -> None:
+    path = tmp_path / "model.joblib"
+    joblib.dump({"nodes": _records(30_000, 5), "w": np.arange(100_000.0)}, path)
+    loaded = read_model(path)
+    nodes, weights = loaded.root["nodes"], loaded.root["w"]
+    assert nodes.field_stats("left") is not None  # the file is open for re-reads now
+    with open(path, "r+b") as handle:  # the same inode, rewritten in place
+        handle.seek(-8, os.SEEK_END)
+        handle.write(b"\xff" * 8)
+    os.utime(path, ns=(2, 2))
+    with pytest.raises(FileAccessError, match="changed while it was being read"):
+        weights.stats  # noqa: B018
+
+
 def test_a_file_changed_after_reading_is_an_error_not_a_wrong_report(tmp_path: Path) -> None:
     values = {"w": np.arange(100_000.0)}
     path = tmp_path / "model.joblib"
