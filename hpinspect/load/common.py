@@ -102,6 +102,7 @@ HASH_SWITCH_INTERVAL = 0.0002
 chunk, and the parsing thread gives it up only every switch interval: at 5 ms, a 1 GB file's
 hash took twice as long beside a busy parser as alone."""
 
+
 class _FastSwitching:
     """Lowers the switch interval while any hash runs and restores the one found when the
     last ends (hashes of ``scan``'s threads overlap)."""

@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from collections import OrderedDict
+import weakref
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,21 +36,24 @@ from hpinspect.load.arrays import (
 
 CHANGED = "the file changed while it was being read; inspect it again"
 OPEN_FILES = 8
-"""Re-read files kept open at once (the least recently read is closed first)."""
+"""Files kept open for re-reads at once (the least recently opened is closed first; each is
+closed too when nothing refers to its regions any more)."""
 
-_OPEN: OrderedDict[SourceFile, int] = OrderedDict()
+_OPEN: deque[weakref.ref[SourceFile]] = deque()
 _OPEN_LOCK = threading.Lock()
 
 
 class SourceFile:
     """One regular file as the reader found it, to read runs of it again."""
 
-    __slots__ = ("__weakref__", "identity", "path", "size")
+    __slots__ = ("__weakref__", "_closer", "_fd", "identity", "path", "size")
 
     def __init__(self, path: str, info: os.stat_result) -> None:
         self.path = path
         self.size = info.st_size
         self.identity = _identity(info)
+        self._fd: int | None = None
+        self._closer: weakref.finalize[Any, Any] | None = None
 
     @classmethod
     def of(cls, path: str, fd: int) -> SourceFile | None:
@@ -60,7 +64,7 @@ class SourceFile:
     def pread(self, view: memoryview, offset: int) -> int:
         """Fill ``view`` from ``offset`` on; the bytes read (fewer at the end of the file)."""
         with _OPEN_LOCK:
-            fd = self._fd()
+            fd = self._descriptor()
             try:
                 if _identity(os.fstat(fd)) != self.identity:  # rewritten in place since
                     raise FileAccessError(CHANGED, self.path)
@@ -69,12 +73,10 @@ class SourceFile:
                 raise FileAccessError(f"cannot read again: {os.strerror(exc.errno or 5)}",
                                       self.path) from exc
 
-    def _fd(self) -> int:
+    def _descriptor(self) -> int:
         """An open descriptor of the file the reader measured (the lock is held)."""
-        fd = _OPEN.get(self)
-        if fd is not None:
-            _OPEN.move_to_end(self)
-            return fd
+        if self._fd is not None:
+            return self._fd
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
@@ -83,10 +85,18 @@ class SourceFile:
         if _identity(os.fstat(fd)) != self.identity:  # replaced since
             os.close(fd)
             raise FileAccessError(CHANGED, self.path)
-        _OPEN[self] = fd
+        self._fd, self._closer = fd, weakref.finalize(self, os.close, fd)
+        _OPEN.append(weakref.ref(self))
         while len(_OPEN) > OPEN_FILES:
-            os.close(_OPEN.popitem(last=False)[1])
+            oldest = _OPEN.popleft()()
+            if oldest is not None:
+                oldest._close()
         return fd
+
+    def _close(self) -> None:
+        if self._closer is not None:
+            self._closer()  # closes once
+        self._fd = self._closer = None
 
 
 def _identity(info: os.stat_result) -> tuple[int, int, int, int]:

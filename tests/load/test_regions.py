@@ -217,3 +217,32 @@ def test_arrays_as_dict_keys_fail_as_a_real_load_fails(tmp_path: Path,
     with pytest.raises(CorruptFileError) as caught:
         inspect_file(path)
     assert f"(TypeError: {real.value})" in str(caught.value)
+
+
+def _open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_files_open_for_re_reads_are_bounded_and_closed_with_their_values(
+        tmp_path: Path) -> None:
+    import gc
+
+    from hpinspect.load.regions import OPEN_FILES
+
+    paths = []
+    for i in range(OPEN_FILES + 4):
+        paths.append(tmp_path / f"m{i}.joblib")
+        joblib.dump({"nodes": _records(10_000, i)}, paths[-1])
+    gc.collect()
+    before = _open_files()
+    kept = []
+    for path in paths:
+        loaded = read_model(path)
+        assert loaded.root["nodes"].field_stats("left") is not None  # opens the file
+        kept.append(loaded)
+        assert _open_files() - before <= OPEN_FILES
+    again = kept[0].root["nodes"]  # closed to make room: opened again, still checked
+    assert _same(again.stats, read_model(paths[0]).root["nodes"].stats)
+    del kept, again, loaded
+    gc.collect()
+    assert _open_files() <= before  # (fewer if earlier tests' files were closed for room)
