@@ -9,7 +9,8 @@ statistics, or for one field of a structured array (a tree's leaves: the negativ
 shown, so most are never summarised.
 
 Each re-read first checks that the file is the one the reader measured (same device, inode,
-size and modification time); a file changed in between is an error, not a wrong report.
+size, modification and change time); a file changed in between is an error, not a wrong
+report.
 """
 
 from __future__ import annotations
@@ -68,10 +69,13 @@ class SourceFile:
             try:
                 if _identity(os.fstat(fd)) != self.identity:  # rewritten in place since
                     raise FileAccessError(CHANGED, self.path)
-                return os.preadv(fd, [view], offset)
+                n = os.preadv(fd, [view], offset)
             except OSError as exc:
                 raise FileAccessError(f"cannot read again: {os.strerror(exc.errno or 5)}",
                                       self.path) from exc
+        if n < len(view) and offset + n < self.size:  # cut between the check and the read
+            raise FileAccessError(CHANGED, self.path)
+        return n
 
     def _descriptor(self) -> int:
         """An open descriptor of the file the reader measured (the lock is held)."""
@@ -99,8 +103,10 @@ class SourceFile:
         self._fd = self._closer = None
 
 
-def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
-    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+def _identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    """The file as measured, with its change time: any write or ``utime`` moves it (the
+    modification time can be set back to what it was; the change time cannot)."""
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 class _Cursor:
