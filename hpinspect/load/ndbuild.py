@@ -77,8 +77,10 @@ def dtype_of(s: Session, value: Any, level: int = 0) -> np.dtype[Any]:
         raise _bad(s, "dtype state")
     text = value.args[0]
     state = value._hp_stub.state
+    parts = _made_of(value) if level == 0 else None
     known = s.dtypes.get(id(value))
-    if known is not None and known[0] is value and known[1] is state:
+    if parts is not None and known is not None and known[0] is value and _same_parts(
+            known[1], parts):
         again: np.dtype[Any] = known[2]  # the same memoised dtype (a forest's, per tree)
         return again
     try:
@@ -86,8 +88,41 @@ def dtype_of(s: Session, value: Any, level: int = 0) -> np.dtype[Any]:
             _dtype_from_state(s, text, state, level)
     except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
         raise _bad(s, f"dtype state ({exc})") from exc
-    s.dtypes[id(value)] = (value, state, made)
+    if parts is not None:
+        s.dtypes[id(value)] = (value, parts, made)
     return made
+
+
+def _made_of(value: Deferred) -> tuple[Any, ...] | None:
+    """Every object a deferred dtype is built from that the file can still replace: its
+    state, each field's name and entry, and the same of the dtypes those name, depth first
+    (None past :data:`MAX_DTYPE_NESTING`: not cached). A later SETITEM on a fields dict or
+    BUILD on a nested dtype changes one of them, so the cached dtype is not used again; held,
+    so their ids cannot be reused."""
+    out: list[Any] = []
+    todo: list[tuple[Any, int]] = [(value, 0)]
+    while todo:
+        item, depth = todo.pop()
+        if not isinstance(item, Deferred):
+            continue
+        if depth > MAX_DTYPE_NESTING:
+            return None
+        state = item._hp_stub.state
+        out.append(state)
+        if not isinstance(state, tuple) or len(state) not in (8, 9):
+            continue
+        sub, fields = state[2], state[4]
+        if isinstance(sub, tuple) and sub:
+            todo.append((sub[0], depth + 1))
+        for name, entry in fields.items() if isinstance(fields, dict) else ():
+            out += (name, entry)
+            if isinstance(entry, tuple) and entry:
+                todo.append((entry[0], depth + 1))
+    return tuple(out)
+
+
+def _same_parts(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 def _dtype_from_state(s: Session, text: str, state: Any, level: int) -> np.dtype[Any]:

@@ -108,8 +108,9 @@ class Session:
         self.globals: dict[str, GlobalUse] = {}
         self.kept_bytes = 0
         self.dtypes: dict[int, tuple[Any, Any, Any]] = {}
-        """Per deferred ``numpy.dtype`` (by id, with it and its state, which pin the id): the
-        dtype it made. numpy builds a dtype once, at its BUILD; a file's arrays share a few."""
+        """Per deferred ``numpy.dtype`` (by id, with it and what it is made of, which pin the
+        ids): the dtype validated for it. A file's arrays share a few (a forest's trees one);
+        see ``ndbuild.dtype_of``."""
         self.source: SourceFile | None = None
         """The plain file being read from its start, when it is one: large joblib arrays
         are then skipped and read again only if their statistics are asked for."""
