@@ -223,7 +223,7 @@ def why(exc: BaseException) -> str:
 def _result(spath: str, size: int, digest: str, compression: str | None, session: Session,
             streams: Streams, head: bytes, extra: tuple[Finding, ...] = ()) -> LoadResult:
     root = streams.roots[0] if streams.roots else None
-    wanted = wanted_ids(session) | {id(o) for _, o in session.side_findings}
+    wanted = wanted_ids(session) + [(id(o),) for _, o in session.side_findings]
     paths = locate(root, wanted) if streams.roots else {}
     findings = _findings(session, paths) + extra + tuple(
         dataclasses.replace(f, path=paths.get(id(o), "(consumed while loading)") or
@@ -407,38 +407,48 @@ def _children_of(obj: Any, link: Link) -> list[tuple[Any, Link]]:
     return []
 
 
-def wanted_ids(session: Session) -> set[int]:
-    """The ids of the objects :func:`locate` is to place for ``session``'s findings: every
-    object a global's use recorded, except GlobalRefs no conversion of this session put in
-    its graph (the reference each further ``find_class`` makes, a stand-in class that only
-    a consumed call took): those are never found, and without them the walk stops as soon
-    as the rest are placed."""
+def wanted_ids(session: Session) -> list[tuple[int, ...]]:
+    """What :func:`locate` is to place for ``session``'s findings: per global, the ids of
+    the objects its use recorded, in the order :func:`_findings` prefers them, except
+    GlobalRefs no conversion of this session put in its graph (the reference each further
+    ``find_class`` makes, a stand-in class that only a consumed call took): those are never
+    found, and without them the walk stops as soon as every global's first object is
+    placed."""
     placed = session.placed_refs
-    return {id(o) for use in session.globals.values() for o in use.objects
-            if id(o) in placed or not isinstance(o, GlobalRef)}
+    groups = (tuple(id(o) for o in use.objects if id(o) in placed or not isinstance(o, GlobalRef))
+              for use in session.globals.values())
+    return [group for group in groups if group]
 
 
-def locate(root: Any, wanted: set[int]) -> dict[int, str]:
+def locate(root: Any, wanted: list[tuple[int, ...]]) -> dict[int, str]:
     """Breadth-first paths of the Stubs and GlobalRefs in ``wanted`` (``id`` -> path).
 
-    The walk stops as soon as every wanted object is placed; path strings are built only
-    for them. (Nesting is already limited by :mod:`hpinspect.load.convert`.)
+    ``wanted`` is groups of ids, each in order of preference (one finding's objects): the
+    walk stops as soon as the first of every group is placed, since a finding names the
+    path of its first placed object and the breadth-first path of each object placed by
+    then is final. Path strings are built only for the placed objects. (Nesting is already
+    limited by :mod:`hpinspect.load.convert`.)
     """
+    ids = {key for group in wanted for key in group}
+    heads = {group[0] for group in wanted}
+    missing = len(heads)
     found: dict[int, Link] = {}
     seen: set[int] = set()
     queue: deque[tuple[Any, Link]] = deque([(root, None)])
-    while queue and len(found) < len(wanted):
+    while queue and missing:
         obj, link = queue.popleft()
         key = id(obj)
         if isinstance(obj, GlobalRef):
-            if key in wanted:
-                found.setdefault(key, link)
+            if key in ids and key not in found:
+                found[key] = link
+                missing -= key in heads
             continue
         if key in seen or not isinstance(obj, _NODES):
             continue
         seen.add(key)
-        if key in wanted:
-            found.setdefault(key, link)
+        if key in ids and key not in found:
+            found[key] = link
+            missing -= key in heads
         queue.extend(_children_of(obj, link))
     return {key: _render(link) for key, link in found.items()}
 
