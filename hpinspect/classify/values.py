@@ -220,11 +220,10 @@ def tree_facts(stub: Stub) -> dict[str, Any] | None:
         count = int(nodes.shape[0]) if nodes.ndim else 0
     elif isinstance(nodes, ArrayStub):  # only the fields asked for are read again
         is_leaf = nodes.field_stats("is_leaf")
-        left_child = nodes.field_stats("left_child") if is_leaf is None else None
         if is_leaf is not None:
             leaves = round((is_leaf.mean or 0) * is_leaf.count)
-        elif left_child is not None:
-            leaves = left_child.negatives
+        else:  # a scikit-learn tree's leaves: left_child is -1 (only that field is counted)
+            leaves = nodes.field_negatives("left_child")
         deepest = nodes.field_stats("depth") if depth is None else None
         if deepest is not None and deepest.max is not None:
             depth = int(deepest.max)

@@ -118,9 +118,30 @@ class ArrayStub:
             read[name] = known.field_stats(self.dtype, name)
         return read[name]
 
+    def field_negatives(self, name: str) -> int | None:
+        """How many values of numeric field ``name`` are below zero (None for any other
+        name): :meth:`field_stats`' ``negatives``, read alone when that field was not."""
+        known: ArrayStats | Region = self.__dict__.get("stats", self.summary)
+        if isinstance(known, ArrayStats):
+            field = known.fields.get(name)
+            return None if field is None else field.negatives
+        if name in self._fields_read:
+            return self._fields_read[name].negatives
+        if not numeric_field(self.dtype, name):
+            return None
+        counted = self._negatives_read
+        if name not in counted:
+            counted[name] = known.field_negatives(self.dtype, name)
+        return counted[name]
+
     @cached_property
     def _fields_read(self) -> dict[str, ArrayStats]:
         """The fields :meth:`field_stats` read so far (each is read once)."""
+        return {}
+
+    @cached_property
+    def _negatives_read(self) -> dict[str, int]:
+        """The fields :meth:`field_negatives` counted so far."""
         return {}
 
     @property

@@ -141,6 +141,12 @@ class Region:
         :meth:`stats`' fields)."""
         return summarise_field(self.chunks(dtype), dtype, name)
 
+    def field_negatives(self, dtype: np.dtype[Any], name: str) -> int:
+        """How many values of numeric field ``name`` are below zero: the ``negatives`` of
+        :meth:`field_stats`, counted without the other statistics (NaN is not below zero;
+        unsigned and bool fields have none)."""
+        return sum(int(np.count_nonzero(chunk[name] < 0)) for chunk in self.chunks(dtype))
+
 
 @dataclass(frozen=True, eq=False)
 class FileRegion(Region):

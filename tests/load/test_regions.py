@@ -107,15 +107,23 @@ def test_one_field_read_alone_equals_the_whole_summary(tmp_path: Path, seed: int
                                           "big_nodes": values["big_nodes"]})
     for name in ("nodes", "big_nodes"):
         eager = read_model(packed).root[name].stats
+        counted = read_model(plain).root[name]  # negatives counted alone, nothing else read
+        for field in values[name].dtype.names:
+            assert counted.field_negatives(field) == eager.fields[field].negatives, field
+        assert "stats" not in counted.__dict__ and not counted._fields_read
+        assert counted.field_negatives("no such field") is None
         lazy = read_model(plain).root[name]
         for field in values[name].dtype.names:
             alone = lazy.field_stats(field)
             assert alone is not None and _same(alone, eager.fields[field]), (name, field)
             assert lazy.field_stats(field) is alone  # read once
+            assert lazy.field_negatives(field) == alone.negatives
         assert "stats" not in lazy.__dict__  # the whole was never summarised
         assert _same(lazy.stats, eager)
         assert lazy.field_stats("threshold") is lazy.stats.fields["threshold"]
         assert lazy.field_stats("no such field") is None
+        assert all(lazy.field_negatives(f) == lazy.stats.fields[f].negatives
+                   for f in lazy.stats.fields)
 
 
 @pytest.mark.parametrize("protocol", [2, 4, 5])
@@ -132,6 +140,7 @@ def test_pickled_arrays_are_summarised_from_the_bytes_held(tmp_path: Path,
         assert stub.shape == real[name].shape and stub.nbytes == real[name].nbytes
         truth = compute_stats(real[name])
         for field in real[name].dtype.names or ():
+            assert stub.field_negatives(field) == truth.fields[field].negatives, (name, field)
             alone = stub.field_stats(field)
             assert alone is not None and _same(alone, truth.fields[field]), (name, field)
             assert alone.negatives == int(np.count_nonzero(real[name][field] < 0))
