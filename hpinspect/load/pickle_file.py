@@ -438,18 +438,14 @@ def locate(root: Any, wanted: list[tuple[int, ...]]) -> dict[int, str]:
     while queue and missing:
         obj, link = queue.popleft()
         key = id(obj)
-        if isinstance(obj, GlobalRef):
-            if key in ids and key not in found:
-                found[key] = link
-                missing -= key in heads
-            continue
-        if key in seen or not isinstance(obj, _NODES):
-            continue
-        seen.add(key)
+        if not isinstance(obj, GlobalRef):  # a GlobalRef is a leaf, met as often as it is held
+            if key in seen or not isinstance(obj, _NODES):
+                continue
+            seen.add(key)
+            queue.extend(_children_of(obj, link))
         if key in ids and key not in found:
             found[key] = link
             missing -= key in heads
-        queue.extend(_children_of(obj, link))
     return {key: _render(link) for key, link in found.items()}
 
 
