@@ -12,6 +12,7 @@ object array is ever built). Large arrays become :class:`~hpinspect.load.objects
 from __future__ import annotations
 
 import math
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -95,10 +96,45 @@ def dtype_of(s: Session, value: Any, level: int = 0) -> np.dtype[Any]:
 
 def _made_of(value: Deferred) -> tuple[Any, ...] | None:
     """Every object a deferred dtype is built from that the file can still replace: its
-    state, each field's name and entry, and the same of the dtypes those name, depth first
-    (None past :data:`MAX_DTYPE_NESTING`: not cached). A later SETITEM on a fields dict or
-    BUILD on a nested dtype changes one of them, so the cached dtype is not used again; held,
-    so their ids cannot be reused."""
+    state, each field's name and entry, and the same of the dtypes those name (None past
+    :data:`MAX_DTYPE_NESTING`: not cached). A later SETITEM on a fields dict or BUILD on a
+    nested dtype changes one of them, so the cached dtype is not used again; held, so their
+    ids cannot be reused."""
+    flat = _flat_parts(value)
+    return flat if flat is not None else _walked_parts(value)
+
+
+_FIRST = operator.itemgetter(0)
+_STATE = operator.attrgetter("_hp_stub.state")
+_SUB_AND_FIELDS = operator.itemgetter(2, 4)
+_PLAIN = {(None, None)}
+
+
+def _flat_parts(value: Deferred) -> tuple[Any, ...] | None:
+    """:func:`_made_of` of a dtype with no sub-array whose fields' dtypes have neither fields
+    nor a sub-array (a tree's nodes), gathered by C loops; ``None`` for any other dtype. The
+    fields' dtypes are taken as they come (any object with a state, not only deferred
+    dtypes): a part more only makes the cache stricter."""
+    state = value._hp_stub.state
+    if not isinstance(state, tuple) or len(state) not in (8, 9):
+        return (state,)
+    sub, fields = state[2], state[4]
+    if isinstance(sub, tuple) and sub:
+        return None
+    if not isinstance(fields, dict):
+        return (state,)
+    try:
+        entries = tuple(fields.values())
+        nested = tuple(map(_STATE, map(_FIRST, entries)))
+        if set(map(_SUB_AND_FIELDS, nested)) - _PLAIN:
+            return None
+    except (TypeError, IndexError, KeyError, AttributeError):
+        return None
+    return (state, *fields, *entries, *nested)
+
+
+def _walked_parts(value: Deferred) -> tuple[Any, ...] | None:
+    """:func:`_made_of` of any dtype, depth first."""
     out: list[Any] = []
     todo: list[tuple[Any, int]] = [(value, 0)]
     while todo:
@@ -122,7 +158,7 @@ def _made_of(value: Deferred) -> tuple[Any, ...] | None:
 
 
 def _same_parts(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _dtype_from_state(s: Session, text: str, state: Any, level: int) -> np.dtype[Any]:
