@@ -6,7 +6,9 @@ calls ``array_wrapper.read(unpickler, ...)``.
 ``NumpyArrayWrapper`` (joblib >= 0.10): the raw array bytes are read from the unpickler's
 *file handle* (not through its frame buffer, as joblib does), after the optional alignment
 padding; object arrays are a nested pickle read by a fresh pure-Python unpickler on the same
-handle whose ``find_class`` is the outer one (so names map by the *outer* protocol).
+handle whose ``find_class`` is the outer one (so names map by the *outer* protocol) -- here by
+the C reader where it provably reads the same (``unpickler.c_inner_load``; a GradientBoosting
+model's trees are such an array), else by that pure-Python reader.
 
 ``NDArrayWrapper``/``ZNDArrayWrapper`` (joblib <= 0.9, multi-file pickles): the state names a
 sidecar file that joblib opens next to the pickle -- ``np.load(sidecar, allow_pickle=True)``
@@ -53,7 +55,7 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
     dotted = wrapper._hp_stub.dotted
     if dotted.endswith("NDArrayWrapper"):
         return read_legacy_array(reader, wrapper, dotted.endswith("ZNDArrayWrapper"))
-    from hpinspect.load.unpickler import InnerReader
+    from hpinspect.load.unpickler import InnerReader, c_inner_load
 
     s = reader.hp
     attrs = wrapper._hp_stub.attrs
@@ -62,7 +64,9 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
     if order not in ("C", "F"):
         raise s.error("malformed joblib array wrapper (order)")
     shape = check_shape(s, attrs.get("shape"))
-    if dtype.hasobject:
+    if dtype.hasobject and s.c_nested:
+        value = c_inner_load(reader)  # the same reading, by the C reader (or Diverged)
+    elif dtype.hasobject:
         inner = InnerReader(reader.file_handle, s)
         setattr(inner, "find_class", reader.find_class)  # noqa: B010 - as joblib does
         value = inner.load()

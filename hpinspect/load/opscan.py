@@ -16,6 +16,12 @@ before the hazard reads normally: the walker looks ahead only as far as the read
 
 The pure-Python unpickler (the joblib reading) keeps its memo in a dict; its one touching
 allocation (``BYTEARRAY8``) is checked in :mod:`hpinspect.load.unpickler`.
+
+A *strict* walk (``OpWalker(strict=True)``) is the guard of the C reader standing in for the
+pure-Python one (an object array's nested pickle in a joblib file): every opcode the two
+unpicklers might parse differently, or that a protocol-2 pickler never writes, is a hazard too
+(:data:`DIVERGING`), and :attr:`OpWalker.diverged` says so; the caller then reads with the
+pure-Python unpickler after all.
 """
 
 from __future__ import annotations
@@ -67,6 +73,13 @@ CHECKED_COUNT = 4
 """Counts of this width or more are compared with the budget (1-byte ones are small)."""
 MAX_PUT_LINE = 1 << 20
 """A text PUT argument longer than this is a hazard (the pickler writes ``p<digits>``)."""
+DIVERGING = frozenset(CODES[name] for name in (
+    "INT", "LONG", "FLOAT", "STRING", "UNICODE", "PERSID", "INST", "PUT", "GET", "OBJ",
+    "EXT1", "EXT2", "EXT4", "NEXT_BUFFER", "READONLY_BUFFER"))
+"""Opcodes a strict walk refuses: the text ones but GLOBAL (C and Python parse numbers and
+lines their own ways), OBJ/INST and the extension codes (old protocols' class calls), and
+out-of-band buffers (only with a ``buffers`` argument, which no loader here passes). Frames
+are checked instead (:meth:`OpWalker._walk_strict`)."""
 
 
 _JOIN = 1 << 12
@@ -92,32 +105,33 @@ def _counted_small(widths: int) -> bytes:
                               for n in range(SMALL_COUNT)) + b")"
 
 
-def _run_pattern(memo_high: int) -> re.Pattern[bytes]:
+def _run_pattern(memo_high: int, refused: frozenset[int]) -> re.Pattern[bytes]:
     """A regex matching a run of opcodes that need no check (walked in C, not in Python):
     fixed-width ones, counted ones shorter than :data:`SMALL_COUNT` bytes, LONG_BINPUT below
-    ``memo_high`` x 65,536 (at most the memo limit)."""
+    ``memo_high`` x 65,536 (at most the memo limit); none of ``refused``."""
     by_width: dict[int, list[int]] = {}
     for code in range(256):
-        if KIND[code] == _FIXED:
+        if KIND[code] == _FIXED and code not in refused:
             by_width.setdefault(WIDTH[code], []).append(code)
     alternatives = [_charclass(codes) + (b".{%d}" % (w - 1) if w > 1 else b"")
                     for w, codes in sorted(by_width.items())]
     for widths in (1, 4):
         codes = [c for c in range(256) if KIND[c] == _COUNTED and WIDTH[c] == widths
-                 and c != FRAME and c not in SIGNED_COUNT]
+                 and c != FRAME and c not in SIGNED_COUNT and c not in refused]
         alternatives.append(_charclass(codes) + _counted_small(widths))
     if memo_high:
         alternatives.append(b"r..[\\x00-\\x%02x]\\x00" % (memo_high - 1))
     return re.compile(b"(?:" + b"|".join(alternatives) + b")*+", re.DOTALL)
 
 
-_RUNS: dict[int, re.Pattern[bytes]] = {}
+_RUNS: dict[tuple[int, bool], re.Pattern[bytes]] = {}
 
 
 class OpWalker:
     """Walks the opcodes of one pickle as it is delivered, and finds the first hazard."""
 
-    def __init__(self, max_memo: int, budget_left: Callable[[], int]) -> None:
+    def __init__(self, max_memo: int, budget_left: Callable[[], int], *,
+                 strict: bool = False) -> None:
         self.max_memo = max_memo
         self.budget_left = budget_left
         """Bytes still allowed by the file's budget."""
@@ -131,10 +145,16 @@ class OpWalker:
         """STOP (or an opcode the reader rejects) reached: nothing further is parsed."""
         self.hazard: int | None = None
         self.why = ""
+        self.refused = DIVERGING if strict else frozenset()
+        self.diverged = False
+        """Whether the hazard is where the two unpicklers may part (a strict walk)."""
+        self.frame_end = 0
+        """Offset where the last FRAME's content ends (a strict walk)."""
+        self._walk_data = self._walk_strict if strict else self._walk
         high = min(max_memo >> 16, 256)
-        run = _RUNS.get(high)
+        run = _RUNS.get((high, strict))
         if run is None:
-            run = _RUNS[high] = _run_pattern(high)
+            run = _RUNS[high, strict] = _run_pattern(high, self.refused)
         self.run = run.match
 
     def feed(self, data: Any, start: int) -> None:
@@ -154,10 +174,10 @@ class OpWalker:
                     return
                 with view[seen - start:] as rest:
                     if not self.tail:
-                        self._walk(rest, len(rest))
+                        self._walk_data(rest, len(rest))
                         return
                     joined = self.tail + bytes(rest[:max(_JOIN, len(self.tail))])
-                self._walk(joined, len(self.tail))
+                self._walk_data(joined, len(self.tail))
 
     def _walk(self, buf: Any, stop: int) -> None:
         """Walk ``buf`` (bytes at offsets :attr:`fed` ... of the pickle) until an opcode ends
@@ -182,6 +202,47 @@ class OpWalker:
             if step < 0:
                 break  # the opcode is not all here yet
             i = step
+        self._settle(buf, base, i, stop)
+
+    def _walk_strict(self, buf: Any, stop: int) -> None:
+        """:meth:`_walk` that also stops where the pure-Python unpickler would read other
+        than the C one: an opcode of :data:`DIVERGING`; a FRAME before the last one's content
+        is all read, an opcode or a text line running past a frame's end (Python raises
+        there, C reads on: it never checks frames); a text line inside a frame."""
+        base = self.fed
+        i = self._pass_lines(buf, 0) if self.lines else 0
+        end = len(buf)
+        run, refused = self.run, self.refused
+        while i < stop and not self.lines and not self.done and self.hazard is None:
+            frame = self.frame_end - base
+            inside = i < frame
+            i = run(buf, i, min(end, frame) if inside else end).end()  # type: ignore[union-attr]
+            if i >= end or (inside and i == frame):
+                continue  # the data's end (the loop ends: i >= stop), or the frame's
+            code = buf[i]
+            kind = KIND[code]
+            if code in refused or (inside and (code == FRAME or kind == _LINES)):
+                self._diverge(base + i, NAMES[code])
+                break
+            nxt = i + WIDTH[code] if kind == _FIXED else _STEPS[kind](self, buf, i, base)
+            if nxt < 0 or (nxt > end and kind == _FIXED):
+                break  # the opcode is not all here yet
+            if inside and nxt > frame:
+                self._diverge(base + i, f"{NAMES[code]} across a frame's end")
+                break
+            if code == FRAME and self.hazard is None:
+                self.frame_end = base + nxt + int.from_bytes(buf[i + 1:nxt], "little")
+            i = nxt
+        self._settle(buf, base, i, stop)
+
+    def _diverge(self, offset: int, what: str) -> None:
+        self._hazard(offset, f"{what}, which the C and the pure-Python unpicklers may read "
+                     "differently")
+        self.diverged = True
+
+    def _settle(self, buf: Any, base: int, i: int, stop: int) -> None:
+        """Where a walk of ``buf`` stopped at ``i``: what is fed, what is left to finish."""
+        end = len(buf)
         if self.lines:
             self.fed, self.tail = base + end, b""
         elif i >= stop or self.done or self.hazard is not None:  # nothing left to finish

@@ -46,6 +46,7 @@ from hpinspect.load.regions import SourceFile
 from hpinspect.load.stream import open_stream, sniff_compression
 from hpinspect.load.unpickler import (
     SKIPPING_READ_AHEAD,
+    Diverged,
     GlobalUse,
     PersistentLoad,
     Session,
@@ -95,15 +96,20 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         compression = sniff_compression(head)
         joblib_kind = compression is not None or spath.lower().endswith(JOBLIB_SUFFIXES)
         session = Session(limits, spath, max_bytes)
-        streams = _read_file(buffered, session, compression, "joblib" if joblib_kind
-                             else "pickle", SourceFile.of(spath, handle.fileno()))
+        source = SourceFile.of(spath, handle.fileno())
+        if joblib_kind:
+            session, streams = _read_joblib(session, buffered, compression, source)
+        else:
+            streams = _read_file(buffered, session, compression, "pickle", source)
         plain: tuple[Session, Streams] | None = None
         if not joblib_kind and session.saw_joblib_wrapper:
             # joblib wrote it: joblib.load's reading decides what the file holds.
-            plain, session = (session, streams), Session(limits, spath, max_bytes)
+            plain = (session, streams)
             with open(spath, "rb") as again:
-                streams = _read_file(io.BufferedReader(again, SKIPPING_READ_AHEAD), session, None,
-                                     "joblib", SourceFile.of(spath, again.fileno()))
+                session, streams = _read_joblib(
+                    Session(limits, spath, max_bytes),
+                    io.BufferedReader(again, SKIPPING_READ_AHEAD), None,
+                    SourceFile.of(spath, again.fileno()))
         elif joblib_kind:
             plain = _other_pass(spath, limits, max_bytes, "pickle")
         elif streams.first_broken and compression is None:
@@ -115,6 +121,29 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
             extra = _two_readings(streams, plain[1])
     return dataclasses.replace(_result(spath, size, "", compression, session, streams, head,
                                        extra), hashing=hasher)
+
+
+C_NESTED = True
+"""Whether object arrays' nested pickles are read by the C reader (``_read_joblib``); the
+tests compare both readings."""
+
+
+def _read_joblib(session: Session, buffered: Any, compression: str | None,
+                 source: SourceFile | None) -> tuple[Session, Streams]:
+    """The file read as ``joblib.load`` reads it, with its object arrays' nested pickles read
+    by the C reader (``unpickler.c_inner_load``); when that reading cannot vouch for one, the
+    whole file again, from its start and in a new session, by the pure-Python reader alone
+    (nothing of the first reading is kept)."""
+    session.c_nested = C_NESTED
+    try:
+        return session, _read_file(buffered, session, compression, "joblib", source)
+    except Diverged:
+        pass
+    again = Session(session.limits, session.path, session.max_bytes)
+    with open(session.path, "rb") as handle:
+        return again, _read_file(io.BufferedReader(handle, SKIPPING_READ_AHEAD), again,
+                                 compression, "joblib", SourceFile.of(session.path,
+                                                                      handle.fileno()))
 
 
 def _two_readings(joblib: Streams, plain: Streams) -> tuple[Finding, ...]:
@@ -196,6 +225,8 @@ def _read_streams(source: BinaryIO, session: Session, kind: str,
             raw = read_pickle(stream, session, kind=kind if index == 0 else "pickle",
                               persistent_load=persistent_load)
             out.roots.append(convert(raw, session))
+        except Diverged:
+            raise  # a C reading to redo with the pure-Python reader alone (see _read_joblib)
         except Exception as exc:
             where = "pickle" if index == 0 else f"pickle stream {index + 1}"
             read_to = getattr(stream.raw, "position", stream.tell())

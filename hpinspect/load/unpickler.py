@@ -61,6 +61,13 @@ JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
                              "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
                              *LEGACY_JOBLIB_WRAPPERS})
 """Objects joblib's BUILD hook replaces by the array they stand for (load/joblib_arrays.py)."""
+
+
+class Diverged(Exception):
+    """The C reader standing in for the pure-Python one cannot vouch for what it read (see
+    :func:`c_inner_load`): the file is read again with the pure-Python reader alone."""
+
+
 NESTED_LOADS = frozenset({"pickle.loads", "_pickle.loads", "cPickle.loads", "dill.loads",
                           "cloudpickle.loads", "pickle._loads"})
 
@@ -115,6 +122,11 @@ class Session:
         """The plain file being read from its start, when it is one: large joblib arrays
         are then skipped and read again only if their statistics are asked for."""
         self.saw_joblib_wrapper = False
+        self.c_nested = False
+        """Whether an object array's nested pickle in a joblib file may be read by the C
+        reader (:func:`c_inner_load`): set where a :class:`Diverged` reading is redone."""
+        self.in_c_nested = False
+        """Whether such a C reading is under way (see :meth:`on_op`)."""
         self.max_proto = 0
         self.declared_proto: int | None = None
         self.stream = 0
@@ -268,6 +280,11 @@ class Session:
     def on_op(self, target: Any, op: str, args: tuple[Any, ...]) -> None:
         """Record method ``op`` that a real load calls on a stand-in (BUILD, APPEND, ...)."""
         self.tick()
+        if self.in_c_nested and op == "extend" and len(args) == 1 and type(
+                args[0]) is list and len(args[0]) == 1:
+            # The C reader's APPEND onto anything but a list calls extend([item]) where the
+            # pure-Python one calls append(item); a one-item APPENDS is rare enough to redo.
+            raise Diverged("a one-item extend")
         if isinstance(target, StandInMeta):
             ref = ref_of(target)
             assert ref is not None
@@ -546,6 +563,36 @@ class InnerReader(pickle._Unpickler):
     def __init__(self, file: BinaryIO, session: Session) -> None:
         super().__init__(file, encoding="latin1")
         self.hp = session
+
+
+class CInnerReader(CReader):
+    """The C unpickler in place of joblib's fresh pure-Python one (:class:`InnerReader`):
+    names map by the outer reader's protocol, as joblib routes the inner ``find_class``
+    through the outer unpickler's."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        return self.hp.find_class(module, name, self.hp_proto)
+
+
+def c_inner_load(outer: JoblibReader) -> Any:
+    """An object array's nested pickle, read by the C reader where it provably reads as the
+    pure-Python reader joblib runs: a strict walk (:mod:`hpinspect.load.opscan`) stops it
+    before any opcode the two may read differently, a one-item ``extend`` stops it
+    (:meth:`Session.on_op`), and any error of the C reading is :class:`Diverged` -- the file
+    is then read again by the pure-Python reader, which finds the real outcome. Both readers
+    make the same calls on the stand-ins in the same order otherwise (CPython's
+    ``_pickle.c`` and ``pickle.py``), and both stop right after the STOP opcode."""
+    s = outer.hp
+    walker = OpWalker(s.limits.max_memo, s.budget_left, strict=True)
+    reader = CInnerReader(GuardedInput(outer.file_handle, walker, s.path), s,  # type: ignore[arg-type]
+                          outer.proto)
+    s.in_c_nested = True
+    try:
+        return reader.load()
+    except Exception as exc:
+        raise Diverged(f"the C reading stopped: {walker.why or exc}") from exc
+    finally:
+        s.in_c_nested = False
 
 
 def _c_load(stream: BinaryIO, session: Session, persistent_load: PersistentLoad | None) -> Any:

@@ -1,0 +1,161 @@
+"""An object array's nested pickle in a joblib file, read by the C reader, reads exactly as the
+pure-Python reader joblib itself runs (``unpickler.c_inner_load``).
+
+Each file is read twice -- C reading on (the default) and off (``pickle_file.C_NESTED``) --
+and the two JSON reports must be equal byte for byte; a spy on ``c_inner_load`` says whether
+the C reading vouched for the file or handed it back (``Diverged``). Real files: fitted
+GradientBoosting models (their trees are an object array), mixed object arrays, joblib's
+compressors. Crafted ones, where the C reader on its own would read on where the pure-Python
+one does not: a one-item APPEND onto a list subclass (C calls ``extend([x])``, Python
+``append(x)``), an opcode across a frame's end, a FRAME inside a frame, text opcodes; each
+must be handed back, and the report must be the pure-Python one (also where a real
+``joblib.load`` fails).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+
+from hpinspect import inspect_file
+from hpinspect.errors import HpinspectError
+from hpinspect.load import pickle_file, unpickler
+from hpinspect.render.json import report_doc
+
+
+class Items(list):  # type: ignore[type-arg]
+    """A list subclass: the pickler writes its items with APPEND/APPENDS onto the instance."""
+
+
+def _outcome(path: Path) -> str:
+    try:
+        return json.dumps(report_doc(inspect_file(path)), sort_keys=True, default=str)
+    except HpinspectError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, list[str]]:
+    """(C reading on, off, what each C reading of a nested pickle ended with)."""
+    seen: list[str] = []
+    real = unpickler.c_inner_load
+
+    def spy(outer: Any) -> Any:
+        try:
+            value = real(outer)
+        except unpickler.Diverged:
+            seen.append("diverged")
+            raise
+        seen.append("read")
+        return value
+
+    monkeypatch.setattr(unpickler, "c_inner_load", spy)
+    with_c = _outcome(path)
+    monkeypatch.setattr(pickle_file, "C_NESTED", False)
+    without = _outcome(path)
+    return with_c, without, seen
+
+
+def _gbc() -> GradientBoostingClassifier:
+    x, y = make_classification(n_samples=300, n_features=6, n_informative=4, n_classes=3,
+                               random_state=3)
+    return GradientBoostingClassifier(n_estimators=15, max_depth=3, random_state=3).fit(x, y)
+
+
+def _gbr() -> GradientBoostingRegressor:
+    x, y = make_classification(n_samples=200, n_features=5, random_state=4)
+    return GradientBoostingRegressor(n_estimators=12, subsample=0.7, random_state=4).fit(x, y)
+
+
+MIXED: np.ndarray = np.array(["a", 1, None, 2.5, {"k": [1, 2]}, ("t", b"b"), np.float32(3)],
+                             dtype=object)
+
+
+@pytest.mark.parametrize("compress", [0, 3, ("lzma", 2)], ids=["raw", "zlib", "lzma"])
+@pytest.mark.parametrize("make", [_gbc, _gbr, lambda: {"mixed": MIXED, "empty": MIXED[:0],
+                                                       "grid": MIXED[:6].reshape(2, 3)}],
+                         ids=["gbc", "gbr", "mixed"])
+def test_real_object_arrays_read_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          make: Any, compress: Any) -> None:
+    path = tmp_path / "model.joblib"
+    joblib.dump(make(), path, compress=compress)
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen and set(seen) == {"read"}  # the C reader vouched for every nested pickle
+    assert with_c == without
+
+
+def _with_nested(tmp_path: Path, array: np.ndarray, nested: bytes) -> Path:
+    """A joblib dump of ``{"x": array}`` whose nested pickle is replaced by ``nested``."""
+    out = io.BytesIO()
+    joblib.dump({"x": array}, out)
+    data = out.getvalue()
+    original = pickle.dumps(array, protocol=5)
+    at = data.find(original)
+    assert at > 0 and data.count(original) == 1
+    path = tmp_path / "crafted.joblib"
+    path.write_bytes(data[:at] + nested + data[at + len(original):])
+    return path
+
+
+def _frames(data: bytes) -> list[int]:
+    return [at for at in range(len(data) - 8) if data[at] == pickle.FRAME[0] and
+            at in {pos for _, _, pos in _genops(data)}]
+
+
+def _genops(data: bytes) -> list[tuple[Any, Any, int]]:
+    import pickletools
+
+    return [(op, arg, pos) for op, arg, pos in pickletools.genops(data) if pos is not None]
+
+
+def test_a_one_item_append_onto_a_stand_in_is_read_by_python(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    array = np.array([Items([7]), Items([1, 2, 3])], dtype=object)
+    nested = pickle.dumps(array, protocol=5)
+    assert pickle.APPEND in nested  # Items([7])'s one item
+    path = _with_nested(tmp_path, array, nested)
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["diverged"]
+    assert with_c == without
+    assert "append" in without  # the pure-Python reader's call on the stand-in
+
+
+@pytest.mark.parametrize("change", ["short frame", "frame in frame", "text opcode"])
+def test_what_c_would_read_on_is_read_by_python(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                change: str) -> None:
+    array = np.array([{"k": list(range(40))}, "word", 3], dtype=object)
+    nested = pickle.dumps(array, protocol=5)
+    frame = _frames(nested)[0]
+    length = int.from_bytes(nested[frame + 1:frame + 9], "little")
+    ops = [(op, pos) for op, _, pos in _genops(nested) if pos > frame]
+    if change == "short frame":  # the frame now ends inside its first string's opcode
+        at = next(pos for op, pos in ops if op.name == "SHORT_BINUNICODE")
+        crafted = nested[:frame + 1] + (at + 1 - frame - 9).to_bytes(8, "little") + \
+            nested[frame + 9:]
+    elif change == "frame in frame":  # an empty FRAME after the frame's first opcode
+        inner = ops[1][1]
+        crafted = nested[:frame + 1] + (length + 9).to_bytes(8, "little") + \
+            nested[frame + 9:inner] + pickle.FRAME + bytes(8) + nested[inner:]
+    else:  # protocol 0 writes the numbers as text lines (INT, LONG, FLOAT)
+        crafted = pickle.dumps(array, protocol=0)
+    path = _with_nested(tmp_path, array, crafted)
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["diverged"]
+    assert with_c == without
+    try:
+        joblib.load(path)  # plain data: a real load runs nothing
+        real_fails = False
+    except pickle.UnpicklingError:
+        real_fails = True
+    # Python reads the frame's rest from the file after it ends; a FRAME with unread frame
+    # data left is its error; the C reader alone would read on in both
+    assert real_fails == (change == "frame in frame")
