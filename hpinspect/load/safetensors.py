@@ -14,13 +14,15 @@ import io
 import json
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpinspect.errors import CorruptFileError, LimitExceededError
 from hpinspect.load.common import LoadResult, Progress, Sha256, open_file
 from hpinspect.load.limits import Limits
-from hpinspect.load.tensors import StorageRef, TensorFactory, itemsize
 from hpinspect.report import FileFormat, FileInfo, Safety, Verdict
+
+if TYPE_CHECKING:  # imported when a file is read: every pickle's detect() imports this module
+    from hpinspect.load.tensors import TensorFactory
 
 FORMAT = FileFormat.SAFETENSORS
 MAX_HEADER = 100 << 20
@@ -105,6 +107,8 @@ def _tensor(factory: TensorFactory, source: FileBytes, name: str, spec: Any,
     for dim in shape:
         count *= dim if isinstance(dim, int) and dim >= 0 else 0
 
+    from hpinspect.load.tensors import StorageRef, itemsize
+
     if count * itemsize(dtype) != offsets[1] - offsets[0]:
         raise CorruptFileError(f"tensor {name[:60]!r}: size does not match its shape",
                                source.path)
@@ -126,6 +130,8 @@ def read_one(spath: str, budget: list[int], into: dict[str, Any]) -> dict[str, s
         header = _header(handle, size, spath)
         base = handle.tell()
         source = FileBytes(handle, base, budget, spath)
+        from hpinspect.load.tensors import TensorFactory
+
         factory = TensorFactory(source, "little", spath)
         metadata = header.pop("__metadata__", None) or {}
         if not isinstance(metadata, dict):
