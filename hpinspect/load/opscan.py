@@ -75,11 +75,19 @@ MAX_PUT_LINE = 1 << 20
 """A text PUT argument longer than this is a hazard (the pickler writes ``p<digits>``)."""
 DIVERGING = frozenset(CODES[name] for name in (
     "INT", "LONG", "FLOAT", "STRING", "UNICODE", "PERSID", "INST", "PUT", "GET", "OBJ",
-    "EXT1", "EXT2", "EXT4", "NEXT_BUFFER", "READONLY_BUFFER"))
+    "EXT1", "EXT2", "EXT4", "NEXT_BUFFER", "READONLY_BUFFER", "POP", "POP_MARK"))
 """Opcodes a strict walk refuses: the text ones but GLOBAL (C and Python parse numbers and
-lines their own ways), OBJ/INST and the extension codes (old protocols' class calls), and
-out-of-band buffers (only with a ``buffers`` argument, which no loader here passes). Frames
-are checked instead (:meth:`OpWalker._walk_strict`)."""
+lines their own ways), OBJ/INST and the extension codes (old protocols' class calls),
+out-of-band buffers (only with a ``buffers`` argument, which no loader here passes), and POP
+and POP_MARK (without them, a batch is empty only right after its MARK: see
+:data:`BATCHES`). Frames are checked instead (:meth:`OpWalker._walk_strict`)."""
+MARK = CODES["MARK"]
+BATCHES = frozenset(CODES[name] for name in ("APPENDS", "SETITEMS", "ADDITEMS"))
+"""On an empty batch the C reader returns at once; the pure-Python one still looks up the
+object below the mark (an error when there is none) and calls ``extend([])`` on it: a strict
+walk refuses a MARK whose next opcode, past FRAME and PROTO, is one of these."""
+_SILENT = {FRAME: 9, CODES["PROTO"]: 2}
+"""Opcodes that push nothing and cannot fail between a MARK and its batch (their widths)."""
 
 
 _JOIN = 1 << 12
@@ -146,6 +154,7 @@ class OpWalker:
         self.hazard: int | None = None
         self.why = ""
         self.refused = DIVERGING if strict else frozenset()
+        self.run_excludes = DIVERGING | {MARK} if strict else frozenset()
         self.diverged = False
         """Whether the hazard is where the two unpicklers may part (a strict walk)."""
         self.frame_end = 0
@@ -154,7 +163,7 @@ class OpWalker:
         high = min(max_memo >> 16, 256)
         run = _RUNS.get((high, strict))
         if run is None:
-            run = _RUNS[high, strict] = _run_pattern(high, self.refused)
+            run = _RUNS[high, strict] = _run_pattern(high, self.run_excludes)
         self.run = run.match
 
     def feed(self, data: Any, start: int) -> None:
@@ -221,10 +230,15 @@ class OpWalker:
                 continue  # the data's end (the loop ends: i >= stop), or the frame's
             code = buf[i]
             kind = KIND[code]
-            if code in refused or (inside and (code == FRAME or kind == _LINES)):
+            if code in refused or (inside and (code == FRAME or kind == _LINES)) or (
+                    inside and kind == _STOP and base + i + 1 != self.frame_end):
+                # (a STOP before its frame's end: Python has read the whole frame, C not)
                 self._diverge(base + i, NAMES[code])
                 break
-            nxt = i + WIDTH[code] if kind == _FIXED else _STEPS[kind](self, buf, i, base)
+            if code == MARK:
+                nxt = _step_mark(self, buf, i, base)
+            else:
+                nxt = i + WIDTH[code] if kind == _FIXED else _STEPS[kind](self, buf, i, base)
             if nxt < 0 or (nxt > end and kind == _FIXED):
                 break  # the opcode is not all here yet
             if inside and nxt > frame:
@@ -282,6 +296,19 @@ def _newline(buf: Any, i: int) -> int:
     """``buf.find(b"\\n", i)`` for bytes and memoryviews alike."""
     found = _NEWLINE.search(buf, i)
     return -1 if found is None else found.start()
+
+
+def _step_mark(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
+    """A MARK in a strict walk: refused when its batch is empty (see :data:`BATCHES`)."""
+    j = i + 1
+    while j < len(buf) and buf[j] in _SILENT:
+        j += _SILENT[buf[j]]
+    if j >= len(buf):
+        return -1  # its next opcode is not here yet
+    if buf[j] in BATCHES:
+        walker._diverge(base + i, "an empty batch")
+        return i
+    return i + 1
 
 
 def _step_stop(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
@@ -374,9 +401,12 @@ class GuardedInput:
 
     def refusal(self, exc: BaseException) -> BaseException:
         """The error to report for ``exc``, raised by the C reader on these bytes."""
-        w = self._walker
-        if not self.stopped or str(exc) != STOP_MESSAGE or w.hazard is None:
+        if not self.stopped or str(exc) != STOP_MESSAGE or self._walker.hazard is None:
             return exc
+        return self._refused()
+
+    def _refused(self) -> LimitExceededError:
+        w = self._walker
         return LimitExceededError(
             f"refused at byte {w.hazard:,} of this pickle: {w.why} (a limit on what the C "
             "unpickler allocates before reading)", self._path)
@@ -388,6 +418,10 @@ class GuardedInput:
             with memoryview(data) as view, view[:n] as new:
                 w.feed(new, self._pos)
         at = -1 if w.hazard is None else w.hazard - self._pos
+        if at < 0 and w.hazard is not None:
+            # found only now, by the bytes that complete its opcode: the opcode began in
+            # bytes already handed over, so no stop byte can go before it. Nothing more is.
+            raise self._refused()
         if 0 <= at < n:
             if isinstance(data, bytes):
                 data = data[:at] + bytes([STOP_BYTE]) + data[at + 1:]

@@ -301,10 +301,13 @@ class Session:
 
     def scan_nested(self, data: bytes) -> None:
         """Read a pickle embedded as bytes (an inner ``loads`` in the file) for its globals."""
+        inside, self.in_c_nested = self.in_c_nested, False  # pickle.loads: C's own reading
         try:
             read_pickle(io.BytesIO(data), self, kind="pickle")
         except (HpinspectError, pickle.UnpicklingError, Exception):
             return  # a broken inner pickle: the outer call is already reported
+        finally:
+            self.in_c_nested = inside
 
 
 def _record_state(stub: Stub, args: tuple[Any, ...]) -> None:
@@ -588,11 +591,14 @@ def c_inner_load(outer: JoblibReader) -> Any:
                           outer.proto)
     s.in_c_nested = True
     try:
-        return reader.load()
+        value = reader.load()
     except Exception as exc:
         raise Diverged(f"the C reading stopped: {walker.why or exc}") from exc
     finally:
         s.in_c_nested = False
+    if walker.hazard is not None or not walker.done:
+        raise Diverged("the walk did not vouch for the whole pickle")
+    return value
 
 
 def _c_load(stream: BinaryIO, session: Session, persistent_load: PersistentLoad | None) -> Any:

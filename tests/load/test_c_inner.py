@@ -159,3 +159,83 @@ def test_what_c_would_read_on_is_read_by_python(tmp_path: Path,
     # Python reads the frame's rest from the file after it ends; a FRAME with unread frame
     # data left is its error; the C reader alone would read on in both
     assert real_fails == (change == "frame in frame")
+
+
+def _global(module: str, name: str) -> bytes:
+    """SHORT_BINUNICODE module, SHORT_BINUNICODE name, STACK_GLOBAL."""
+    return b"\x8c" + bytes([len(module)]) + module.encode() + b"\x8c" + bytes([len(name)]) + \
+        name.encode() + b"\x93"
+
+
+def test_an_empty_batch_is_read_by_python(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """MARK APPENDS on a class: Python calls its extend([]) (a real load fails there), C
+    returns at once."""
+    nested = b"\x80\x05" + _global("collections", "OrderedDict") + b"(e."
+    path = _with_nested(tmp_path, MIXED, nested)
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["diverged"]
+    assert with_c == without
+    assert "extend" in without
+
+
+def test_a_frame_read_past_its_stop_is_read_by_python(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two bytes after the nested STOP inside its frame: Python reads the whole frame and goes
+    on after them; the C reader would stop at the STOP and read them as the outer stream's."""
+    array = np.array([{"k": [1, 2]}, "word", 3], dtype=object)
+    nested = pickle.dumps(array, protocol=5)
+    assert nested[2] == pickle.FRAME[0] and nested.endswith(pickle.STOP)
+    length = int.from_bytes(nested[3:11], "little")
+    crafted = nested[:3] + (length + 2).to_bytes(8, "little") + nested[11:] + b"NN"
+    path = _with_nested(tmp_path, array, crafted)
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["diverged"]
+    assert with_c == without
+    assert repr(joblib.load(path)["x"][1]) == "'word'"  # plain data: the real load reads on
+
+
+def test_an_opcode_across_a_large_frames_end_is_read_by_python(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 200 kB frame (the C reader reads it whole) whose last BININT has two of its four
+    bytes outside it: the walk finds that only from the bytes that follow, after the C reader
+    holds the frame; the next bytes are refused, the reading is Python's."""
+    size = 200_000
+    payload = bytes(size - 5 - 3)
+    content = b"B" + len(payload).to_bytes(4, "little") + payload + b"J\x01\x00"
+    nested = b"\x80\x05\x95" + size.to_bytes(8, "little") + content + b"\x07\x00" + b"l."
+    path = _with_nested(tmp_path, MIXED, nested)
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["diverged"]
+    assert with_c == without
+    with pytest.raises(pickle.UnpicklingError, match="exhausted before end of frame"):
+        joblib.load(path)
+
+
+def test_an_embedded_pickle_is_read_whole_during_a_c_reading(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pickle.loads(bytes)`` in the nested pickle: the bytes are C's own reading (a one-item
+    APPEND onto a stand-in there is C's extend), and the global after it is still found."""
+    embedded = b"\x80\x04" + _global("foo", "Bar") + b")RK\x01a0" + \
+        _global("os", "getcwd") + b")R."
+    nested = b"\x80\x05" + _global("pickle", "loads") + b"C" + bytes([len(embedded)]) + \
+        embedded + b"\x85R."
+    path = _with_nested(tmp_path, MIXED, nested)
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["read"]
+    assert with_c == without
+    assert "os.getcwd" in with_c
+
+
+@pytest.mark.parametrize("before", [1, 2, 3, 4])
+def test_a_memo_index_split_by_a_read_is_refused(tmp_path: Path, before: int) -> None:
+    """A LONG_BINPUT of 2**27 whose opcode ends ``before`` bytes before the first 64 KiB the
+    C reader peeks: the walk finds it only in the next bytes, after the reader has its first
+    bytes; they are refused (before: the reader grew its memo to 2 GiB)."""
+    pad = (1 << 16) - before - 2 - 5
+    data = b"\x80\x02B" + pad.to_bytes(4, "little") + bytes(pad) + b"r" + \
+        (1 << 27).to_bytes(4, "little") + b"."
+    path = tmp_path / "split.pkl"
+    path.write_bytes(data)
+    with pytest.raises(HpinspectError, match="memo index of 134,217,728"):
+        inspect_file(path)
