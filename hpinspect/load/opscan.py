@@ -336,7 +336,8 @@ def _step_put(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
         walker._hazard(base + i, "a text PUT argument over 1 MiB")
         return i
     try:
-        index = int(bytes(buf[i + 1:nl]))
+        # the C reader parses the line as a C string: up to its first NUL ("0\0" is 0)
+        index = int(bytes(buf[i + 1:nl]).split(b"\0", 1)[0])
     except ValueError:
         walker.done = True  # the C reader raises on it
         return nl + 1

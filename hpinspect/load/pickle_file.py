@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import io
 import os
 import threading
@@ -139,11 +140,13 @@ def _read_joblib(session: Session, buffered: Any, compression: str | None,
         return session, _read_file(buffered, session, compression, "joblib", source)
     except Diverged:
         pass
-    again = Session(session.limits, session.path, session.max_bytes)
-    with open(session.path, "rb") as handle:
+    limits, path, max_bytes = session.limits, session.path, session.max_bytes
+    del session  # what the first reading built goes before the second reading starts
+    gc.collect()  # (its stand-in classes and the session refer to each other)
+    again = Session(limits, path, max_bytes)
+    with open(path, "rb") as handle:
         return again, _read_file(io.BufferedReader(handle, SKIPPING_READ_AHEAD), again,
-                                 compression, "joblib", SourceFile.of(session.path,
-                                                                      handle.fileno()))
+                                 compression, "joblib", SourceFile.of(path, handle.fileno()))
 
 
 def _two_readings(joblib: Streams, plain: Streams) -> tuple[Finding, ...]:
@@ -207,7 +210,11 @@ def in_reader_thread(run: Callable[[], T]) -> T:
             threading.stack_size(old)
     worker.join()
     if failure:
-        raise failure[0]
+        error = failure.pop()  # (this frame keeps no reference: the traceback holds it)
+        try:
+            raise error
+        finally:
+            del error
     return result[0]
 
 

@@ -582,7 +582,8 @@ def c_inner_load(outer: JoblibReader) -> Any:
     pure-Python reader joblib runs: a strict walk (:mod:`hpinspect.load.opscan`) stops it
     before any opcode the two may read differently, a one-item ``extend`` stops it
     (:meth:`Session.on_op`), and any error of the C reading is :class:`Diverged` -- the file
-    is then read again by the pure-Python reader, which finds the real outcome. Both readers
+    is then read again by the pure-Python reader, which finds the real outcome -- except the
+    session's own limits, which both readings meet on the same objects. Both readers
     make the same calls on the stand-ins in the same order otherwise (CPython's
     ``_pickle.c`` and ``pickle.py``), and both stop right after the STOP opcode."""
     s = outer.hp
@@ -592,6 +593,10 @@ def c_inner_load(outer: JoblibReader) -> Any:
     s.in_c_nested = True
     try:
         value = reader.load()
+    except LimitExceededError:
+        if walker.hazard is None:
+            raise  # the session's own limits (budget, growth, operations) hold for both
+        raise Diverged(f"the C reading stopped: {walker.why}") from None
     except Exception as exc:
         raise Diverged(f"the C reading stopped: {walker.why or exc}") from exc
     finally:

@@ -239,3 +239,13 @@ def test_a_memo_index_split_by_a_read_is_refused(tmp_path: Path, before: int) ->
     path.write_bytes(data)
     with pytest.raises(HpinspectError, match="memo index of 134,217,728"):
         inspect_file(path)
+
+
+def test_a_text_put_index_ended_by_a_nul_is_walked(tmp_path: Path) -> None:
+    """``PUT 0\\0`` is memo slot 0 to the C reader (it parses the line as a C string): the
+    walk goes on after it and refuses the LONG_BINPUT of 2**27 that follows (before, the walk
+    took it for an error of the C reader, stopped, and the reader grew its memo to 2 GiB)."""
+    path = tmp_path / "put.pkl"
+    path.write_bytes(b"\x80\x02]p0\x00\nr" + (1 << 27).to_bytes(4, "little") + b".")
+    with pytest.raises(HpinspectError, match="memo index of 134,217,728"):
+        inspect_file(path)
