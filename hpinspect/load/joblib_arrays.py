@@ -38,6 +38,7 @@ from hpinspect.load.objects import ArrayStub
 from hpinspect.load.regions import FileRegion, SourceFile
 from hpinspect.load.standins import ref_of
 from hpinspect.load.stream import ZF_HEADER
+from hpinspect.load.unpickler import InnerReader, c_inner_load
 from hpinspect.report import Finding, Severity
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
     dotted = wrapper._hp_stub.dotted
     if dotted.endswith("NDArrayWrapper"):
         return read_legacy_array(reader, wrapper, dotted.endswith("ZNDArrayWrapper"))
-    from hpinspect.load.unpickler import InnerReader, c_inner_load
-
     s = reader.hp
     attrs = wrapper._hp_stub.attrs
     dtype = dtype_of(s, attrs.get("dtype"))

@@ -2,7 +2,8 @@
 pure-Python reader joblib itself runs (``unpickler.c_inner_load``).
 
 Each file is read twice -- C reading on (the default) and off (``pickle_file.C_NESTED``) --
-and the two JSON reports must be equal byte for byte; a spy on ``c_inner_load`` says whether
+and the two JSON reports must be equal byte for byte; a spy on ``c_inner_load`` (where
+``joblib_arrays`` calls it) says whether
 the C reading vouched for the file or handed it back (``Diverged``). Real files: fitted
 GradientBoosting models (their trees are an object array), mixed object arrays, joblib's
 compressors. Crafted ones, where the C reader on its own would read on where the pure-Python
@@ -28,7 +29,7 @@ from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegress
 
 from hpinspect import inspect_file
 from hpinspect.errors import HpinspectError
-from hpinspect.load import pickle_file, unpickler
+from hpinspect.load import joblib_arrays, pickle_file, unpickler
 from hpinspect.render.json import report_doc
 
 
@@ -57,7 +58,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, list[s
         seen.append("read")
         return value
 
-    monkeypatch.setattr(unpickler, "c_inner_load", spy)
+    monkeypatch.setattr(joblib_arrays, "c_inner_load", spy)
     with_c = _outcome(path)
     monkeypatch.setattr(pickle_file, "C_NESTED", False)
     without = _outcome(path)
