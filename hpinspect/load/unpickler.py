@@ -625,9 +625,22 @@ def _c_load(stream: BinaryIO, session: Session, persistent_load: PersistentLoad 
         if refused is exc:
             raise
         raise refused from None
-    if session.charged > session.limits.max_memo:  # each memo entry takes at least one byte
+    if session.charged > session.limits.max_memo and \
+            memo_slots(reader) > session.limits.max_memo:  # (each entry takes one byte)
         session.check_memo(len(reader.memo.copy()))
     return value
+
+
+def memo_slots(reader: pickle.Unpickler) -> int:
+    """At least the number of entries in the C reader's memo, without copying it.
+
+    ``reader.memo.copy()`` is the only count the C reader gives, a dict of every entry (20-42 ms
+    for a 200k-500k-word vocabulary). Its ``__sizeof__`` counts the memo array, one pointer per
+    slot, beside the marks and the last text line; a fresh reader's holds 32 slots. So the
+    slots, and the entries, are at most 32 plus the difference in pointers.
+    """
+    fresh = pickle.Unpickler(io.BytesIO(b""))
+    return 32 + (sys.getsizeof(reader) - sys.getsizeof(fresh)) // struct.calcsize("P")
 
 
 def _joblib_load(stream: BinaryIO, session: Session,

@@ -125,3 +125,25 @@ def test_a_cut_file_says_where_and_why_in_words(tmp_path: Path, logreg: Any) -> 
         messages.append(caught.value.message)
     assert sum("breaks before byte" in m for m in messages) > len(good) // 2
     assert not [m for m in messages if "()" in m]  # an EOFError without text gets a reason
+
+
+@pytest.mark.parametrize("make", [
+    lambda: {f"w{i}": i for i in range(50_000)},
+    lambda: [[i] for i in range(3_000)],
+    lambda: [(i, str(i)) for i in range(10_000)],
+    lambda: None,
+], ids=["vocabulary", "lists", "tuples", "none"])
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_the_memo_count_without_a_copy_bounds_the_real_count(make: Any, protocol: int) -> None:
+    """``memo_slots`` (the C reader's size, not a copy of its memo) is never below the real
+    number of memo entries: the memo limit may skip the copy only below it."""
+    import io
+
+    from hpinspect.load import Limits
+    from hpinspect.load.unpickler import CReader, Session, memo_slots
+
+    reader = CReader(io.BytesIO(pickle.dumps(make(), protocol=protocol)),
+                     Session(Limits(), "x", 1 << 30), protocol)
+    reader.load()
+    real = len(reader.memo.copy())
+    assert real <= memo_slots(reader) <= 2 * real + 64
