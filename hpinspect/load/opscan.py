@@ -154,7 +154,6 @@ class OpWalker:
         self.hazard: int | None = None
         self.why = ""
         self.refused = DIVERGING if strict else frozenset()
-        self.run_excludes = DIVERGING | {MARK} if strict else frozenset()
         self.diverged = False
         """Whether the hazard is where the two unpicklers may part (a strict walk)."""
         self.frame_end = 0
@@ -163,7 +162,9 @@ class OpWalker:
         high = min(max_memo >> 16, 256)
         run = _RUNS.get((high, strict))
         if run is None:
-            run = _RUNS[high, strict] = _run_pattern(high, self.run_excludes)
+            # (a strict walk steps each MARK itself: see _step_mark)
+            run = _RUNS[high, strict] = _run_pattern(high, DIVERGING | {MARK} if strict
+                                                     else frozenset())
         self.run = run.match
 
     def feed(self, data: Any, start: int) -> None:

@@ -106,11 +106,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
         if not joblib_kind and session.saw_joblib_wrapper:
             # joblib wrote it: joblib.load's reading decides what the file holds.
             plain = (session, streams)
-            with open(spath, "rb") as again:
-                session, streams = _read_joblib(
-                    Session(limits, spath, max_bytes),
-                    io.BufferedReader(again, SKIPPING_READ_AHEAD), None,
-                    SourceFile.of(spath, again.fileno()))
+            session, streams = _joblib_afresh(limits, spath, max_bytes, None, C_NESTED)
         elif joblib_kind:
             plain = _other_pass(spath, limits, max_bytes, "pickle")
         elif streams.first_broken and compression is None:
@@ -143,10 +139,20 @@ def _read_joblib(session: Session, buffered: Any, compression: str | None,
     limits, path, max_bytes = session.limits, session.path, session.max_bytes
     del session  # what the first reading built goes before the second reading starts
     gc.collect()  # (its stand-in classes and the session refer to each other)
-    again = Session(limits, path, max_bytes)
+    return _joblib_afresh(limits, path, max_bytes, compression, False)
+
+
+def _joblib_afresh(limits: Limits, path: str, max_bytes: int, compression: str | None,
+                   c_nested: bool) -> tuple[Session, Streams]:
+    """The file opened again and read the joblib way in a new session (with the C reading of
+    nested pickles, and its fallback, when ``c_nested``)."""
+    session = Session(limits, path, max_bytes)
     with open(path, "rb") as handle:
-        return again, _read_file(io.BufferedReader(handle, SKIPPING_READ_AHEAD), again,
-                                 compression, "joblib", SourceFile.of(path, handle.fileno()))
+        buffered = io.BufferedReader(handle, SKIPPING_READ_AHEAD)
+        source = SourceFile.of(path, handle.fileno())
+        if c_nested:
+            return _read_joblib(session, buffered, compression, source)
+        return session, _read_file(buffered, session, compression, "joblib", source)
 
 
 def _two_readings(joblib: Streams, plain: Streams) -> tuple[Finding, ...]:

@@ -598,7 +598,8 @@ def c_inner_load(outer: JoblibReader) -> Any:
             raise  # the session's own limits (budget, growth, operations) hold for both
         raise Diverged(f"the C reading stopped: {walker.why}") from None
     except Exception as exc:
-        raise Diverged(f"the C reading stopped: {walker.why or exc}") from exc
+        # (no cause kept: its traceback would hold what the reading built)
+        raise Diverged(f"the C reading stopped: {walker.why or exc}") from None
     finally:
         s.in_c_nested = False
     if walker.hazard is not None or not walker.done:
