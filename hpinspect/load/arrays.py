@@ -384,7 +384,7 @@ def read_chunks(readinto: Any, dtype: np.dtype[Any],
         while got < size:
             n = readinto(view[got:size])
             if not n:
-                raise ValueError("EOF: reading array data")
+                raise ValueError("EOF: reading array data")  # (joblib_arrays.SHORT_DATA)
             got += n
         yield np.frombuffer(view[:size], dtype=dtype)
         left -= size

@@ -70,11 +70,25 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
         setattr(inner, "find_class", reader.find_class)  # noqa: B010 - as joblib does
         value = inner.load()
     else:
-        if attrs.get("numpy_array_alignment_bytes") is not None:
-            pad = read_exact(reader.file_handle, 1)[0]
-            if pad:
-                read_exact(reader.file_handle, pad)
-        value = read_data(s, reader.file_handle, shape, dtype, order, s.source)
+        handle = reader.file_handle
+        aligned = attrs.get("numpy_array_alignment_bytes") is not None
+        nbytes = nbytes_of(shape, dtype)
+        if s.limits.keeps(nbytes, s.kept_bytes) and dtype.itemsize:
+            s.kept_bytes += nbytes
+            value = shaped(read_padded(handle, aligned, nbytes, dtype.itemsize), shape, dtype,
+                           order)
+        else:
+            if aligned:
+                first = handle.read(1)  # (as joblib: padding that ends early is no error)
+                if first and first[0]:
+                    handle.read(first[0])
+            start = handle.tell()
+            try:
+                value = read_data(s, handle, shape, dtype, order, s.source)
+            except ValueError as exc:
+                if str(exc) != SHORT_DATA:
+                    raise
+                raise joblib_eof(nbytes, dtype.itemsize, handle.tell() - start) from None
     return s.deferred("numpy.ndarray", "value", (value,), "joblib")
 
 
@@ -82,8 +96,50 @@ def read_exact(handle: Any, n: int) -> bytes:
     """``n`` bytes of ``handle`` (ValueError, as joblib raises, when it ends early)."""
     data = handle.read(n)
     if len(data) != n:
-        raise ValueError(f"EOF: reading array data, expected {n} bytes got {len(data)}")
+        raise _eof(n, len(data))
     return bytes(data)
+
+
+def _eof(expected: int, got: int) -> ValueError:
+    return ValueError(f"EOF: reading array data, expected {expected} bytes got {got}")
+
+
+SHORT_DATA = "EOF: reading array data"
+"""What :func:`~hpinspect.load.arrays.read_chunks` and :func:`skip_region` raise when the data
+ends early (joblib's own message, with its numbers, is :func:`joblib_eof`)."""
+JOBLIB_BUFFER = 1 << 18
+"""joblib's ``BUFFER_SIZE``: ``NumpyArrayWrapper.read_array`` reads the data in chunks of the
+most whole items this holds, and names the chunk that came short."""
+
+
+def joblib_eof(nbytes: int, itemsize: int, got: int) -> ValueError:
+    """What ``read_array`` raises when only ``got`` of an array's ``nbytes`` are there."""
+    chunk = JOBLIB_BUFFER // min(JOBLIB_BUFFER, max(itemsize, 1)) * itemsize
+    whole = got // chunk if chunk else 0
+    return _eof(min(chunk, nbytes - whole * chunk), got - whole * chunk)
+
+
+def read_padded(handle: Any, aligned: bool, nbytes: int, itemsize: int) -> bytes:
+    """joblib's alignment padding (when ``aligned``: a length byte, that many bytes), then
+    ``nbytes`` of array data (one chunk of ``read_array``), in one read of ``handle`` (a
+    buffered reader, whose ``peek`` gives the length byte). As in joblib, padding that is not
+    all there is no error (a missing length byte is no padding); data that is not is."""
+    pad = 0
+    if aligned:
+        first = handle.peek(1)[:1]
+        pad = first[0] + 1 if first else 0
+    data = handle.read(pad + nbytes)
+    if len(data) < pad + nbytes:
+        raise joblib_eof(nbytes, itemsize, max(len(data) - pad, 0))
+    return bytes(data[pad:]) if pad else bytes(data)
+
+
+def shaped(data: bytes, shape: tuple[int, ...], dtype: np.dtype[Any], order: str) -> Any:
+    """The array of ``shape``/``dtype`` in ``order`` whose raw bytes are ``data``."""
+    flat = np.frombuffer(data, dtype=dtype)
+    if order == "F":
+        return flat.reshape(shape[::-1]).transpose()
+    return flat.reshape(shape)
 
 
 def read_data(s: Session, handle: Any, shape: tuple[int, ...], dtype: np.dtype[Any],
@@ -95,10 +151,7 @@ def read_data(s: Session, handle: Any, shape: tuple[int, ...], dtype: np.dtype[A
     nbytes = nbytes_of(shape, dtype)
     if s.limits.keeps(nbytes, s.kept_bytes) and dtype.itemsize:
         s.kept_bytes += nbytes
-        flat = np.frombuffer(read_exact(handle, nbytes), dtype=dtype)
-        if order == "F":
-            return flat.reshape(shape[::-1]).transpose()
-        return flat.reshape(shape)
+        return shaped(read_exact(handle, nbytes), shape, dtype, order)
     if nbytes > s.max_bytes:
         s.charge(nbytes, f"a {nbytes:,}-byte array")
     if source is not None and dtype.itemsize:
@@ -113,7 +166,7 @@ def skip_region(source: SourceFile, handle: Any, nbytes: int) -> FileRegion:
     offset = handle.tell()
     if offset + nbytes > source.size:
         handle.seek(source.size)
-        raise ValueError("EOF: reading array data")
+        raise ValueError(SHORT_DATA)
     handle.seek(nbytes, os.SEEK_CUR)
     return FileRegion(source, offset, nbytes)
 

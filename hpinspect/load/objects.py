@@ -15,16 +15,13 @@ if TYPE_CHECKING:
 class GlobalRef:
     """A global (``module.name``) the file refers to; never imported."""
 
-    __slots__ = ("module", "name")
+    __slots__ = ("dotted", "module", "name")
 
     def __init__(self, module: str, name: str) -> None:
         self.module = module
         self.name = name
-
-    @property
-    def dotted(self) -> str:
-        """``module.name``."""
-        return f"{self.module}.{self.name}"
+        self.dotted = f"{module}.{name}"
+        """``module.name`` (made once: looked up for every object a call makes)."""
 
     def __repr__(self) -> str:
         return f"<global {self.dotted}>"

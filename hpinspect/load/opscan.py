@@ -21,7 +21,10 @@ A *strict* walk (``OpWalker(strict=True)``) is the guard of the C reader standin
 pure-Python one (an object array's nested pickle in a joblib file): every opcode the two
 unpicklers might parse differently, or that a protocol-2 pickler never writes, is a hazard too
 (:data:`DIVERGING`), and :attr:`OpWalker.diverged` says so; the caller then reads with the
-pure-Python unpickler after all.
+pure-Python unpickler after all. A *whole-stream* strict walk (``refuse=WHOLE_STREAM``, the C
+reader standing in for joblib's reader on a whole joblib stream: :mod:`hpinspect.load.joblib_c`)
+refuses more (:data:`WHOLE_STREAM`) and collects the memo indices of every GET
+(:attr:`OpWalker.gets`); :class:`FramedInput` is its file object.
 """
 
 from __future__ import annotations
@@ -81,6 +84,15 @@ lines their own ways), OBJ/INST and the extension codes (old protocols' class ca
 out-of-band buffers (only with a ``buffers`` argument, which no loader here passes), and POP
 and POP_MARK (without them, a batch is empty only right after its MARK: see
 :data:`BATCHES`). Frames are checked instead (:meth:`OpWalker._walk_strict`)."""
+WHOLE_STREAM = DIVERGING | frozenset(CODES[name] for name in (
+    "DUP", "BINPUT", "LONG_BINPUT", "PROTO"))
+"""What a whole-stream strict walk refuses besides :data:`DIVERGING` (PROTO but at byte 0): the
+in-place reading of joblib's arrays (:mod:`hpinspect.load.joblib_c`) differs from joblib's only
+where a reference to an array wrapper made before its BUILD is used after it -- a DUP, or a GET
+of the memo slot the wrapper was put in; with MEMOIZE alone (protocol 4 and 5 pickles) a memo
+slot is never written twice, so the GETs collected and the memo at the end say it all."""
+GETS = frozenset({CODES["BINGET"], CODES["LONG_BINGET"]})
+PROTO = CODES["PROTO"]
 MARK = CODES["MARK"]
 BATCHES = frozenset(CODES[name] for name in ("APPENDS", "SETITEMS", "ADDITEMS"))
 """On an empty batch the C reader returns at once; the pure-Python one still looks up the
@@ -113,33 +125,55 @@ def _counted_small(widths: int) -> bytes:
                               for n in range(SMALL_COUNT)) + b")"
 
 
-def _run_pattern(memo_high: int, refused: frozenset[int]) -> re.Pattern[bytes]:
-    """A regex matching a run of opcodes that need no check (walked in C, not in Python):
-    fixed-width ones, counted ones shorter than :data:`SMALL_COUNT` bytes, LONG_BINPUT below
-    ``memo_high`` x 65,536 (at most the memo limit); none of ``refused``."""
+_MARK_NOT_EMPTY = b"\\((?=(?:\\x95.{8}|\\x80.)*+[^ue\\x90\\x95\\x80])"
+"""A MARK whose next opcode past FRAME and PROTO (:data:`_SILENT`) is here and is no batch: the
+check of :func:`_step_mark`, in the regex (a MARK it does not take is stepped in Python)."""
+
+
+def _alternatives(memo_high: int, refused: frozenset[int], mark: bytes) -> list[bytes]:
     by_width: dict[int, list[int]] = {}
     for code in range(256):
         if KIND[code] == _FIXED and code not in refused:
             by_width.setdefault(WIDTH[code], []).append(code)
     alternatives = [_charclass(codes) + (b".{%d}" % (w - 1) if w > 1 else b"")
                     for w, codes in sorted(by_width.items())]
+    if MARK in refused and mark:
+        alternatives.insert(1, mark)
     for widths in (1, 4):
         codes = [c for c in range(256) if KIND[c] == _COUNTED and WIDTH[c] == widths
                  and c != FRAME and c not in SIGNED_COUNT and c not in refused]
         alternatives.append(_charclass(codes) + _counted_small(widths))
-    if memo_high:
+    if memo_high and CODES["LONG_BINPUT"] not in refused:
         alternatives.append(b"r..[\\x00-\\x%02x]\\x00" % (memo_high - 1))
+    return alternatives
+
+
+def _run_pattern(memo_high: int, refused: frozenset[int]) -> re.Pattern[bytes]:
+    """A regex matching a run of opcodes that need no check (walked in C, not in Python):
+    fixed-width ones, counted ones shorter than :data:`SMALL_COUNT` bytes, LONG_BINPUT below
+    ``memo_high`` x 65,536 (at most the memo limit); none of ``refused`` (a MARK, when refused,
+    where its batch is not empty)."""
+    alternatives = _alternatives(memo_high, refused, _MARK_NOT_EMPTY)
     return re.compile(b"(?:" + b"|".join(alternatives) + b")*+", re.DOTALL)
 
 
-_RUNS: dict[tuple[int, bool], re.Pattern[bytes]] = {}
+def _get_pattern(memo_high: int, refused: frozenset[int]) -> re.Pattern[bytes]:
+    """A regex whose ``findall`` over a run :func:`_run_pattern` matched gives each GET in it
+    (BINGET or LONG_BINGET with its argument), stepping the run's other opcodes (a MARK of the
+    run needs no look-ahead again)."""
+    alternatives = _alternatives(memo_high, refused | GETS, b"\\(")
+    return re.compile(b"(?:" + b"|".join(alternatives) + b")*+(h.|j.{4})", re.DOTALL)
+
+
+_RUNS: dict[tuple[int, frozenset[int]], re.Pattern[bytes]] = {}
+_GET_RUNS: dict[tuple[int, frozenset[int]], re.Pattern[bytes]] = {}
 
 
 class OpWalker:
     """Walks the opcodes of one pickle as it is delivered, and finds the first hazard."""
 
     def __init__(self, max_memo: int, budget_left: Callable[[], int], *,
-                 strict: bool = False) -> None:
+                 strict: bool = False, refuse: frozenset[int] = DIVERGING) -> None:
         self.max_memo = max_memo
         self.budget_left = budget_left
         """Bytes still allowed by the file's budget."""
@@ -153,19 +187,37 @@ class OpWalker:
         """STOP (or an opcode the reader rejects) reached: nothing further is parsed."""
         self.hazard: int | None = None
         self.why = ""
-        self.refused = DIVERGING if strict else frozenset()
+        self.refused = refuse if strict else frozenset()
         self.diverged = False
         """Whether the hazard is where the two unpicklers may part (a strict walk)."""
         self.frame_end = 0
         """Offset where the last FRAME's content ends (a strict walk)."""
         self._walk_data = self._walk_strict if strict else self._walk
         high = min(max_memo >> 16, 256)
-        run = _RUNS.get((high, strict))
+        key = (high, self.refused | {MARK} if strict else self.refused)
+        run = _RUNS.get(key)
         if run is None:
-            # (a strict walk steps each MARK itself: see _step_mark)
-            run = _RUNS[high, strict] = _run_pattern(high, DIVERGING | {MARK} if strict
-                                                     else frozenset())
+            # (a strict walk checks each MARK: in the regex or in _step_mark)
+            run = _RUNS[key] = _run_pattern(*key)
         self.run = run.match
+        self.gets: set[bytes] | None = None
+        """Every GET walked (its opcode and argument), in a whole-stream walk."""
+        self.get_scan: Callable[[Any, int, int], list[bytes]] | None = None
+        if strict and refuse is WHOLE_STREAM:
+            scan = _GET_RUNS.get(key)
+            if scan is None:
+                scan = _GET_RUNS[key] = _get_pattern(*key)
+            self.gets, self.get_scan = set(), scan.findall
+
+    def clean_at(self, pos: int) -> bool:
+        """Whether everything before ``pos`` is walked, with nothing pending or found."""
+        return (self.fed == pos and not self.tail and not self.lines and not self.done
+                and self.hazard is None)
+
+    def get_indices(self) -> set[int]:
+        """The memo indices of :attr:`gets`."""
+        return {g[1] if g[0] == _BINGET else int.from_bytes(g[1:], "little")
+                for g in self.gets or ()}
 
     def feed(self, data: Any, start: int) -> None:
         """Walk ``data``, the bytes at offsets ``start`` ... of the pickle.
@@ -222,16 +274,20 @@ class OpWalker:
         base = self.fed
         i = self._pass_lines(buf, 0) if self.lines else 0
         end = len(buf)
-        run, refused = self.run, self.refused
+        run, refused, gets, scan = self.run, self.refused, self.gets, self.get_scan
         while i < stop and not self.lines and not self.done and self.hazard is None:
             frame = self.frame_end - base
             inside = i < frame
-            i = run(buf, i, min(end, frame) if inside else end).end()  # type: ignore[union-attr]
+            j = run(buf, i, min(end, frame) if inside else end).end()  # type: ignore[union-attr]
+            if scan is not None and j > i:
+                gets.update(scan(buf, i, j))  # type: ignore[union-attr]
+            i = j
             if i >= end or (inside and i == frame):
                 continue  # the data's end (the loop ends: i >= stop), or the frame's
             code = buf[i]
             kind = KIND[code]
-            if code in refused or (inside and (code == FRAME or kind == _LINES)) or (
+            if (code in refused and not (code == PROTO and base + i == 0)) or (
+                    inside and (code == FRAME or kind == _LINES)) or (
                     inside and kind == _STOP and base + i + 1 != self.frame_end):
                 # (a STOP before its frame's end: Python has read the whole frame, C not)
                 self._diverge(base + i, NAMES[code])
@@ -245,6 +301,8 @@ class OpWalker:
             if inside and nxt > frame:
                 self._diverge(base + i, f"{NAMES[code]} across a frame's end")
                 break
+            if code in GETS and gets is not None:
+                gets.add(bytes(buf[i:nxt]))
             if code == FRAME and self.hazard is None:
                 self.frame_end = base + nxt + int.from_bytes(buf[i + 1:nxt], "little")
             i = nxt
@@ -290,6 +348,7 @@ class OpWalker:
                          f"memo array to {2 * index:,} entries first; limit {self.max_memo:,})")
 
 
+_BINGET = CODES["BINGET"]
 _NEWLINE = re.compile(b"\n")
 
 
@@ -456,3 +515,66 @@ class GuardedInput:
     def readline(self, size: int = -1) -> bytes:
         data = self._stream.readline(size)
         return self._deliver(data, len(data))  # type: ignore[no-any-return]
+
+
+_FRAME_BYTE = bytes([FRAME])
+
+
+class FramedInput(GuardedInput):
+    """:class:`GuardedInput` of a whole-stream strict walk (``OpWalker(strict=True,
+    refuse=WHOLE_STREAM)``): the C reader reading a joblib stream for joblib's own reader.
+
+    It has no ``peek``: the C reader then reads a FRAME's header and its content with one read
+    each, and otherwise exactly the bytes it parses, so the file is always where joblib's
+    pure-Python reader (which reads a frame whole too) would have it -- past the frame holding a
+    BUILD, which is where an array's bytes begin. The bytes the BUILD hook reads from the file
+    itself are passed with :meth:`skip`. A frame's header, and a frame the run regex walks in
+    one match, take a fast path; anything else is walked exactly as by :class:`GuardedInput`.
+    """
+
+    def peek(self, n: int = 0) -> bytes:
+        raise NotImplementedError("peek")  # the C reader then reads exactly what it needs
+
+    def read(self, n: int = -1) -> bytes:
+        w = self._walker
+        pos = self._pos
+        if n == 8 and w.tail == _FRAME_BYTE and w.fed + 1 == pos and not w.lines and \
+                w.hazard is None:
+            data = self._stream.read(8)
+            count = int.from_bytes(data, "little")
+            if len(data) == 8 and count <= w.budget_left():
+                w.fed, w.tail, w.frame_end = pos + 8, b"", pos + 8 + count
+                self._pos = pos + 8
+                return data  # type: ignore[no-any-return]
+            return self._deliver(data, len(data))  # type: ignore[no-any-return]
+        if not w.clean_at(pos):
+            return super().read(n)
+        if n == 1 and pos >= w.frame_end:
+            data = self._stream.read(1)
+            if data == _FRAME_BYTE:
+                w.tail = data
+                self._pos = pos + 1
+                return data  # type: ignore[no-any-return]
+            return self._deliver(data, len(data))  # type: ignore[no-any-return]
+        if 0 < n == w.frame_end - pos:
+            data = self._stream.read(n)
+            if len(data) == n and w.run(data, 0, n).end() == n:  # type: ignore[union-attr]
+                w.gets.update(w.get_scan(data, 0, n))  # type: ignore[union-attr,misc]
+                w.fed = self._pos = pos + n
+                return data  # type: ignore[no-any-return]
+            return self._deliver(data, len(data))  # type: ignore[no-any-return]
+        return super().read(n)
+
+    @property
+    def position(self) -> int:
+        """Bytes handed over or passed so far."""
+        return self._pos
+
+    def skip(self, n: int) -> bool:
+        """Pass ``n`` bytes the caller read from the stream itself, when nothing is pending
+        (else ``False``: the walk cannot vouch for the bytes around them)."""
+        w = self._walker
+        if n < 0 or not w.clean_at(self._pos):
+            return False
+        w.fed = self._pos = self._pos + n
+        return True

@@ -127,6 +127,9 @@ class Session:
         reader (:func:`c_inner_load`): set where a :class:`Diverged` reading is redone."""
         self.in_c_nested = False
         """Whether such a C reading is under way (see :meth:`on_op`)."""
+        self.c_outer: Any = None
+        """The C reading of a whole joblib stream under way (``joblib_c.WholeStream``): it
+        makes the array wrappers and reads each one's array at its BUILD."""
         self.max_proto = 0
         self.declared_proto: int | None = None
         self.stream = 0
@@ -250,6 +253,8 @@ class Session:
         return cls
 
     def new_instance(self, dotted: str, stub: Stub) -> StandIn:
+        if self.c_outer is not None and dotted in JOBLIB_WRAPPERS:
+            return self.c_outer.new_wrapper(dotted, stub)  # type: ignore[no-any-return]
         obj = make_instance(self.class_for(dotted), stub)
         self.instances.append(obj)
         return obj
@@ -298,16 +303,26 @@ class Session:
             return
         entry = self.globals[stub.factory.dotted]
         entry.methods.add(op)
+        if self.c_outer is not None and op == "__setstate__" and \
+                stub.factory.dotted in JOBLIB_WRAPPERS:
+            self.c_outer.built(target)  # (JoblibReader.load_build's hook, at the same point)
 
     def scan_nested(self, data: bytes) -> None:
         """Read a pickle embedded as bytes (an inner ``loads`` in the file) for its globals."""
-        inside, self.in_c_nested = self.in_c_nested, False  # pickle.loads: C's own reading
+        inside = self.reading_apart(c_nested=False)  # pickle.loads: C's own reading
         try:
             read_pickle(io.BytesIO(data), self, kind="pickle")
         except (HpinspectError, pickle.UnpicklingError, Exception):
             return  # a broken inner pickle: the outer call is already reported
         finally:
-            self.in_c_nested = inside
+            self.in_c_nested, self.c_outer = inside
+
+    def reading_apart(self, *, c_nested: bool) -> tuple[bool, Any]:
+        """Start a reading of another pickle inside this one (no joblib BUILD hook there);
+        returns what to restore after it (``in_c_nested``, ``c_outer``)."""
+        inside = (self.in_c_nested, self.c_outer)
+        self.in_c_nested, self.c_outer = c_nested, None
+        return inside
 
 
 def _record_state(stub: Stub, args: tuple[Any, ...]) -> None:
@@ -577,7 +592,7 @@ class CInnerReader(CReader):
         return self.hp.find_class(module, name, self.hp_proto)
 
 
-def c_inner_load(outer: JoblibReader) -> Any:
+def c_inner_load(outer: Any) -> Any:
     """An object array's nested pickle, read by the C reader where it provably reads as the
     pure-Python reader joblib runs: a strict walk (:mod:`hpinspect.load.opscan`) stops it
     before any opcode the two may read differently, a one-item ``extend`` stops it
@@ -590,7 +605,7 @@ def c_inner_load(outer: JoblibReader) -> Any:
     walker = OpWalker(s.limits.max_memo, s.budget_left, strict=True)
     reader = CInnerReader(GuardedInput(outer.file_handle, walker, s.path), s,  # type: ignore[arg-type]
                           outer.proto)
-    s.in_c_nested = True
+    inside = s.reading_apart(c_nested=True)
     try:
         value = reader.load()
     except LimitExceededError:
@@ -601,7 +616,7 @@ def c_inner_load(outer: JoblibReader) -> Any:
         # (no cause kept: its traceback would hold what the reading built)
         raise Diverged(f"the C reading stopped: {walker.why or exc}") from None
     finally:
-        s.in_c_nested = False
+        s.in_c_nested, s.c_outer = inside
     if walker.hazard is not None or not walker.done:
         raise Diverged("the walk did not vouch for the whole pickle")
     return value
@@ -646,10 +661,15 @@ def memo_slots(reader: pickle.Unpickler) -> int:
 
 def _joblib_load(stream: BinaryIO, session: Session,
                  persistent_load: PersistentLoad | None) -> Any:
-    reader = JoblibReader(stream, session, persistent_load)
     head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
     if session.declared_proto is None and len(head) == 2 and head[0] == 0x80:
         session.declared_proto = head[1]
+    if session.c_nested and persistent_load is None and len(head) == 2 and \
+            head[0] == 0x80 and 4 <= head[1] <= pickle.HIGHEST_PROTOCOL:
+        from hpinspect.load.joblib_c import whole_stream_load
+
+        return whole_stream_load(stream, session, head[1])  # (or Diverged: read again)
+    reader = JoblibReader(stream, session, persistent_load)
     value = reader.load()
     session.max_proto = max(session.max_proto, reader.proto)
     session.check_memo(len(reader.memo))
