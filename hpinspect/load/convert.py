@@ -405,9 +405,9 @@ def _hook_dicts(stub: Stub) -> list[dict[Any, Any]]:
     parts = [state] if isinstance(state, dict) else [
         p for p in state if isinstance(p, dict)] if isinstance(state, tuple) else []
     more = [v for v in (p.get("__dict__") for p in parts) if isinstance(v, dict)]
-    items = dict(stub.dict_items) if stub.dict_items and all(
-        isinstance(k, str) for k, _ in stub.dict_items) else {}
-    return [*parts, *more, items]
+    if stub.dict_items and all(isinstance(k, str) for k, _ in stub.dict_items):
+        more.append(dict(stub.dict_items))
+    return [p for p in (*parts, *more) if p]  # (an empty one plants nothing)
 
 
 _PLAIN_HOOKS = frozenset(k for k in HOOK_KEYS if not k.startswith("__"))

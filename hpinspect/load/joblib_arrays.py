@@ -121,13 +121,13 @@ def joblib_eof(nbytes: int, itemsize: int, got: int) -> ValueError:
 
 def read_padded(handle: Any, aligned: bool, nbytes: int, itemsize: int) -> bytes:
     """joblib's alignment padding (when ``aligned``: a length byte, that many bytes), then
-    ``nbytes`` of array data (one chunk of ``read_array``), in one read of ``handle`` (a
-    buffered reader, whose ``peek`` gives the length byte). As in joblib, padding that is not
-    all there is no error (a missing length byte is no padding); data that is not is."""
+    ``nbytes`` of array data (one chunk of ``read_array``), the padding and the data in one
+    read. As in joblib, padding that is not all there is no error (a missing length byte is
+    no padding); data that is not is."""
     pad = 0
     if aligned:
-        first = handle.peek(1)[:1]
-        pad = first[0] + 1 if first else 0
+        first = handle.read(1)  # (a read: a buffered reader's peek copies all it holds)
+        pad = first[0] if first else 0
     data = handle.read(pad + nbytes)
     if len(data) < pad + nbytes:
         raise joblib_eof(nbytes, itemsize, max(len(data) - pad, 0))

@@ -160,9 +160,11 @@ def _run_pattern(memo_high: int, refused: frozenset[int]) -> re.Pattern[bytes]:
 def _get_pattern(memo_high: int, refused: frozenset[int]) -> re.Pattern[bytes]:
     """A regex whose ``findall`` over a run :func:`_run_pattern` matched gives each GET in it
     (BINGET or LONG_BINGET with its argument), stepping the run's other opcodes (a MARK of the
-    run needs no look-ahead again)."""
+    run needs no look-ahead again), and one empty match at the run's end: without it, the
+    opcodes after the last GET would be scanned again from each of their bytes in turn
+    (quadratic in a run without GETs: minutes for a list of 100,000 booleans)."""
     alternatives = _alternatives(memo_high, refused | GETS, b"\\(")
-    return re.compile(b"(?:" + b"|".join(alternatives) + b")*+(h.|j.{4})", re.DOTALL)
+    return re.compile(b"(?:" + b"|".join(alternatives) + b")*+(h.|j.{4}|\\Z)", re.DOTALL)
 
 
 _RUNS: dict[tuple[int, frozenset[int]], re.Pattern[bytes]] = {}
@@ -207,7 +209,7 @@ class OpWalker:
             scan = _GET_RUNS.get(key)
             if scan is None:
                 scan = _GET_RUNS[key] = _get_pattern(*key)
-            self.gets, self.get_scan = set(), scan.findall
+            self.gets, self.get_scan = set(), scan.findall  # (b"" too: the end of each run)
 
     def clean_at(self, pos: int) -> bool:
         """Whether everything before ``pos`` is walked, with nothing pending or found."""
@@ -217,7 +219,7 @@ class OpWalker:
     def get_indices(self) -> set[int]:
         """The memo indices of :attr:`gets`."""
         return {g[1] if g[0] == _BINGET else int.from_bytes(g[1:], "little")
-                for g in self.gets or ()}
+                for g in self.gets or () if g}
 
     def feed(self, data: Any, start: int) -> None:
         """Walk ``data``, the bytes at offsets ``start`` ... of the pickle.
@@ -518,6 +520,16 @@ class GuardedInput:
 
 
 _FRAME_BYTE = bytes([FRAME])
+LOOSE_READS = 4096
+LOOSE_PER_FRAME = 8
+"""Outside frames the C reader without ``peek`` reads each opcode's byte and its argument on
+their own, each walked in Python: several times the pure-Python reader's cost per opcode. A
+joblib stream has a few such reads per array (between an array's bytes and the next frame);
+past these many (plus as many per frame), :class:`Unframed` hands the stream back."""
+
+
+class Unframed(Exception):
+    """The C reading of a stream that is mostly unframed is given up (it would be slower)."""
 
 
 class FramedInput(GuardedInput):
@@ -532,6 +544,12 @@ class FramedInput(GuardedInput):
     one match, take a fast path; anything else is walked exactly as by :class:`GuardedInput`.
     """
 
+    def __init__(self, stream: BinaryIO, walker: OpWalker, path: str) -> None:
+        super().__init__(stream, walker, path)
+        self._frames = 0
+        self._loose = 0
+        """Reads outside any frame (see :data:`LOOSE_READS`)."""
+
     def peek(self, n: int = 0) -> bytes:
         raise NotImplementedError("peek")  # the C reader then reads exactly what it needs
 
@@ -545,8 +563,13 @@ class FramedInput(GuardedInput):
             if len(data) == 8 and count <= w.budget_left():
                 w.fed, w.tail, w.frame_end = pos + 8, b"", pos + 8 + count
                 self._pos = pos + 8
+                self._frames += 1
                 return data  # type: ignore[no-any-return]
             return self._deliver(data, len(data))  # type: ignore[no-any-return]
+        if pos >= w.frame_end:  # (a FRAME's own opcode too: each frame allows 8)
+            self._loose += 1
+            if self._loose > LOOSE_READS + LOOSE_PER_FRAME * self._frames:
+                raise Unframed("a stream mostly outside frames (each opcode its own read)")
         if not w.clean_at(pos):
             return super().read(n)
         if n == 1 and pos >= w.frame_end:

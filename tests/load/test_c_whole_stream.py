@@ -266,3 +266,29 @@ def test_a_large_array_cut_short_breaks_with_joblibs_own_error(
         assert with_c == without
         assert str(real.value) in with_c
         monkeypatch.undo()
+
+
+def test_long_runs_without_a_get_are_read_by_c(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real dump of 100,000 booleans and a 20,000-word dict: frames with few or no GETs
+    (the GET scan once matched again from every byte after a run's last GET)."""
+    path = tmp_path / "flags.joblib"
+    joblib.dump({"mask": [bool(i % 3) for i in range(100_000)],
+                 "vocabulary": {f"w{i:05d}": i for i in range(20_000)}}, path)
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["read"]
+    assert with_c == without
+
+
+def test_a_stream_mostly_outside_frames_is_handed_back(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without frames the C reader reads each opcode on its own, each walked in Python (slower
+    than joblib's own loop): past a bound it stops, and the reading is the pure-Python one."""
+    from hpinspect.load.opscan import LOOSE_READS
+
+    path = tmp_path / "unframed.joblib"
+    path.write_bytes(b"\x80\x04]" + (b"(" + b"N" * 50 + b"e") * (LOOSE_READS // 20) + b".")
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["diverged"]
+    assert with_c == without
+    assert joblib.load(path) == [None] * (50 * (LOOSE_READS // 20))
