@@ -59,9 +59,8 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
     s = reader.hp
     attrs = wrapper._hp_stub.attrs
     dtype = dtype_of(s, attrs.get("dtype"))
-    order = attrs.get("order", "C")
-    if order not in ("C", "F"):
-        raise s.error("malformed joblib array wrapper (order)")
+    given = attrs.get("order")
+    order = "F" if isinstance(given, str) and given == "F" else "C"  # read_array's own test
     shape = check_shape(s, attrs.get("shape"))
     if dtype.hasobject and s.c_nested:
         value = c_inner_load(reader)  # the same reading, by the C reader (or Diverged)
@@ -89,6 +88,8 @@ def read_wrapped_array(reader: JoblibReader, wrapper: StandIn) -> Any:
                 if str(exc) != SHORT_DATA:
                     raise
                 raise joblib_eof(nbytes, dtype.itemsize, handle.tell() - start) from None
+        if "order" not in attrs:  # read_array looks it up once the data is read
+            raise AttributeError("'NumpyArrayWrapper' object has no attribute 'order'")
     return s.deferred("numpy.ndarray", "value", (value,), "joblib")
 
 

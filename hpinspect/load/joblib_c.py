@@ -35,10 +35,10 @@ from typing import Any, BinaryIO
 
 from hpinspect.load.joblib_arrays import read_wrapped_array
 from hpinspect.load.objects import Stub
-from hpinspect.load.opscan import WHOLE_STREAM, FramedInput, OpWalker
+from hpinspect.load.opscan import WHOLE_STREAM, FramedInput, OpWalker, bytearrays_fit
 from hpinspect.load.policy import LEGACY_JOBLIB_WRAPPERS
 from hpinspect.load.standins import StandIn, StandInMeta, make_instance, ref_of
-from hpinspect.load.unpickler import CReader, Diverged, Session
+from hpinspect.load.unpickler import READ_AHEAD, CReader, Diverged, Session
 
 
 class _Wrapper(StandIn):
@@ -110,7 +110,8 @@ def whole_stream_load(stream: BinaryIO, session: Session, proto: int) -> Any:
         session.in_c_nested, session.c_outer = inside
     walker = reader.walker
     if walker.hazard is not None or not walker.done or walker.tail or \
-            walker.fed != reader.input.position:
+            walker.fed != reader.input.position or not bytearrays_fit(
+                walker, session.budget_left(), READ_AHEAD):
         raise Diverged(f"the walk did not vouch for the whole stream {walker.why}")
     memo = reader.memo.copy()
     replaced = {id(obj) for obj in reader.replaced}

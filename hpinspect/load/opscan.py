@@ -83,7 +83,8 @@ DIVERGING = frozenset(CODES[name] for name in (
 lines their own ways), OBJ/INST and the extension codes (old protocols' class calls),
 out-of-band buffers (only with a ``buffers`` argument, which no loader here passes), and POP
 and POP_MARK (without them, a batch is empty only right after its MARK: see
-:data:`BATCHES`). Frames are checked instead (:meth:`OpWalker._walk_strict`)."""
+:data:`BATCHES`). Frames are checked instead (:meth:`OpWalker._walk_strict`), and the largest
+BYTEARRAY8 after the reading (:attr:`OpWalker.largest_bytearray`)."""
 WHOLE_STREAM = DIVERGING | frozenset(CODES[name] for name in (
     "DUP", "BINPUT", "LONG_BINPUT", "PROTO"))
 """What a whole-stream strict walk refuses besides :data:`DIVERGING` (PROTO but at byte 0): the
@@ -194,6 +195,11 @@ class OpWalker:
         """Whether the hazard is where the two unpicklers may part (a strict walk)."""
         self.frame_end = 0
         """Offset where the last FRAME's content ends (a strict walk)."""
+        self.largest_bytearray = 0
+        """The largest BYTEARRAY8 length walked. The pure-Python reader compares each with
+        the budget left when it runs (``unpickler._load_bytearray8``), after calls that may
+        have charged it; the walk, when its bytes arrive: a strict reading is vouched for only
+        when the largest fits what is left at its end (see :func:`bytearrays_fit`)."""
         self._walk_data = self._walk_strict if strict else self._walk
         high = min(max_memo >> 16, 256)
         key = (high, self.refused | {MARK} if strict else self.refused)
@@ -351,6 +357,14 @@ class OpWalker:
 
 
 _BINGET = CODES["BINGET"]
+_BYTEARRAY8 = CODES["BYTEARRAY8"]
+
+
+def bytearrays_fit(walker: OpWalker, left: int, slack: int) -> bool:
+    """Whether every BYTEARRAY8 the walk met fits ``left`` bytes of budget less ``slack`` (how
+    much more the pure-Python reading may have charged by then: what its buffered reader
+    reads ahead): then the pure-Python reader refuses none of them either."""
+    return walker.largest_bytearray == 0 or walker.largest_bytearray <= left - slack
 _NEWLINE = re.compile(b"\n")
 
 
@@ -431,6 +445,8 @@ def _step_counted(walker: OpWalker, buf: bytes, i: int, base: int) -> int:
         return i
     if code == FRAME:
         return i + 1 + width  # a frame's content is opcodes
+    if code == _BYTEARRAY8:
+        walker.largest_bytearray = max(walker.largest_bytearray, count)
     return i + 1 + width + count  # past the data's end: the rest of the payload is not walked
 
 
@@ -521,11 +537,13 @@ class GuardedInput:
 
 _FRAME_BYTE = bytes([FRAME])
 LOOSE_READS = 4096
-LOOSE_PER_FRAME = 8
+FRAMED_PER_LOOSE = 16
 """Outside frames the C reader without ``peek`` reads each opcode's byte and its argument on
 their own, each walked in Python: several times the pure-Python reader's cost per opcode. A
-joblib stream has a few such reads per array (between an array's bytes and the next frame);
-past these many (plus as many per frame), :class:`Unframed` hands the stream back."""
+joblib stream has a few such reads per array (each FRAME's opcode, and what lies between an
+array's bytes and the next frame, which holds the next wrapper's state: a few hundred bytes);
+past :data:`LOOSE_READS` plus one per :data:`FRAMED_PER_LOOSE` bytes of frames read (so
+that frames of a few bytes buy nothing), :class:`Unframed` hands the stream back."""
 
 
 class Unframed(Exception):
@@ -546,7 +564,8 @@ class FramedInput(GuardedInput):
 
     def __init__(self, stream: BinaryIO, walker: OpWalker, path: str) -> None:
         super().__init__(stream, walker, path)
-        self._frames = 0
+        self._framed = 0
+        """Bytes of the frames read so far."""
         self._loose = 0
         """Reads outside any frame (see :data:`LOOSE_READS`)."""
 
@@ -563,12 +582,12 @@ class FramedInput(GuardedInput):
             if len(data) == 8 and count <= w.budget_left():
                 w.fed, w.tail, w.frame_end = pos + 8, b"", pos + 8 + count
                 self._pos = pos + 8
-                self._frames += 1
+                self._framed += count
                 return data  # type: ignore[no-any-return]
             return self._deliver(data, len(data))  # type: ignore[no-any-return]
-        if pos >= w.frame_end:  # (a FRAME's own opcode too: each frame allows 8)
+        if pos >= w.frame_end:  # (a FRAME's own opcode too)
             self._loose += 1
-            if self._loose > LOOSE_READS + LOOSE_PER_FRAME * self._frames:
+            if self._loose > LOOSE_READS + self._framed // FRAMED_PER_LOOSE:
                 raise Unframed("a stream mostly outside frames (each opcode its own read)")
         if not w.clean_at(pos):
             return super().read(n)

@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 from hpinspect.errors import CorruptFileError, HpinspectError, LimitExceededError
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
-from hpinspect.load.opscan import GuardedInput, OpWalker
+from hpinspect.load.opscan import GuardedInput, OpWalker, bytearrays_fit
 from hpinspect.load.policy import LEGACY_JOBLIB_WRAPPERS, Use
 from hpinspect.load.regions import SourceFile
 from hpinspect.load.standins import (
@@ -617,7 +617,8 @@ def c_inner_load(outer: Any) -> Any:
         raise Diverged(f"the C reading stopped: {walker.why or exc}") from None
     finally:
         s.in_c_nested, s.c_outer = inside
-    if walker.hazard is not None or not walker.done:
+    if walker.hazard is not None or not walker.done or not bytearrays_fit(
+            walker, s.budget_left(), READ_AHEAD):
         raise Diverged("the walk did not vouch for the whole pickle")
     return value
 

@@ -292,3 +292,71 @@ def test_a_stream_mostly_outside_frames_is_handed_back(tmp_path: Path,
     assert seen == ["diverged"]
     assert with_c == without
     assert joblib.load(path) == [None] * (50 * (LOOSE_READS // 20))
+
+
+def test_empty_frames_buy_no_unframed_reads(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Empty FRAMEs between the opcodes keep a stream outside frames all the same."""
+    from hpinspect.load.opscan import LOOSE_READS
+
+    units = LOOSE_READS // 2
+    path = tmp_path / "empty-frames.joblib"
+    path.write_bytes(b"\x80\x04]" + (b"\x95" + bytes(8) + b"(NNNe") * units + b".")
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["diverged"]
+    assert with_c == without
+    assert joblib.load(path) == [None] * (3 * units)
+
+
+def _u(text: str) -> bytes:
+    return b"\x8c" + bytes([len(text)]) + text.encode()
+
+
+def test_a_bytearray8_is_judged_against_the_budget_when_it_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bytearray(5 MB)`` (an inert constructor, charged to the budget) before a 3 MB
+    BYTEARRAY8 in the same frame: the pure-Python reader compares the length with what is left
+    once the call has run, so the C reading must not vouch for it from the frame's bytes."""
+    from hpinspect.load.limits import Limits
+
+    size, charged = 3_000_000, 5_000_000
+    body = _u("builtins") + _u("bytearray") + b"\x93J" + charged.to_bytes(4, "little") + \
+        b"\x85R\x96" + size.to_bytes(8, "little") + bytes(size) + b"\x86."
+    path = tmp_path / "bytearrays.joblib"
+    path.write_bytes(b"\x80\x04\x95" + len(body).to_bytes(8, "little") + body)
+    limits = Limits(max_bytes=10_000_000)
+    real = unpickler.JoblibReader  # (the outcomes of both readings, under the same limits)
+    outcomes = []
+    for c_readings in (True, False):
+        monkeypatch.setattr(pickle_file, "C_NESTED", c_readings)
+        try:
+            outcomes.append(json.dumps(report_doc(inspect_file(path, limits=limits)),
+                                       sort_keys=True, default=str))
+        except HpinspectError as exc:
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+    assert real is unpickler.JoblibReader
+    assert outcomes[0] == outcomes[1]
+    assert "BYTEARRAY8 declares 3,000,000 bytes" in outcomes[1]
+    assert [len(x) for x in joblib.load(path)] == [charged, size]  # no limit in a real load
+
+
+@pytest.mark.parametrize("order", ["X", None])
+def test_an_order_other_than_f_is_read_as_joblib_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str | None) -> None:
+    """``read_array`` only asks whether the order is "F" (anything else is C), and only once
+    the data is read: a missing one is an AttributeError there."""
+    data, _, end, _ = _template()
+    key = _u("order") + b"\x94" + _u("C")
+    assert data.count(key) == 1
+    crafted = _u("order") + b"\x94" + _u(order) if order else _u("orde_") + b"\x94" + _u("C")
+    path = tmp_path / "order.joblib"
+    path.write_bytes(data.replace(key, crafted))
+    with_c, without, _ = _both(path, monkeypatch)
+    assert with_c == without
+    if order:
+        assert list(joblib.load(path)[0]) == [0, 1, 2]
+        assert "breaks" not in with_c and '"shape": [\n' not in with_c
+    else:
+        with pytest.raises(AttributeError) as real:
+            joblib.load(path)
+        assert str(real.value) in with_c
