@@ -66,6 +66,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, list[s
         return value
 
     monkeypatch.setattr(joblib_c, "whole_stream_load", spy)
+    monkeypatch.setattr(unpickler, "WHOLE_STREAM_MIN", 0)  # (small files too)
     with_c = _outcome(path)
     monkeypatch.setattr(pickle_file, "C_NESTED", False)
     without = _outcome(path)
@@ -360,3 +361,21 @@ def test_an_order_other_than_f_is_read_as_joblib_reads_it(
         with pytest.raises(AttributeError) as real:
             joblib.load(path)
         assert str(real.value) in with_c
+
+
+def test_only_streams_past_a_buffer_are_read_by_c(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small joblib file is read in pure Python (faster than compiling the walk's regexes);
+    one whose stream fills the reader's buffer, by the C reader."""
+    seen: list[int] = []
+    real = joblib_c.whole_stream_load
+    monkeypatch.setattr(joblib_c, "whole_stream_load",
+                        lambda *args: seen.append(1) or real(*args))
+    small, large = tmp_path / "small.joblib", tmp_path / "large.joblib"
+    joblib.dump(MODELS["pipeline"], small)
+    joblib.dump(MODELS["arrays"], large)
+    assert small.stat().st_size < unpickler.WHOLE_STREAM_MIN < large.stat().st_size
+    inspect_file(small)
+    assert seen == []
+    inspect_file(large)
+    assert seen == [1]
