@@ -668,12 +668,13 @@ reading takes less than the whole-stream walk's regexes take to compile (2-3 ms)
 
 def _joblib_load(stream: BinaryIO, session: Session,
                  persistent_load: PersistentLoad | None) -> Any:
-    head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
+    held = stream.peek(2) if hasattr(stream, "peek") else b""  # (all the buffer holds)
+    head = held[:2]
     if session.declared_proto is None and len(head) == 2 and head[0] == 0x80:
         session.declared_proto = head[1]
     if session.c_nested and persistent_load is None and len(head) == 2 and \
             head[0] == 0x80 and 4 <= head[1] <= pickle.HIGHEST_PROTOCOL and \
-            len(stream.peek(1)) >= WHOLE_STREAM_MIN:
+            len(held) >= WHOLE_STREAM_MIN:
         from hpinspect.load.joblib_c import whole_stream_load
 
         return whole_stream_load(stream, session, head[1])  # (or Diverged: read again)
