@@ -52,3 +52,18 @@ def stable(report: Report) -> Report:
     name = Path(report.file.path).name
     return replace(report, file=replace(report.file, path=name, size_bytes=1234,
                                         sha256="5" * 64))
+
+
+def report_outcome(path: Path) -> str:
+    """``path``'s JSON report (sorted keys), or the error hpinspect reports for it: what two
+    readings of one file are compared by."""
+    import json
+
+    from hpinspect import inspect_file
+    from hpinspect.errors import HpinspectError
+    from hpinspect.render.json import report_doc
+
+    try:
+        return json.dumps(report_doc(inspect_file(path)), sort_keys=True, default=str)
+    except HpinspectError as exc:
+        return f"{type(exc).__name__}: {exc}"

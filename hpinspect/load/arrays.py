@@ -369,6 +369,11 @@ def _read_buffer(size: int) -> memoryview:
     return memoryview(buffer)
 
 
+SHORT_DATA = "EOF: reading array data"
+"""What :func:`read_chunks` (and ``joblib_arrays.skip_region``) raise when the data ends early;
+``joblib_arrays.joblib_eof`` gives joblib's own message, with its numbers."""
+
+
 def read_chunks(readinto: Any, dtype: np.dtype[Any],
                 nbytes: int) -> Iterator[np.ndarray[Any, Any]]:
     """``nbytes`` of array data from ``readinto`` as 1-D chunks of whole items (at most
@@ -384,7 +389,7 @@ def read_chunks(readinto: Any, dtype: np.dtype[Any],
         while got < size:
             n = readinto(view[got:size])
             if not n:
-                raise ValueError("EOF: reading array data")  # (joblib_arrays.SHORT_DATA)
+                raise ValueError(SHORT_DATA)
             got += n
         yield np.frombuffer(view[:size], dtype=dtype)
         left -= size

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 
 from hpinspect.errors import CorruptFileError
-from hpinspect.load.arrays import stream_stats
+from hpinspect.load.arrays import SHORT_DATA, stream_stats
 from hpinspect.load.ndbuild import check_shape, dtype_of, nbytes_of
 from hpinspect.load.objects import ArrayStub
 from hpinspect.load.regions import FileRegion, SourceFile
@@ -105,9 +105,6 @@ def _eof(expected: int, got: int) -> ValueError:
     return ValueError(f"EOF: reading array data, expected {expected} bytes got {got}")
 
 
-SHORT_DATA = "EOF: reading array data"
-"""What :func:`~hpinspect.load.arrays.read_chunks` and :func:`skip_region` raise when the data
-ends early (joblib's own message, with its numbers, is :func:`joblib_eof`)."""
 JOBLIB_BUFFER = 1 << 18
 """joblib's ``BUFFER_SIZE``: ``NumpyArrayWrapper.read_array`` reads the data in chunks of the
 most whole items this holds, and names the chunk that came short."""

@@ -16,7 +16,6 @@ must be handed back, and the report must be the pure-Python one (also where a re
 from __future__ import annotations
 
 import io
-import json
 import pickle
 from pathlib import Path
 from typing import Any
@@ -24,24 +23,17 @@ from typing import Any
 import joblib
 import numpy as np
 import pytest
+from helpers import report_outcome
 from sklearn.datasets import make_classification
 from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
 from hpinspect import inspect_file
 from hpinspect.errors import HpinspectError
 from hpinspect.load import joblib_arrays, pickle_file, unpickler
-from hpinspect.render.json import report_doc
 
 
 class Items(list):  # type: ignore[type-arg]
     """A list subclass: the pickler writes its items with APPEND/APPENDS onto the instance."""
-
-
-def _outcome(path: Path) -> str:
-    try:
-        return json.dumps(report_doc(inspect_file(path)), sort_keys=True, default=str)
-    except HpinspectError as exc:
-        return f"{type(exc).__name__}: {exc}"
 
 
 def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, list[str]]:
@@ -59,9 +51,9 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, list[s
         return value
 
     monkeypatch.setattr(joblib_arrays, "c_inner_load", spy)
-    with_c = _outcome(path)
+    with_c = report_outcome(path)
     monkeypatch.setattr(pickle_file, "C_NESTED", False)
-    without = _outcome(path)
+    without = report_outcome(path)
     return with_c, without, seen
 
 

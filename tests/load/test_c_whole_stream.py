@@ -24,6 +24,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pytest
+from helpers import report_outcome
 from sklearn.datasets import make_classification
 from sklearn.ensemble import (
     GradientBoostingClassifier,
@@ -44,13 +45,6 @@ class Items(list):  # type: ignore[type-arg]
     """A list subclass: the pickler writes its items with APPEND/APPENDS onto the instance."""
 
 
-def _outcome(path: Path) -> str:
-    try:
-        return json.dumps(report_doc(inspect_file(path)), sort_keys=True, default=str)
-    except HpinspectError as exc:
-        return f"{type(exc).__name__}: {exc}"
-
-
 def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, list[str]]:
     """(C readings on, off, what each whole-stream C reading ended with)."""
     seen: list[str] = []
@@ -67,9 +61,9 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, list[s
 
     monkeypatch.setattr(joblib_c, "whole_stream_load", spy)
     monkeypatch.setattr(unpickler, "WHOLE_STREAM_MIN", 0)  # (small files too)
-    with_c = _outcome(path)
+    with_c = report_outcome(path)
     monkeypatch.setattr(pickle_file, "C_NESTED", False)
-    without = _outcome(path)
+    without = report_outcome(path)
     assert seen[1:] == []  # (the second reading reads no whole stream in C)
     return with_c, without, seen
 
@@ -346,7 +340,7 @@ def test_an_order_other_than_f_is_read_as_joblib_reads_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str | None) -> None:
     """``read_array`` only asks whether the order is "F" (anything else is C), and only once
     the data is read: a missing one is an AttributeError there."""
-    data, _, end, _ = _template()
+    data = _template()[0]
     key = _u("order") + b"\x94" + _u("C")
     assert data.count(key) == 1
     crafted = _u("order") + b"\x94" + _u(order) if order else _u("orde_") + b"\x94" + _u("C")
