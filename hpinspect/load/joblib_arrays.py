@@ -117,7 +117,7 @@ def joblib_eof(nbytes: int, itemsize: int, got: int) -> ValueError:
     return _eof(min(chunk, nbytes - whole * chunk), got - whole * chunk)
 
 
-def read_padded(handle: Any, aligned: bool, nbytes: int, itemsize: int) -> bytes:
+def read_padded(handle: Any, aligned: bool, nbytes: int, itemsize: int) -> bytes | memoryview:
     """joblib's alignment padding (when ``aligned``: a length byte, that many bytes), then
     ``nbytes`` of array data (one chunk of ``read_array``), the padding and the data in one
     read. As in joblib, padding that is not all there is no error (a missing length byte is
@@ -129,10 +129,11 @@ def read_padded(handle: Any, aligned: bool, nbytes: int, itemsize: int) -> bytes
     data = handle.read(pad + nbytes)
     if len(data) < pad + nbytes:
         raise joblib_eof(nbytes, itemsize, max(len(data) - pad, 0))
-    return bytes(data[pad:]) if pad else bytes(data)
+    return memoryview(data)[pad:] if pad else data  # (the padding not copied away)
 
 
-def shaped(data: bytes, shape: tuple[int, ...], dtype: np.dtype[Any], order: str) -> Any:
+def shaped(data: bytes | memoryview, shape: tuple[int, ...], dtype: np.dtype[Any],
+           order: str) -> Any:
     """The array of ``shape``/``dtype`` in ``order`` whose raw bytes are ``data``."""
     flat = np.frombuffer(data, dtype=dtype)
     if order == "F":

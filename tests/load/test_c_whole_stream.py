@@ -37,7 +37,7 @@ from sklearn.preprocessing import StandardScaler
 
 from hpinspect import inspect_file
 from hpinspect.errors import HpinspectError
-from hpinspect.load import joblib_c, pickle_file, unpickler
+from hpinspect.load import joblib_c, opscan, pickle_file, unpickler
 from hpinspect.render.json import report_doc
 
 
@@ -239,6 +239,41 @@ def test_an_array_cut_short_breaks_with_joblibs_own_error(
     with_c, without, _ = _both(path, monkeypatch)
     assert with_c == without
     assert str(real.value) in with_c
+
+
+def test_a_stream_cut_in_the_frame_after_an_array_breaks_as_joblib_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an array's bytes the C reader asks for the next FRAME's opcode alone and is given
+    the whole frame at once (``FramedInput._whole_frame``); cut anywhere in that frame's
+    header or content, the reading is handed back and breaks as the pure-Python one."""
+    out = io.BytesIO()
+    joblib.dump([np.arange(3, dtype=np.int64), np.arange(5, dtype=np.int64)], out)
+    data = out.getvalue()
+    first = data.index(np.arange(3, dtype=np.int64).tobytes()) + 24
+    assert data[first] == 0x95  # the second wrapper's frame follows the first array
+    end = first + 9 + int.from_bytes(data[first + 1:first + 9], "little")
+    path = tmp_path / "two.joblib"
+    path.write_bytes(data)
+    whole: list[int] = []
+    real = opscan.FramedInput._whole_frame
+
+    def spy(self: opscan.FramedInput, pos: int) -> bytes:
+        whole.append(pos)
+        return real(self, pos)
+
+    monkeypatch.setattr(opscan.FramedInput, "_whole_frame", spy)
+    with_c, without, seen = _both(path, monkeypatch)
+    assert seen == ["read"] and first in whole
+    assert with_c == without
+    for cut in range(first, end + 1):
+        monkeypatch.undo()
+        path.write_bytes(data[:cut])
+        with_c, without, seen = _both(path, monkeypatch)
+        assert seen == ["diverged"]
+        assert with_c == without
+        assert "breaks" in with_c
+    with pytest.raises(Exception):  # noqa: B017 - the real load fails too, in any way
+        joblib.load(path)
 
 
 @pytest.mark.parametrize("cut", [0.001, 0.4, 0.999])
