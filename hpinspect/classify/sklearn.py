@@ -310,14 +310,16 @@ class TreeBuilder:
         attributes: list[Attribute] = []
         children: list[Node] = []
         groups: tuple[Group, ...] = ()
-        members = [v for _, v in items if self.is_estimator(v)]
+        estimator = [self.is_estimator(v) for _, v in items]
+        members = [v for (_, v), flag in zip(items, estimator, strict=True) if flag]
         if len(members) > BUNDLE_GROUP_THRESHOLD and not self.expand:
             # thousands of estimators: one aggregate instead of a node each (all with --all)
             groups = (self.group("(entries)", members),)
-            items = [(k, v) for k, v in items if not self.is_estimator(v)]
-        for key, value in items:
-            path = f"[{short_key(safe_repr(key))}]"
-            if self.is_estimator(value):
+            items = [kv for kv, flag in zip(items, estimator, strict=True) if not flag]
+            estimator = [False] * len(items)
+        for (key, value), flag in zip(items, estimator, strict=True):
+            if flag:
+                path = f"[{short_key(safe_repr(key))}]"
                 children.append(self.node(value, path, f"{short_key(str(key))}__", str(key)))
                 continue
             desc = describe(value)

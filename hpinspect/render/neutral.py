@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -142,9 +143,14 @@ def json_dumps(document: Any, indent: int | None = 2) -> str:
 
 # ------------------------------------------------------------------------------ whole reports
 def _attribute(attr: Attribute) -> Attribute:
-    return dataclasses.replace(
-        attr, name=terminal(attr.name), role=terminal(attr.role), reason=terminal(attr.reason),
-        summary=terminal(attr.summary), default_summary=terminal(attr.default_summary))
+    shown = (terminal(attr.name), terminal(attr.role), terminal(attr.reason),
+             terminal(attr.summary), terminal(attr.default_summary))
+    if all(map(operator.is_, shown, (attr.name, attr.role, attr.reason, attr.summary,
+                                     attr.default_summary))):
+        return attr  # nothing to escape or cap (the common case): no copy
+    name, role, reason, summary, default_summary = shown
+    return dataclasses.replace(attr, name=name, role=role, reason=reason, summary=summary,
+                               default_summary=default_summary)
 
 
 def _group(group: Group) -> Group:

@@ -231,7 +231,7 @@ def node_renderables(node: Node, options: RenderOptions) -> Iterator[RenderableT
         return
     yield node_title(node)
     yield from _node_tables(specs, options)
-    for text in folded:
+    for text in (*(spec.more for spec in specs if spec.more), *folded):
         yield _folded_line(text)
 
 
@@ -346,6 +346,8 @@ class _TableSpec:
     rows: tuple[tuple[Text, ...], ...]
     folded: str = ""
     """``defaults: …`` or ``housekeeping: …``: the rows left out, shown as one line."""
+    more: str = ""
+    """``auxiliary: 99,950 more rows …``: the rows past :data:`ROWS_SHOWN`, counted."""
 
     def natural_widths(self) -> list[int]:
         """Each column's width without squeezing: its widest cell line, at most its cap."""
@@ -383,11 +385,22 @@ def _category_spec(node: Node, category: Category, options: RenderOptions) -> _T
         attributes = tuple(a for a in attributes if not _in_tree(a))
     folded = [a for a in attributes if not options.show_all and options.only is None
               and _folds(a)]
-    rows = [tuple(_cells(attribute, category, options)) for attribute in attributes
-            if attribute not in folded]
+    left_out = {id(a) for a in folded}
+    kept = [a for a in attributes if id(a) not in left_out]
+    more = ""
+    if not options.show_all and len(kept) > ROWS_SHOWN:
+        more = f"{category}: {len(kept) - ROWS_SHOWN:,} more rows (--all lists every one)"
+        kept = kept[:ROWS_SHOWN]
+    rows = [tuple(_cells(attribute, category, options)) for attribute in kept]
     label = "defaults" if category == "hyperparameter" else "housekeeping"
     return _TableSpec(columns, tuple(rows), f"{label}: {_folded_text(folded, category)}"
-                      if folded else "")
+                      if folded else "", more)
+
+
+ROWS_SHOWN = 50
+"""Rows of one category table shown unless ``--all``; a note under the tables counts the rest
+(a bundle of 100,000 plain values would otherwise take minutes to lay out: about 0.3 ms a
+row). No estimator comes near it; ``--format json`` always has every attribute."""
 
 
 def _folded_text(folded: Sequence[Attribute], category: Category) -> str:

@@ -198,3 +198,30 @@ def test_several_real_reports(real_reports: dict[str, Report]) -> None:
     out = render(list(real_reports.values()), width=120)
     for path in real_reports.values():
         assert path.file.path in out
+
+
+def test_a_long_table_shows_its_first_rows_and_counts_the_rest(tmp_path: Any) -> None:
+    """A bundle of 130 plain values (a real pickle): the table shows ROWS_SHOWN rows and says
+    how many more there are; ``--all`` lists every one; JSON always has them all. Values that
+    need escaping are still escaped in the rows shown."""
+    import json
+    import pickle
+
+    from hpinspect import inspect_file
+    from hpinspect.render.table import ROWS_SHOWN
+
+    bundle = {f"key{i:03d}": i * 7 for i in range(130)}
+    bundle["key000"] = "bell\x07here"
+    path = tmp_path / "bundle.pkl"
+    path.write_bytes(pickle.dumps(bundle))
+    report = inspect_file(path)
+    text = render(report, width=120)
+    shown = [f"key{i:03d}" for i in range(130) if f"key{i:03d} " in text]
+    assert shown == [f"key{i:03d}" for i in range(ROWS_SHOWN)]
+    assert f"auxiliary: {130 - ROWS_SHOWN:,} more rows (--all lists every one)" in text
+    assert "bell\\x07here" in text and "\x07" not in text
+    every = render(report, width=120, show_all=True)
+    assert all(f"key{i:03d} " in every for i in range(130))
+    assert "more rows" not in every
+    document = json.loads(get_renderer(Format.json).render([report], RenderOptions()))
+    assert len(document["model"]["attributes"]) == 130
