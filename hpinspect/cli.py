@@ -14,6 +14,7 @@ import difflib
 import os
 import sys
 from collections.abc import Iterator
+from errno import EBADF
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -192,11 +193,39 @@ def _progress_for(path: Path) -> _ProgressBar | None:
     return _ProgressBar(path, size) if size > PROGRESS_BYTES else None
 
 
+class ClosedOutput:
+    """``sys.stdout`` of a process started with its standard output closed
+    (``hpinspect m >&-``, where Python leaves it ``None``): not a terminal, and writing to it
+    is the clear error :func:`emit` reports (``--output FILE`` still works)."""
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(EBADF, "standard output is closed")
+
+    def write(self, text: str) -> int:
+        raise OSError(EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        """Nothing was written."""
+
+
+def _closed_output(exc: OSError) -> None:
+    fail(f"cannot write output: {exc.strerror} (--output FILE writes to a file)")
+
+
 def emit(text: str, output: Path | None) -> None:
     """Write the rendered text to stdout or to ``--output``."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as exc:
+            if exc.errno != EBADF:
+                raise  # (a closed pipe: Python's own report and status, see __main__)
+            _closed_output(exc)
+            raise typer.Exit(EXIT_ERROR) from exc
         return
     try:
         output.write_text(text, encoding="utf-8")
@@ -314,7 +343,7 @@ def schema() -> None:
 
     text = resources.files("hpinspect").joinpath("schema/report.schema.json").read_text(
         encoding="utf-8")
-    sys.stdout.write(text)
+    emit(text, None)
 
 
 # ---------------------------------------------------------------------------- diff and check
@@ -422,10 +451,12 @@ def _annotate(lines: list[str], to_stdout: bool) -> None:
     """GitHub Actions workflow commands; on stderr when stdout carries a JSON/SARIF document."""
     from hpinspect.render.neutral import terminal
 
-    stream = sys.stdout if to_stdout else sys.stderr
-    for line in lines:
-        stream.write(terminal(line) + "\n")
-    stream.flush()
+    text = "".join(terminal(line) + "\n" for line in lines)
+    if to_stdout:
+        emit(text, None)
+        return
+    sys.stderr.write(text)
+    sys.stderr.flush()
 
 
 ExpectOpt = Annotated[list[str] | None, typer.Option(
@@ -648,6 +679,10 @@ def _app_for(args: list[str]) -> typer.Typer:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``hpinspect MODEL`` means ``hpinspect inspect MODEL``."""
     limit_thread_pools()  # before anything imports numpy
+    if sys.stdout is None:
+        sys.stdout = ClosedOutput()
+    if sys.stderr is None:  # started with standard error closed: its lines go nowhere
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (the process's)
     _complete_default_command()
     args = _expand_only(list(sys.argv[1:] if argv is None else argv))
     if args and args[0] not in COMMANDS and args[0] not in ROOT_OPTIONS:
@@ -662,5 +697,8 @@ def main(argv: list[str] | None = None) -> None:
         fail("interrupted")
         sys.exit(130)
     except Exception as exc:  # the promise is one line, never a traceback
-        fail(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        if isinstance(exc, OSError) and exc.errno == EBADF:
+            _closed_output(exc)  # typer's own output (--help) to a closed stdout
+        else:
+            fail(f"internal error ({type(exc).__name__}: {exc}); please report it")
         sys.exit(EXIT_ERROR)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -146,3 +147,40 @@ def test_no_color_env_respected() -> None:
     assert proc.returncode == 0 and "\x1b[" not in proc.stdout
     colored = run_cli(str(sample), env={"FORCE_COLOR": "1"})
     assert "\x1b[" in colored.stdout
+
+
+def _closing(fd: int) -> Any:
+    import os
+
+    return lambda: os.close(fd)
+
+
+@pytest.mark.parametrize("args", [["inspect"], ["--format", "json"], ["schema"], ["--help"],
+                                  ["check"], ["scan"]], ids=" ".join)
+def test_a_closed_stdout_is_one_clear_error(args: list[str], tmp_path: Path) -> None:
+    """Started with its standard output closed (``hpinspect m >&-``): one line on stderr
+    naming the problem and exit 2, never a traceback; ``--output`` still writes the file."""
+    target = [] if args[0] in ("schema", "--help") else [
+        str(SAMPLES[0].parent) if args[0] == "scan" else str(SAMPLES[0])]
+    proc = subprocess.run([sys.executable, "-m", "hpinspect", *args, *target],
+                          capture_output=False, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=_closing(1), check=False)  # noqa: PLW1509
+    assert proc.returncode == 2
+    assert proc.stderr == ("hpinspect: error: cannot write output: standard output is closed "
+                           "(--output FILE writes to a file)\n")
+    if args[0] == "inspect":
+        out = tmp_path / "report.txt"
+        proc = subprocess.run([sys.executable, "-m", "hpinspect", str(SAMPLES[0]), "-o",
+                               str(out)], stderr=subprocess.PIPE, text=True,
+                              preexec_fn=_closing(1), check=False)  # noqa: PLW1509
+        assert proc.returncode == 0, proc.stderr
+        assert SAMPLES[0].name in out.read_text(encoding="utf-8")
+
+
+def test_a_closed_stderr_keeps_the_exit_code() -> None:
+    """With standard error closed an error has nowhere to go; its exit code still says it."""
+    proc = subprocess.run([sys.executable, "-m", "hpinspect", "no-such-file.pkl"],
+                          stdout=subprocess.PIPE, preexec_fn=_closing(2),  # noqa: PLW1509
+                          check=False)
+    assert proc.returncode == 2
+    assert proc.stdout == b""
