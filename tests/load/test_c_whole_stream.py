@@ -274,6 +274,21 @@ def test_a_stream_cut_in_the_frame_after_an_array_breaks_as_joblib_reads_it(
         assert "breaks" in with_c
     with pytest.raises(Exception):  # noqa: B017 - the real load fails too, in any way
         joblib.load(path)
+    for length in (end - first - 8, 1 << 40, 2, 0):  # past the file, the budget; too short
+        monkeypatch.undo()
+        path.write_bytes(data[:first + 1] + length.to_bytes(8, "little") + data[first + 9:])
+        try:
+            loaded = joblib.load(path)
+        except (ValueError, MemoryError):
+            loaded = None  # (one byte too long: joblib's EOF error; 1 TiB: MemoryError)
+        with_c, without, seen = _both(path, monkeypatch)
+        assert with_c == without
+        if loaded is None:
+            assert "breaks" in with_c
+        else:  # a frame that ends early: the rest is read outside it, by both readers
+            assert [a.tolist() for a in loaded] == [[0, 1, 2], [0, 1, 2, 3, 4]]
+            shown = [a["summary"] for a in json.loads(with_c)["model"]["attributes"]]
+            assert shown == ["int64 (3) min=0 max=2 mean=1.0", "int64 (5) min=0 max=4 mean=2.0"]
 
 
 @pytest.mark.parametrize("cut", [0.001, 0.4, 0.999])
