@@ -288,7 +288,8 @@ WidthOpt = Annotated[int | None, typer.Option(
     "--width", help="Layout width, 40-1000 [default: COLUMNS, else the terminal (also when "
     "piped), else 120].", show_default=False)]
 ShowAllOpt = Annotated[bool, typer.Option("--all", help="Every ensemble member, template and "
-                                          "default-valued row (values are never cut: they "
+                                          "default-valued row, and every row past a "
+                                          "table's first 50 (values are never cut: they "
                                           "wrap).")]
 
 
