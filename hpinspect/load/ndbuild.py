@@ -233,11 +233,13 @@ def array_from_parts(s: Session, shape: Any, dtype: np.dtype[Any], fortran: bool
         raw = raw.encode("latin-1")  # Python 2 pickles
     if not isinstance(raw, (bytes, bytearray)) or len(raw) != nbytes_of(shape, dtype):
         raise _bad(s, "array data (does not match its shape and dtype)")
-    # A kept array gets bytes of its own (a bytearray is an object of the file's graph); one
-    # only summarised is read where it lies: no copy of a protocol-5 array's megabytes.
-    data = bytes(raw) if isinstance(raw, bytearray) and s.limits.keeps(
-        len(raw), s.kept_bytes) else raw
-    flat = np.frombuffer(data, dtype=dtype)
+    # The array is a view of the data, as numpy's own ``_frombuffer`` makes it: a protocol-5
+    # bytearray is shared, not copied (copying every kept array's bytes was a fifth of a
+    # GradientBoosting model's conversion), and read-only here, as it is an object of the
+    # file's graph too.
+    flat = np.frombuffer(raw, dtype=dtype)
+    if isinstance(raw, bytearray):
+        flat.flags.writeable = False
     return keep_or_summarise(s, flat.reshape(shape, order=order))  # type: ignore[call-overload]
 
 

@@ -255,3 +255,23 @@ def test_files_open_for_re_reads_are_bounded_and_closed_with_their_values(
     del kept, again, loaded
     gc.collect()
     assert _open_files() <= before  # (fewer if earlier tests' files were closed for room)
+
+
+def test_a_kept_protocol5_array_is_a_read_only_view_of_its_bytearray(tmp_path: Path) -> None:
+    """numpy pickles a writable array as a BYTEARRAY8 at protocol 5 and ``pickle.load`` makes
+    the array a view of that bytearray. hpinspect's kept array is a view of it too (no copy
+    of its bytes), read-only, with numpy's values, dtype and order."""
+    arrays = {"w": np.arange(12, dtype=np.float64).reshape(3, 4),
+              "f": np.asfortranarray(np.arange(6, dtype=">i4").reshape(2, 3)),
+              "s": np.zeros(3, dtype=[("a", "<u2"), ("b", "<f4")])}
+    path = tmp_path / "p5.pkl"
+    path.write_bytes(pickle.dumps(arrays, protocol=5))
+    real = pickle.loads(path.read_bytes())
+    assert not real["w"].flags.owndata  # (numpy's own reading: a view of the bytearray)
+    root = read_model(path).root
+    for name, want in real.items():
+        got = root[name]
+        assert isinstance(got, np.ndarray) and not got.flags.writeable
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert got.flags.f_contiguous == want.flags.f_contiguous
+        assert np.array_equal(got, want)
