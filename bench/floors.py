@@ -6,6 +6,9 @@ round so no side always goes first), each as its own child process:
 * ``hpinspect``: ``python -m hpinspect --format json FILE`` in the default environment;
 * ``hpinspect-1t``: the same with every BLAS/OpenMP pool variable set to 1 (the thread-pool
   target: the default must be within 10% of this);
+* ``hpinspect-terminal`` (small files): ``python -m hpinspect FILE``, the default report a user
+  reads (rich's tables, laid out for 80 columns since stdout is not a terminal), held to the
+  same start-up target as the JSON run;
 * ``naive``: ``joblib.load`` + ``get_params`` (what hpinspect replaces, and is unsafe);
 * floors: ``start-up`` (``python -c "import numpy, rich.console, typer"``), ``sha256``
   (``hashlib.sha256`` over the file, which hpinspect's report includes), ``cat`` (the file to
@@ -342,6 +345,8 @@ def sides(w: Workload, peers_python: str | None, others: dict[str, str],
     }
     if w.kind.startswith("scale"):
         return out
+    if w.kind == "small":
+        out["hpinspect-terminal"] = (hp(py, path), {})
     out.update({
         "hpinspect-1t": (hp(py, "--format", "json", path), POOL_ONE),
         "naive": ([py, "-c", NAIVE, path], {}),
@@ -353,6 +358,8 @@ def sides(w: Workload, peers_python: str | None, others: dict[str, str],
         # another checkout (plain pickles), run from outside this one
         out[f"hpinspect@{name}"] = (hp(py, "--format", "json", path), {"PYTHONPATH": tree,
                                                                         CWD_KEY: "/"})
+        if w.kind == "small":
+            out[f"hpinspect-terminal@{name}"] = (hp(py, path), {"PYTHONPATH": tree, CWD_KEY: "/"})
     if w.kind == "compressed":
         codec, skip = w.compression or sniff(w.path)
         out["decompress"] = ([py, "-c", DECOMPRESS, path, str(skip), *CODECS[codec]], {})
@@ -440,13 +447,16 @@ def targets(row: Row) -> list[str]:
               _ratio(hp, (row.wall("C-unpickler") or 0) + start), 3.0)
     if w.kind == "small":
         check("vs start-up", _ratio(hp, start), 1.3)
+        check("terminal vs start-up", _ratio(row.wall("hpinspect-terminal"), start), 1.3)
     if w.kind == "diff":
         check("diff vs inspecting both", _ratio(hp, row.wall("inspect-both")), 1.1)
     for side in row.runs:
-        if side.startswith("hpinspect@"):
-            ratio = _ratio(hp, row.wall(side))
+        mine, at, other = side.partition("@")
+        if at and mine in ("hpinspect", "hpinspect-terminal"):
+            ratio = _ratio(row.wall(mine), row.wall(side))
             if ratio is not None:
-                out.append(f"this tree / {side.split('@', 1)[1]} {ratio:.2f}")
+                out.append(f"this tree / {other} {ratio:.2f}" + (
+                    " (terminal)" if mine != "hpinspect" else ""))
     return out
 
 
