@@ -25,7 +25,9 @@ from dataclasses import dataclass, replace
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -179,7 +181,43 @@ def _file_text(text: str, style: str = "") -> Text:
     return Text(terminal(text, SHOWN_CAP), style=style)
 
 
-def overview_text(line: OverviewLine) -> Table | Text:
+class Hanging:
+    """``lead`` (never wrapped), then ``body`` wrapped in the columns left of it, its further
+    lines hanging under its first character: what a two-column ``Table.grid`` lays out, at a
+    fraction of a table's cost (the overview has one such line per estimator). The lead's
+    width on the further lines is ``pad_style`` spaces."""
+
+    def __init__(self, lead: Text, body: Text, pad_style: str = "") -> None:
+        self.lead = lead
+        self.body = body
+        self.pad_style = pad_style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        indent = self.lead.cell_len
+        if indent >= options.max_width:  # (a guide as wide as the line: the grid squeezes it)
+            grid = Table.grid(Column(no_wrap=True, style=self.pad_style), Column(overflow="fold"),
+                              padding=0)
+            grid.add_row(self.lead, self.body)
+            yield grid
+            return
+        lines = self.body.wrap(console, options.max_width - indent, overflow="fold")
+        pad = Segment(" " * indent, console.get_style(self.pad_style) if self.pad_style
+                      else None)
+        for index, line in enumerate(lines or [Text()]):
+            if index:
+                yield pad
+            else:
+                yield from self.lead.render(console)
+            yield from line.render(console)
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        body = Measurement.get(console, options, self.body)
+        indent = self.lead.cell_len
+        return Measurement(indent + body.minimum, indent + body.maximum)
+
+
+def overview_text(line: OverviewLine) -> Hanging | Text:
     """One overview line: the tree guide, then the segments; continuation lines hang under the
     first segment."""
     text = Text()
@@ -193,9 +231,7 @@ def overview_text(line: OverviewLine) -> Table | Text:
         text = text[len(line.segments[0].text):]
     if not lead.plain:
         return text
-    grid = Table.grid(Column(no_wrap=True), Column(overflow="fold"), padding=0)
-    grid.add_row(lead, text)
-    return grid
+    return Hanging(lead, text)
 
 
 def detail_nodes(root: Node, show_all: bool = False) -> Iterator[Node]:
@@ -235,12 +271,10 @@ def node_renderables(node: Node, options: RenderOptions) -> Iterator[RenderableT
         yield _folded_line(text)
 
 
-def _folded_line(text: str) -> Table:
+def _folded_line(text: str) -> Hanging:
     """``defaults: kernel='rbf', …`` under the tables, wrapping with a hanging indent."""
     label, _, rest = text.partition(": ")
-    grid = Table.grid(Column(no_wrap=True, style="dim"), Column(overflow="fold"), padding=0)
-    grid.add_row(Text(f"{label}: ", style="bold dim"), _file_text(rest, "dim"))
-    return grid
+    return Hanging(Text(f"{label}: ", style="bold dim"), _file_text(rest, "dim"), "dim")
 
 
 def _node_tables(specs: Sequence[_TableSpec], options: RenderOptions
@@ -595,10 +629,10 @@ def _safety_banner(safety: Safety) -> Text:
     )
 
 
-def _findings_table(findings: Sequence[Finding]) -> Table:
+def _findings_table(findings: Sequence[Finding]) -> Group:
     """One finding per line: ``global  severity  at path — detail``, wrapping at spaces with a
     hanging indent (dotted names are never split unless longer than the whole line)."""
-    grid = Table.grid(Column(no_wrap=True), Column(overflow="fold"), padding=0)
+    rows: list[Hanging] = []
     for finding in findings:
         style = SEVERITY_STYLES.get(finding.severity, "")
         line = _file_text(finding.global_name, f"bold {style}".strip())
@@ -608,8 +642,8 @@ def _findings_table(findings: Sequence[Finding]) -> Table:
         line.append_text(_file_text(finding.path or "(root)"))
         line.append(" — ")
         line.append_text(_file_text(finding.detail, "dim"))
-        grid.add_row(Text("• "), line)
-    return grid
+        rows.append(Hanging(Text("• "), line))
+    return Group(*rows)
 
 
 # -------------------------------------------------------------------------------- shared helpers

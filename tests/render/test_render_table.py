@@ -225,3 +225,32 @@ def test_a_long_table_shows_its_first_rows_and_counts_the_rest(tmp_path: Any) ->
     assert "more rows" not in every
     document = json.loads(get_renderer(Format.json).render([report], RenderOptions()))
     assert len(document["model"]["attributes"]) == 130
+
+
+# ------------------------------------------------------------------------ hanging-indent lines
+_WORDS = ("a", "fit", "sklearn.ensemble._forest.RandomForestClassifier", "·", "n_estimators=300",
+          "数据集", "x" * 70, "(1×8)", "min=-0.1107", "")
+
+
+@pytest.mark.parametrize("width", [1, 5, 12, 20, 33, 40, 61, 80, 100, 157])
+@pytest.mark.parametrize("lead", ["• ", "│  ├─ ", "housekeeping: ", "数据 ", "│  " * 20])
+def test_hanging_line_lays_out_as_a_two_column_grid(width: int, lead: str) -> None:
+    """:class:`Hanging` replaced a ``Table.grid`` per overview line: the same lines, words
+    folded the same way, at every width (down to narrower than the lead: a deep tree's guide),
+    wide characters and words longer than the line included."""
+    from rich.table import Column, Table
+    from rich.text import Text
+
+    from hpinspect.render.console import string_console
+    from hpinspect.render.table import Hanging
+
+    for seed in range(12):
+        words = [_WORDS[(seed * 7 + i * i) % len(_WORDS)] for i in range(seed * 3)]
+        body = Text(" ".join(words), style="dim")
+        grid = Table.grid(Column(no_wrap=True), Column(overflow="fold"), padding=0)
+        grid.add_row(Text(lead, style="bold"), body.copy())
+        expected, got = string_console(width, False), string_console(width, False)
+        expected.print(grid)
+        got.print(Hanging(Text(lead, style="bold"), body.copy()))
+        assert [line.rstrip() for line in got.text().split("\n")] == \
+            [line.rstrip() for line in expected.text().split("\n")], (width, lead, seed)
