@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import difflib
 import os
 import sys
 from collections.abc import Iterator
@@ -687,10 +686,13 @@ def main(argv: list[str] | None = None) -> None:
     _complete_default_command()
     args = _expand_only(list(sys.argv[1:] if argv is None else argv))
     if args and args[0] not in COMMANDS and args[0] not in ROOT_OPTIONS:
-        guess = difflib.get_close_matches(args[0], COMMANDS, n=1, cutoff=0.7)
-        if guess and not Path(args[0]).exists():
-            fail(f"{args[0]}: no such command or file; did you mean '{guess[0]}'?")
-            sys.exit(EXIT_ERROR)
+        if not Path(args[0]).exists():
+            import difflib  # (only for a mistyped command: not on a model file's path)
+
+            guess = difflib.get_close_matches(args[0], COMMANDS, n=1, cutoff=0.7)
+            if guess:
+                fail(f"{args[0]}: no such command or file; did you mean '{guess[0]}'?")
+                sys.exit(EXIT_ERROR)
         args.insert(0, "inspect")
     try:
         _app_for(args)(args=args, prog_name="hpinspect")

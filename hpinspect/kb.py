@@ -136,35 +136,71 @@ def knowledge_base() -> KnowledgeBase:
 
 
 class MethodTable:
-    """Per known class, the effective implementation of each recorded method."""
+    """Per known class, the effective implementation of each recorded method.
+
+    A row is decoded when a class is first looked up (a file names a few dozen of the
+    thousands of classes the tables list); iterating decodes them all."""
 
     def __init__(self, tables: list[dict[str, Any]]) -> None:
-        self._rows: dict[str, tuple[tuple[str, ...], tuple[str | None, ...]]] = {}
-        for table in tables:
-            names = tuple(table.get("names", ()))
-            owners = table.get("owners", [])
-            profiles = [tuple(None if i < 0 else f"{owners[i]}.{names[k]}"
-                              for k, i in enumerate(row)) for row in table.get("profiles", [])]
-            for module, classes in table.get("modules", {}).items():
-                for name, profile in classes.items():
-                    self._rows.setdefault(f"{module}.{name}", (names, profiles[profile]))
+        self._tables = tables
+        self._rows: dict[str, _MethodRow | None] = {}
+        self._every: dict[str, _MethodRow] | None = None
+
+    def _decode(self, table: dict[str, Any], profile: int) -> _MethodRow:
+        names = tuple(table.get("names", ()))
+        owners = table.get("owners", [])
+        row = table.get("profiles", [])[profile]
+        return names, tuple(None if i < 0 else f"{owners[i]}.{names[k]}"
+                            for k, i in enumerate(row))
+
+    def _row(self, dotted: str) -> _MethodRow | None:
+        if dotted in self._rows:
+            return self._rows[dotted]
+        found: _MethodRow | None = None
+        for table in self._tables:  # (the first table listing the class wins)
+            modules = table.get("modules", {})
+            at = dotted.find(".")
+            while at != -1 and found is None:  # every split: names may be nested classes
+                profile = modules.get(dotted[:at], {}).get(dotted[at + 1:])
+                if profile is not None:
+                    found = self._decode(table, profile)
+                at = dotted.find(".", at + 1)
+            if found is not None:
+                break
+        self._rows[dotted] = found
+        return found
+
+    def _all(self) -> dict[str, _MethodRow]:
+        if self._every is None:
+            every: dict[str, _MethodRow] = {}
+            for table in self._tables:
+                for module, classes in table.get("modules", {}).items():
+                    for name, profile in classes.items():
+                        if f"{module}.{name}" not in every:
+                            every[f"{module}.{name}"] = self._decode(table, profile)
+            self._every = every
+        return self._every
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._all())
 
     def __contains__(self, dotted: object) -> bool:
-        return dotted in self._rows
+        return isinstance(dotted, str) and self._row(dotted) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
+        return iter(self._all())
 
     def effective(self, dotted: str) -> dict[str, str] | None:
         """``{method: "owner.method"}`` for the methods class ``dotted`` has; None if unknown."""
-        row = self._rows.get(dotted)
+        row = self._row(dotted)
         if row is None:
             return None
         names, impls = row
         return {name: impl for name, impl in zip(names, impls, strict=True) if impl is not None}
+
+
+_MethodRow = tuple[tuple[str, ...], tuple[str | None, ...]]
+"""Method names and, for each, its implementation (``owner.method``) or None."""
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 import os
 import stat
-import zipfile
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import ModuleType
@@ -67,6 +66,8 @@ class Probe:
         if self._zip_names is None:
             self._zip_names = []
             if not self.is_dir and self.head.startswith(b"PK"):
+                import zipfile  # (a zip's names only: a pickle never imports it)
+
                 try:
                     with zipfile.ZipFile(self.path) as archive:
                         self._zip_names = archive.namelist()

@@ -10,14 +10,16 @@ from __future__ import annotations
 import bz2
 import io
 import lzma
-import queue
 import threading
 import weakref
 import zlib
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from hpinspect.errors import CorruptFileError, LimitExceededError, MissingExtraError
+
+if TYPE_CHECKING:
+    import queue
 
 READ_CHUNK = 1 << 20
 
@@ -117,6 +119,8 @@ class _Prefetching(io.RawIOBase):
     """
 
     def __init__(self, inner: _DecompressingRaw) -> None:
+        import queue  # (compressed files only)
+
         self._queue: queue.Queue[bytearray | BaseException] = queue.Queue(PREFETCH_CHUNKS)
         self._stop = threading.Event()
         self._pending = memoryview(b"")
@@ -171,6 +175,8 @@ def _decompress_ahead(inner: _DecompressingRaw, out: queue.Queue[bytearray | Bas
 
 def _put(out: queue.Queue[bytearray | BaseException], item: bytearray | BaseException,
          stop: threading.Event) -> bool:
+    import queue
+
     while not stop.is_set():
         try:
             out.put(item, timeout=0.1)
