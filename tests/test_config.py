@@ -58,3 +58,32 @@ def test_read_toml_errors_name_the_file(tmp_path: Path, content: bytes | None,
     with pytest.raises(UsageError, match=message) as caught:
         read_toml(path, "rules file")
     assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize("text", [
+    "[tool.hpinspect.classify]\nlearned = ['C']\n",
+    '[tool."hpinspect".classify]\nlearned = ["C"]\n',
+    "tool.hpinspect.classify.learned = ['C']\n",
+    '[tool."hp\\u0069nspect".classify]\nlearned = ["C"]\n',  # an escape spelling the name
+    '[tool]\n"hp\\U00000069nspect" = {classify = {learned = ["C"]}}\n',
+    "[ tool . hpinspect . classify ]\nlearned = ['C']\n",
+])
+def test_every_spelling_of_the_table_is_found(tmp_path: Path, text: str) -> None:
+    """A pyproject.toml is parsed only when its text can name the table: every way TOML can
+    spell ``tool.hpinspect`` still reaches the parser and is found."""
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    found = find_tool_table("classify", tmp_path)
+    assert found is not None and found.table == {"learned": ["C"]}
+
+
+def test_a_pyproject_that_cannot_name_the_table_is_passed_over_unparsed(tree: Path) -> None:
+    """A project's own pyproject.toml, even a broken one, neither costs a parse nor stops the
+    search (the table above it is found); one that names hpinspect and is broken still is an
+    error naming the file."""
+    (tree / "pyproject.toml").write_bytes(b"[project\nname = \xff\n")
+    found = find_tool_table("classify", tree)
+    assert found is not None and found.path == tree.parent.parent / "pyproject.toml"
+    (tree / "pyproject.toml").write_bytes(b"[tool.hpinspect.classify\n")
+    with pytest.raises(UsageError, match="invalid TOML") as caught:
+        find_tool_table("classify", tree)
+    assert str(tree / "pyproject.toml") in str(caught.value)
