@@ -227,30 +227,81 @@ def test_a_long_table_shows_its_first_rows_and_counts_the_rest(tmp_path: Any) ->
     assert len(document["model"]["attributes"]) == 130
 
 
-# ------------------------------------------------------------------------ hanging-indent lines
+# ------------------------------------------------- hand-drawn lines and tables against rich's
 _WORDS = ("a", "fit", "sklearn.ensemble._forest.RandomForestClassifier", "·", "n_estimators=300",
           "数据集", "x" * 70, "(1×8)", "min=-0.1107", "")
+_SGR = re.compile(r"\x1b\[([0-9;]*)m|(.)", re.S)
+
+
+def _drawn(renderable: Any, width: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """What a console of ``width`` columns shows: the lines without trailing blanks, and each
+    visible character with the colour codes in force where it is drawn."""
+    from hpinspect.render.console import string_console
+
+    plain, color = string_console(width, False), string_console(width, True)
+    plain.print(renderable)
+    color.print(renderable)
+    styled, current = [], ""
+    for match in _SGR.finditer(color.text()):
+        if match.group(2) is None:
+            current = "" if match.group(1) in ("0", "") else match.group(1)
+        elif not match.group(2).isspace():
+            styled.append((match.group(2), current))
+    return [line.rstrip() for line in plain.text().split("\n")], styled
+
+
+def _text(seed: int, count: int, style: str) -> Any:
+    from rich.text import Text
+
+    words = [_WORDS[(seed * 7 + i * i) % len(_WORDS)] for i in range(count)]
+    text = Text(" ".join(words), style=style)
+    if seed % 3 == 0 and text.plain:
+        text.stylize("bold yellow", 0, max(1, len(text.plain) // 3))  # spans over the style
+    return text
 
 
 @pytest.mark.parametrize("width", [1, 5, 12, 20, 33, 40, 61, 80, 100, 157])
 @pytest.mark.parametrize("lead", ["• ", "│  ├─ ", "housekeeping: ", "数据 ", "│  " * 20])
 def test_hanging_line_lays_out_as_a_two_column_grid(width: int, lead: str) -> None:
     """:class:`Hanging` replaced a ``Table.grid`` per overview line: the same lines, words
-    folded the same way, at every width (down to narrower than the lead: a deep tree's guide),
-    wide characters and words longer than the line included."""
+    folded the same way, in the same colours, at every width (down to narrower than the lead:
+    a deep tree's guide), wide characters and words longer than the line included."""
     from rich.table import Column, Table
     from rich.text import Text
 
-    from hpinspect.render.console import string_console
     from hpinspect.render.table import Hanging
 
     for seed in range(12):
-        words = [_WORDS[(seed * 7 + i * i) % len(_WORDS)] for i in range(seed * 3)]
-        body = Text(" ".join(words), style="dim")
+        body = _text(seed, seed * 3, "dim" if seed % 2 else "")
         grid = Table.grid(Column(no_wrap=True), Column(overflow="fold"), padding=0)
         grid.add_row(Text(lead, style="bold"), body.copy())
-        expected, got = string_console(width, False), string_console(width, False)
-        expected.print(grid)
-        got.print(Hanging(Text(lead, style="bold"), body.copy()))
-        assert [line.rstrip() for line in got.text().split("\n")] == \
-            [line.rstrip() for line in expected.text().split("\n")], (width, lead, seed)
+        assert _drawn(Hanging(Text(lead, style="bold"), body.copy()), width) == \
+            _drawn(grid, width), (width, lead, seed)
+
+
+@pytest.mark.parametrize("widths", [(10, 30, 12), (4, 9, 3), (1, 1, 1), (48, 72, 24), (6, 20)])
+def test_attribute_table_draws_what_a_rich_table_draws(widths: tuple[int, ...]) -> None:
+    """:class:`AttributeTable` replaced rich's Table for the category tables: the same lines
+    and colours for names that are cut (never wrapped), values that wrap, multi-line headers
+    (aligned to their last line), cell and column styles, and cells wider than a column."""
+    from rich import box
+    from rich.table import Column, Table
+
+    from hpinspect.render.table import _DEFAULT, _NAME, _REASON, _ROLE, _VALUE, AttributeTable
+
+    kinds = [replace(_NAME, header="hyperparameter"), _VALUE, _DEFAULT, _ROLE, _REASON][
+        :len(widths)] if len(widths) == 3 else [replace(_NAME, header="learned"), _REASON]
+    for seed in range(10):
+        rows = [tuple(_text(seed + r + c, (seed + r * c) % 6, ("dim", "", "bold")[(r + c) % 3])
+                      for c in range(len(kinds))) for r in range(seed % 5)]
+        rich_table = Table(*(Column(kind.header, style=kind.style, no_wrap=kind.floor == 0,
+                                    overflow="fold", width=width)
+                             for kind, width in zip(kinds, widths, strict=True)),
+                           box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                           padding=(0, 1, 0, 0), collapse_padding=True, header_style="bold dim")
+        for row in rows:
+            rich_table.add_row(*(cell.copy() for cell in row))
+        mine = AttributeTable(kinds, widths, [tuple(cell.copy() for cell in row) for row in rows])
+        assert mine.width == sum(widths) + 2 * (len(widths) - 1)
+        for width in (mine.width, 200):
+            assert _drawn(mine, width) == _drawn(rich_table, width), (widths, seed, width)
