@@ -8,6 +8,7 @@ their heavy imports inside ``read``. Checked in a fresh interpreter through the 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,9 @@ NOT_FOR_A_PICKLE = {
     "hpinspect.decode.ubjson", "hpinspect.decode.lightgbm_text",
     "hpinspect.decode.catboost_cbm", "hpinspect.classify.xgboost",
     "hpinspect.classify.lightgbm", "hpinspect.classify.catboost", "hpinspect.classify.boosters",
+    # standard-library modules only some files need: a zip's names, a compressed file's
+    # prefetching thread (difflib, for a mistyped command, typer may import itself)
+    "zipfile", "queue",
 }
 
 SCRIPT = """
@@ -49,6 +53,22 @@ def test_plain_pickle_imports_no_other_reader(tmp_path: Path, xy: tuple[object, 
     assert code == 0
     assert "hpinspect.load.pickle_file" in modules and "hpinspect.classify.torch" in modules
     assert modules & NOT_FOR_A_PICKLE == set()
+    code, modules = _modules_after(str(path))  # the terminal report too
+    assert code == 0 and "rich.table" in modules
+    assert modules & NOT_FOR_A_PICKLE == set()
+
+
+def test_project_pyproject_without_hpinspect_is_not_parsed(
+        tmp_path: Path, xy: tuple[object, object]) -> None:
+    """A project's own pyproject.toml (no tool.hpinspect) costs no TOML parser."""
+    path = tmp_path / "model.joblib"
+    joblib.dump(LogisticRegression(max_iter=200).fit(*xy), path)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", SCRIPT, "--format", "json", str(path)],
+                          capture_output=True, text=True, cwd=tmp_path, check=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    modules = set(json.loads(done.stdout.strip().splitlines()[-1])["modules"])
+    assert "hpinspect.load.pickle_file" in modules and "tomllib" not in modules
 
 
 def test_zip_still_reaches_zip_readers(tmp_path: Path, xy: tuple[object, object]) -> None:
