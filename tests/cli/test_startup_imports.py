@@ -24,8 +24,9 @@ NOT_FOR_A_PICKLE = {
     "hpinspect.decode.catboost_cbm", "hpinspect.classify.xgboost",
     "hpinspect.classify.lightgbm", "hpinspect.classify.catboost", "hpinspect.classify.boosters",
     # standard-library modules only some files need: a zip's names, a compressed file's
-    # prefetching thread (difflib, for a mistyped command, typer may import itself)
-    "zipfile", "queue",
+    # prefetching thread, OpenSSL's hashes for files from 256 KiB (difflib, for a mistyped
+    # command, typer may import itself)
+    "zipfile", "queue", "_hashlib",
 }
 
 SCRIPT = """

@@ -72,3 +72,20 @@ def test_the_hash_can_finish_while_the_report_is_made(tmp_path: Path) -> None:
     assert done.complete() is done
     assert dataclasses.replace(done.file, sha256="") == dataclasses.replace(pending.file,
                                                                             sha256="")
+
+
+@pytest.mark.parametrize("size", [0, 1, (256 << 10) - 1, 256 << 10, (1 << 20) - 1, 1 << 20,
+                                  (3 << 20) + 7])
+def test_each_hash_engine_gives_the_files_sha256(tmp_path: Path, size: int) -> None:
+    """Below 256 KiB the built-in SHA-256 hashes (no OpenSSL to load), above it OpenSSL's,
+    inline below 1 MiB and in a thread above: every one gives hashlib's digest of the bytes."""
+    from hpinspect.load.common import BUILTIN_HASH_BYTES
+
+    data = bytes(np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8))
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    hasher = Sha256(str(path))
+    hasher.start()
+    assert hasher.digest() == hashlib.sha256(data).hexdigest()
+    engine = type(hasher._sha).__module__
+    assert (engine == "_sha256") == (size < BUILTIN_HASH_BYTES), engine
