@@ -19,14 +19,26 @@ Rules (DESIGN §1, neural networks):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from hpinspect.classify.compare import handle_for
 from hpinspect.classify.values import describe
 from hpinspect.load.objects import Stub
-from hpinspect.load.tensors import TensorStub
 from hpinspect.report import Attribute, Category, Node
+
+if TYPE_CHECKING:
+    from hpinspect.load.tensors import TensorStub
+
+
+def _is_tensor(value: Any) -> TypeGuard[TensorStub]:
+    """Whether ``value`` is a tensor. Only the torch and safetensors readers make tensors, and
+    they import :mod:`hpinspect.load.tensors` to do it: until then no value is one, and a
+    scikit-learn file never imports that module (2 ms of its start-up)."""
+    tensors = sys.modules.get("hpinspect.load.tensors")
+    return tensors is not None and isinstance(value, tensors.TensorStub)
+
 
 BUFFERS: dict[str, str] = {
     "running_mean": "running statistics (estimated from the training data)",
@@ -67,14 +79,14 @@ _OPT_STATE = "optimizer state: needed to resume training, not to predict"
 
 def _attr(name: str, value: Any, category: Category, role: str, reason: str) -> Attribute:
     desc = describe(_scalar(value))
-    data = value.values if isinstance(value, TensorStub) and value.values is not None else value
+    data = value.values if _is_tensor(value) and value.values is not None else value
     return Attribute(name, category, role, reason, desc.kind, desc.value, desc.summary,
                      desc.stats, handle=handle_for(data))
 
 
 def _scalar(value: Any) -> Any:
     """A one-element tensor as its number (``best_score``, ``step``), else the value."""
-    if isinstance(value, TensorStub) and value.shape == () and value.stats.min is not None:
+    if _is_tensor(value) and value.shape == () and value.stats.min is not None:
         number = value.stats.min
         return int(number) if value.torch_dtype.startswith(("int", "uint")) else number
     return value
@@ -89,7 +101,7 @@ def is_state_dict(value: Any) -> bool:
     # 200k-word vocabulary is rejected after three values, not after all of them.
     allowed = len(value) - max(1, len(value) - 2)
     for v in value.values():
-        if not isinstance(v, TensorStub):
+        if not _is_tensor(v):
             allowed -= 1
             if allowed < 0:
                 return False
@@ -137,7 +149,7 @@ def _tensor_attr(name: str, tensor: Any, owner: str) -> Attribute:
         return _attr(name, tensor, Category.AUXILIARY, "training counter",
                      "BatchNorm batch counter: counts training steps, not used to predict "
                      "(unless momentum is None)")
-    if not isinstance(tensor, TensorStub):
+    if not _is_tensor(tensor):
         return _attr(name, tensor, Category.AUXILIARY, "extra state",
                      f"non-tensor entry of {owner}")
     role = BUFFERS.get(name) or WEIGHT_ROLES.get(name) or (
@@ -152,7 +164,7 @@ def count_parameters(tensors: list[tuple[str, Any]]) -> Attribute:
     seen: set[tuple[Any, ...]] = set()
     count = nbytes = buffers = 0
     for name, tensor in tensors:
-        if not isinstance(tensor, TensorStub):
+        if not _is_tensor(tensor):
             continue
         key = (tensor.storage, tensor.offset, tensor.shape) if tensor.storage else (id(tensor),)
         leaf = name.rsplit(".", 1)[-1]
@@ -189,7 +201,7 @@ def _group(state: dict[str, Any]) -> dict[str, list[tuple[str, Any]]]:
 
 def _shape(tensors: dict[str, Any], name: str) -> tuple[int, ...] | None:
     value = tensors.get(name)
-    return value.shape if isinstance(value, TensorStub) else None
+    return value.shape if _is_tensor(value) else None
 
 
 def inferred(tensors: dict[str, Any]) -> list[Attribute]:
@@ -244,7 +256,7 @@ def _module_attr(name: str, value: Any, known: bool, cls: str) -> Attribute | No
         return None
     if name in MODULE_AUX:
         return _attr(name, value, Category.AUXILIARY, "runtime flag", MODULE_AUX[name])
-    if isinstance(value, TensorStub):
+    if _is_tensor(value):
         return _attr(name, value, Category.LEARNED, "tensor attribute", "tensor held by the module")
     if name.startswith("_"):
         return _attr(name, value, Category.AUXILIARY, "bookkeeping", "private module attribute")
@@ -336,7 +348,7 @@ def _optimizer_state(state: Any) -> list[Attribute]:
                 kinds.setdefault(str(key), []).append(value)
     out = []
     for kind, values in kinds.items():
-        tensors = [v for v in values if isinstance(v, TensorStub)]
+        tensors = [v for v in values if _is_tensor(v)]
         count = sum(t.stats.count for t in tensors)
         nbytes = sum(t.stats.nbytes for t in tensors)
         summary = f"{len(values)} per-parameter values" + (
@@ -344,7 +356,7 @@ def _optimizer_state(state: Any) -> list[Attribute]:
         out.append(Attribute(f"state.{kind}", Category.AUXILIARY, _OPT_STATE,
                              "optimizer per-parameter state (moments, step counts)", "list",
                              len(values), summary, {"tensors": len(tensors), "nbytes": nbytes},
-                             handle=handle_for([v.values if isinstance(v, TensorStub)
+                             handle=handle_for([v.values if _is_tensor(v)
                                                 else v for v in values])))
     return out
 

@@ -23,6 +23,7 @@ NOT_FOR_A_PICKLE = {
     "hpinspect.decode.ubjson", "hpinspect.decode.lightgbm_text",
     "hpinspect.decode.catboost_cbm", "hpinspect.classify.xgboost",
     "hpinspect.classify.lightgbm", "hpinspect.classify.catboost", "hpinspect.classify.boosters",
+    "hpinspect.load.tensors",  # (the torch family is consulted; tensors exist only after it)
     # standard-library modules only some files need: a zip's names, a compressed file's
     # prefetching thread, OpenSSL's hashes for files from 256 KiB (difflib, for a mistyped
     # command, typer may import itself)
