@@ -13,22 +13,18 @@ imported or executed, so the verdict is always ``safe``.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from hpinspect.decode import DecodeError
 from hpinspect.errors import CorruptFileError, LimitExceededError
+from hpinspect.load import sniff
 from hpinspect.load.common import LoadResult, Progress, Sha256, open_file
 from hpinspect.load.limits import Limits
 from hpinspect.load.objects import GlobalRef, Stub
 from hpinspect.report import FileFormat, FileInfo, Safety, Verdict
 
 FORMAT = "boosters"
-_XGB_JSON = re.compile(rb'\A\s*\{\s*"learner"\s*:')
-# UBJSON object, then the key "learner" (or "Config") with an int8/uint8/int16/int32/int64 length
-_XGB_UBJ = re.compile(rb"\A\{(?:[#$][^{]{0,10})?(?:i|U)?(?:L\x00{7}|l\x00{3}|I\x00|)"
-                      rb"[\x06\x07](?:learner|Config)")
-_LGB_TEXT = re.compile(rb"\Atree\r?\nversion=v\d")
+detect = sniff.booster
 
 _KINDS: dict[FileFormat, tuple[str, str, str]] = {
     FileFormat.XGBOOST_JSON: ("xgboost.core", "Booster", "handle"),
@@ -82,24 +78,6 @@ _CHECKS: dict[FileFormat, Any] = {
 as the library's own loader refuses it), not shown with a decoder note."""
 
 
-def sniff(head: bytes) -> FileFormat | None:
-    """Which native booster format ``head`` starts, if any."""
-    if head.startswith(b"CBM1"):
-        return FileFormat.CATBOOST_CBM
-    if _LGB_TEXT.match(head):
-        return FileFormat.LIGHTGBM_TEXT
-    if _XGB_JSON.match(head):
-        return FileFormat.XGBOOST_JSON
-    if _XGB_UBJ.match(head):
-        return FileFormat.XGBOOST_UBJ
-    return None
-
-
-def detect(found: Any) -> bool:
-    """A file whose first bytes are one of the native booster formats."""
-    return not found.is_dir and sniff(found.head) is not None
-
-
 def read(path: str, limits: Limits | None = None, progress: Progress | None = None) -> LoadResult:
     """The file as a Booster stand-in holding its bytes."""
     spath = os.fspath(path)
@@ -116,7 +94,7 @@ def read(path: str, limits: Limits | None = None, progress: Progress | None = No
         if progress is not None:
             progress(len(data), size)
         digest = hasher.digest()
-    kind = sniff(data[:4096]) or FileFormat.XGBOOST_UBJ
+    kind = sniff.booster_format(data[:4096]) or FileFormat.XGBOOST_UBJ
     try:
         _CHECKS[kind](data)
     except DecodeError as exc:

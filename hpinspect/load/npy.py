@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from hpinspect.errors import CorruptFileError, HpinspectError, LimitExceededError
+from hpinspect.load import sniff
 from hpinspect.load.common import (
     RAW_BUFFER,
     LoadResult,
@@ -39,6 +40,7 @@ from hpinspect.load.common import (
     verdict_of,
 )
 from hpinspect.load.limits import Limits
+from hpinspect.load.sniff import NPY_MAGIC, is_zfile
 from hpinspect.report import UNSAFE_SEVERITIES, FileFormat, FileInfo, Finding, Safety, Severity
 
 if TYPE_CHECKING:
@@ -50,7 +52,8 @@ __all__ = ["FORMAT", "NpyHeader", "detect", "parse_header", "read", "read_array"
            "read_loadable"]
 
 FORMAT = FileFormat.NPY
-MAGIC = b"\x93NUMPY"
+MAGIC = NPY_MAGIC
+detect = sniff.npy
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 MAX_HEADER = 64 << 10
 """Longest header read (numpy's own np.load refuses more than 10,000 characters unless
@@ -303,23 +306,6 @@ def read_loadable(s: Session, stream: BinaryIO, size: int, what: str) -> Any:
     return read_pickle(budget_stream(stream, s), s, kind="pickle")
 
 
-def detect(found: Any) -> bool:
-    """``\\x93NUMPY`` at the start, a zip archive whose every member is a ``.npy``, or a
-    joblib <= 0.9 ``.npy.z`` sidecar (a ``ZF`` zfile of raw array bytes)."""
-    if found.is_dir:
-        return False
-    if found.head.startswith(MAGIC) or _is_zfile(found.path, found.head):
-        return True
-    if not found.head.startswith(b"PK"):
-        return False
-    names = [n for n in found.zip_names() if not n.endswith("/")]
-    return bool(names) and all(n.endswith(".npy") for n in names)
-
-
-def _is_zfile(path: str, head: bytes) -> bool:
-    return path.endswith(".npy.z") and head.startswith(b"ZF0x")
-
-
 def _read_zfile(s: Session, spath: str, size: int, progress: Progress | None
                 ) -> tuple[Any, list[Finding], str | None]:
     """A ``.npy.z`` sidecar on its own: its raw bytes as ``uint8`` (the dtype and shape it
@@ -422,7 +408,7 @@ def read(path: str | os.PathLike[str], limits: Limits | None = None,
     handle, size = open_file(spath)
     with handle:
         head = handle.read(8)
-    kind: str = FileFormat.NPY if head.startswith(MAGIC) else "zf" if _is_zfile(
+    kind: str = FileFormat.NPY if head.startswith(MAGIC) else "zf" if is_zfile(
         spath, head) else FileFormat.NPZ
     hasher = Sha256(spath)
     hasher.start()

@@ -7,7 +7,9 @@ LoadResult``. Readers are tried in the order of :data:`READERS`; the pickle/jobl
 the fallback, so a new format is one module plus one line here. Each line also names the
 :class:`Shape` of path the reader can claim (a folder, a zip archive, any file): a necessary
 condition of its ``detect``, checked before the module is imported, so a plain pickle never
-imports the folder and zip readers (nor what they import), and ``--help`` imports none.
+imports the folder and zip readers (nor what they import), and ``--help`` imports none. The
+readers that may claim any file have their ``detect`` in :mod:`hpinspect.load.sniff`, run
+before the import too: a pickle imports none of them either.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from __future__ import annotations
 import importlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import ModuleType
 
 from hpinspect.errors import FileAccessError
+from hpinspect.load import sniff
 
 HEAD_BYTES = 4096
 NOT_A_FILE = ("not a regular file (a pipe, socket or device): hpinspect reads a model file "
@@ -37,17 +41,20 @@ class Shape(StrEnum):
     """Any file (not a folder)."""
 
 
-READERS: tuple[tuple[str, Shape], ...] = (
-    # most specific first; each name is a module of hpinspect.load
-    ("hpinspect.load.mlflow", Shape.FOLDER),  # a folder with an MLmodel file
-    ("hpinspect.load.skops", Shape.ZIP),  # a zip with schema.json
-    ("hpinspect.load.torch_zip", Shape.ZIP),
-    ("hpinspect.load.torch_legacy", Shape.FILE),
-    ("hpinspect.load.safetensors", Shape.FILE),
-    ("hpinspect.load.boosters", Shape.FILE),  # xgboost .json/.ubj, LightGBM .txt, CatBoost .cbm
-    ("hpinspect.load.npy", Shape.FILE),  # .npy (\x93NUMPY), .npz (a zip of .npy members only)
-    ("hpinspect.load.zip_pickles", Shape.ZIP),
-    ("hpinspect.load.pickle_file", Shape.FILE),  # fallback: must stay last
+READERS: tuple[tuple[str, Shape, Callable[[Probe], bool] | None], ...] = (
+    # most specific first; each name is a module of hpinspect.load. A reader that may claim
+    # any file has its detect in load/sniff.py, run before the module is imported.
+    ("hpinspect.load.mlflow", Shape.FOLDER, None),  # a folder with an MLmodel file
+    ("hpinspect.load.skops", Shape.ZIP, None),  # a zip with schema.json
+    ("hpinspect.load.torch_zip", Shape.ZIP, None),
+    ("hpinspect.load.torch_legacy", Shape.FILE, sniff.torch_legacy),
+    ("hpinspect.load.safetensors", Shape.FILE, sniff.safetensors),
+    # xgboost .json/.ubj, LightGBM .txt, CatBoost .cbm
+    ("hpinspect.load.boosters", Shape.FILE, sniff.booster),
+    # .npy (\x93NUMPY), .npz (a zip of .npy members only)
+    ("hpinspect.load.npy", Shape.FILE, sniff.npy),
+    ("hpinspect.load.zip_pickles", Shape.ZIP, None),
+    ("hpinspect.load.pickle_file", Shape.FILE, None),  # fallback: must stay last
 )
 
 
@@ -121,10 +128,10 @@ def reader_for(found: Probe) -> ModuleType:
     Raises FileAccessError for a folder no reader claims (files always reach the fallback).
     """
     shapes = found.shape
-    for name, shape in READERS:
-        if shape not in shapes:
+    for name, shape, sniffed in READERS:
+        if shape not in shapes or (sniffed is not None and not sniffed(found)):
             continue  # its detect would say no: not even imported
         module = importlib.import_module(name)
-        if module.detect(found):
+        if sniffed is not None or module.detect(found):
             return module
     raise FileAccessError("is a directory, not a model file", found.path)

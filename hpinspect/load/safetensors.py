@@ -17,15 +17,18 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from hpinspect.errors import CorruptFileError, LimitExceededError
+from hpinspect.load import sniff
 from hpinspect.load.common import LoadResult, Progress, Sha256, open_file
 from hpinspect.load.limits import Limits
+from hpinspect.load.sniff import SAFETENSORS_MAX_HEADER
 from hpinspect.report import FileFormat, FileInfo, Safety, Verdict
 
 if TYPE_CHECKING:  # imported when a file is read: every pickle's detect() imports this module
     from hpinspect.load.tensors import TensorFactory
 
 FORMAT = FileFormat.SAFETENSORS
-MAX_HEADER = 100 << 20
+MAX_HEADER = SAFETENSORS_MAX_HEADER
+detect = sniff.safetensors
 MAX_INDEX = 16 << 20
 DTYPES: dict[str, str] = {
     "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64",
@@ -33,20 +36,6 @@ DTYPES: dict[str, str] = {
     "U16": "uint16", "U8": "uint8", "BOOL": "bool", "F8_E4M3": "float8_e4m3fn",
     "F8_E5M2": "float8_e5m2", "C64": "complex64",
 }
-
-
-def _is_index(found: Any) -> bool:
-    return found.path.endswith(".safetensors.index.json") and b'"weight_map"' in found.head
-
-
-def detect(found: Any) -> bool:
-    """An 8-byte header length followed by ``{``, or a sharded-checkpoint index."""
-    if found.is_dir:
-        return False
-    head = found.head
-    if len(head) >= 9 and head[8:9] == b"{":
-        return 2 <= int.from_bytes(head[:8], "little") <= MAX_HEADER
-    return _is_index(found)
 
 
 class FileBytes:

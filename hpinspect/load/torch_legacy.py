@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from hpinspect.errors import CorruptFileError, LimitExceededError
+from hpinspect.load import sniff
 from hpinspect.load.common import RAW_BUFFER, LoadResult, Progress, Sha256, open_file, verdict_of
 from hpinspect.load.limits import Limits
 from hpinspect.load.pickle_file import _findings
+from hpinspect.load.sniff import TORCH_LEGACY_MAGIC
 from hpinspect.load.unpickler import Session
 from hpinspect.report import FileFormat, Verdict
 
@@ -27,16 +29,9 @@ if TYPE_CHECKING:  # imported where a legacy file is read: every pickle is tried
     from hpinspect.load.tensors import StorageRef
 
 FORMAT = FileFormat.TORCH_LEGACY
-MAGIC = 0x1950A86A20F9469CFC6C
-MAGIC_BYTES = MAGIC.to_bytes(10, "little")
+MAGIC = TORCH_LEGACY_MAGIC
 PROTOCOL_VERSION = 1001
-
-
-def detect(found: Any) -> bool:
-    """A pickle whose first value is torch's legacy magic number."""
-    head = found.head
-    text = head.startswith((b"L119547037146038801333356", b"\x80\x01L119547037146038801333356"))
-    return not found.is_dir and ((head[:1] == b"\x80" and MAGIC_BYTES in head[:20]) or text)
+detect = sniff.torch_legacy
 
 
 class _Unlimited:

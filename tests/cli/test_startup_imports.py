@@ -24,6 +24,9 @@ NOT_FOR_A_PICKLE = {
     "hpinspect.decode.catboost_cbm", "hpinspect.classify.xgboost",
     "hpinspect.classify.lightgbm", "hpinspect.classify.catboost", "hpinspect.classify.boosters",
     "hpinspect.load.tensors",  # (the torch family is consulted; tensors exist only after it)
+    # the readers that may claim any file: told apart by load/sniff.py before their import
+    "hpinspect.load.torch_legacy", "hpinspect.load.safetensors", "hpinspect.load.boosters",
+    "hpinspect.load.npy",
     # standard-library modules only some files need: a zip's names, a compressed file's
     # prefetching thread, OpenSSL's hashes for files from 256 KiB (difflib, for a mistyped
     # command, typer may import itself)
