@@ -1,4 +1,4 @@
-"""Terminal renderer: the overview first, then compact attribute tables (rich).
+"""Terminal renderer: the overview first, then compact attribute tables (drawn on rich).
 
 Layout per report:
 
@@ -23,12 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
-from rich.table import Column, Table
 from rich.text import Text
 
 from hpinspect.render import RenderOptions
@@ -42,7 +40,7 @@ from hpinspect.render.overview import (
     readable_value,
     split_members,
 )
-from hpinspect.render.text import format_default, format_stats
+from hpinspect.render.text import format_default
 from hpinspect.report import (
     CATEGORIES,
     Attribute,
@@ -203,6 +201,8 @@ class Hanging:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         indent = self.lead.cell_len
         if indent >= options.max_width:  # (a guide as wide as the line: the grid squeezes it)
+            from rich.table import Column, Table
+
             grid = Table.grid(Column(no_wrap=True, style=self.pad_style), Column(overflow="fold"),
                               padding=0)
             grid.add_row(self.lead, self.body)
@@ -297,15 +297,10 @@ def _node_tables(specs: Sequence[_TableSpec], options: RenderOptions
             yield from _fit_tables(row, options.width, gap=0)
             continue
         tables = _fit_tables(row, options.width, gap=GAP)
-        grid = Table.grid(
-            *(Column(vertical="top", width=_table_width(table)) for table in tables),
-            padding=(0, GAP, 0, 0),
-        )
-        grid.add_row(*tables)
-        yield grid
+        yield Beside([(table, _table_width(table)) for table in tables])
 
 
-def _two_columns(specs: Sequence[_TableSpec], options: RenderOptions) -> Table | None:
+def _two_columns(specs: Sequence[_TableSpec], options: RenderOptions) -> Beside | None:
     """Hyperparameters above auxiliary on the left, learned on the right, when the three do not
     fit side by side but two columns do (the learned table is usually the long one)."""
     if len(specs) != 3 or options.explain or options.width < SIDE_BY_SIDE_MIN_WIDTH \
@@ -332,11 +327,36 @@ def _two_columns(specs: Sequence[_TableSpec], options: RenderOptions) -> Table |
     left_tables = [_fit_tables([spec], left, gap=0)[0] for spec in (hyper, aux)]
     right_table = _fit_tables([learned], right, gap=0)[0]
     left = max(_table_width(table) for table in left_tables)
-    grid = Table.grid(Column(vertical="top", width=left),
-                      Column(vertical="top", width=_table_width(right_table)),
-                      padding=(0, GAP, 0, 0))
-    grid.add_row(Group(left_tables[0], Text(), left_tables[1]), right_table)
-    return grid
+    return Beside([(Group(left_tables[0], Text(), left_tables[1]), left),
+                   (right_table, _table_width(right_table))])
+
+
+class Beside:
+    """Renderables side by side, each in a column of its own width, top-aligned, with
+    :data:`GAP` columns between them: the ``Table.grid`` of fixed-width columns it replaced,
+    without a table's layout passes."""
+
+    def __init__(self, parts: Sequence[tuple[RenderableType, int]]) -> None:
+        self.parts = tuple(parts)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = [console.render_lines(part, options.update(width=width, height=None),
+                                        pad=True) for part, width in self.parts]
+        gap = Segment(" " * GAP)
+        for index in range(max(len(lines) for lines in columns)):
+            for number, (lines, (_, width)) in enumerate(zip(columns, self.parts,
+                                                             strict=True)):
+                if number:
+                    yield gap
+                if index < len(lines):
+                    yield from lines[index]
+                else:
+                    yield Segment(" " * width)
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = sum(width for _, width in self.parts) + GAP * (len(self.parts) - 1)
+        return Measurement(width, width)
 
 
 def _pack(specs: Sequence[_TableSpec], options: RenderOptions) -> list[list[_TableSpec]]:
@@ -645,25 +665,6 @@ def _cells(attribute: Attribute, category: Category, options: RenderOptions) -> 
 
 HIGHLIGHTED = frozenset({"best_score_", "oob_score_", "best_params_"})
 """Performance facts shown in colour wherever they appear."""
-
-
-def groups_table(groups: Sequence[AttributeGroup], options: RenderOptions) -> Table:
-    """Aggregates of large member lists: attribute, count, member classes and statistics."""
-    table = Table(
-        Column("members", style="bold", no_wrap=True),
-        Column("count", justify="right", no_wrap=True),
-        Column("classes", overflow="fold"),
-        Column("stats", overflow="fold", ratio=1),
-        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold dim",
-    )
-    for group in groups:
-        table.add_row(
-            _file_text(group.attribute),
-            Text(str(group.count)),
-            _file_text(classes_text(group)),
-            Text(format_stats(group.stats)),
-        )
-    return table
 
 
 def _problem_findings(safety: Safety) -> tuple[Finding, ...]:

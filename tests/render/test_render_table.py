@@ -305,3 +305,29 @@ def test_attribute_table_draws_what_a_rich_table_draws(widths: tuple[int, ...]) 
         assert mine.width == sum(widths) + 2 * (len(widths) - 1)
         for width in (mine.width, 200):
             assert _drawn(mine, width) == _drawn(rich_table, width), (widths, seed, width)
+
+
+@pytest.mark.parametrize("widths", [(20, 30), (12, 9, 40), (1, 5), (33, 33, 33)])
+def test_beside_lays_out_as_a_grid_of_fixed_columns(widths: tuple[int, ...]) -> None:
+    """:class:`Beside` replaced the ``Table.grid`` that put tables side by side: the same
+    lines and colours, top-aligned, for parts of different heights and a group of two."""
+    from rich.console import Group as RichGroup
+    from rich.table import Column, Table
+    from rich.text import Text
+
+    from hpinspect.render.table import GAP, Beside
+
+    for seed in range(8):
+        parts = [_text(seed + k, (seed * (k + 2)) % 9, ("", "dim", "bold")[k % 3])
+                 for k in range(len(widths))]
+        if seed % 2:
+            parts[0] = RichGroup(parts[0], Text(), _text(seed, 4, "italic"))  # type: ignore
+        # (the parts it is given fit their width: a word too long for it folds, where rich's
+        # grid would cut it with an ellipsis)
+        grid = Table.grid(*(Column(vertical="top", width=w, overflow="fold") for w in widths),
+                          padding=(0, GAP, 0, 0))
+        grid.add_row(*(part.copy() if isinstance(part, Text) else part for part in parts))
+        mine = Beside([(part.copy() if isinstance(part, Text) else part, width)
+                       for part, width in zip(parts, widths, strict=True)])
+        for width in (sum(widths) + GAP * (len(widths) - 1), 250):
+            assert _drawn(mine, width) == _drawn(grid, width), (widths, seed, width)
