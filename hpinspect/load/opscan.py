@@ -171,6 +171,18 @@ def _get_pattern(memo_high: int, refused: frozenset[int]) -> re.Pattern[bytes]:
 _RUNS: dict[tuple[int, frozenset[int]], re.Pattern[bytes]] = {}
 _GET_RUNS: dict[tuple[int, frozenset[int]], re.Pattern[bytes]] = {}
 
+RUN_REGEX_FROM = 16 << 10
+"""Bytes a walk steps in Python before it compiles its run regexes. They are an accelerator
+(every opcode they take, the Python steps take the same way); compiling one costs about
+2.3 ms, which a small file's whole walk does not: its pickle is stepped in Python alone."""
+_NO_RUN = re.compile(b"").match
+"""The run matcher before :data:`RUN_REGEX_FROM`: an empty run everywhere."""
+
+
+def _no_gets(data: Any, start: int, end: int) -> list[bytes]:
+    """The GET scan of an empty run (all :data:`_NO_RUN` ever matches)."""
+    return []
+
 
 class OpWalker:
     """Walks the opcodes of one pickle as it is delivered, and finds the first hazard."""
@@ -202,20 +214,30 @@ class OpWalker:
         when the largest fits what is left at its end (see :func:`bytearrays_fit`)."""
         self._walk_data = self._walk_strict if strict else self._walk
         high = min(max_memo >> 16, 256)
-        key = (high, self.refused | {MARK} if strict else self.refused)
-        run = _RUNS.get(key)
-        if run is None:
-            # (a strict walk checks each MARK: in the regex or in _step_mark)
-            run = _RUNS[key] = _run_pattern(*key)
-        self.run = run.match
+        # (a strict walk checks each MARK: in the regex or in _step_mark)
+        self._key = (high, self.refused | {MARK} if strict else self.refused)
+        self.run: Callable[..., re.Match[bytes] | None] = _NO_RUN
+        """The run matcher: :data:`_NO_RUN` until :data:`RUN_REGEX_FROM` bytes are walked."""
         self.gets: set[bytes] | None = None
         """Every GET walked (its opcode and argument), in a whole-stream walk."""
         self.get_scan: Callable[[Any, int, int], list[bytes]] | None = None
         if strict and refuse is WHOLE_STREAM:
+            self.gets, self.get_scan = set(), _no_gets
+        if _RUNS.get(self._key) is not None:
+            self._compile_runs()  # (compiled already in this process: nothing to save)
+
+    def _compile_runs(self) -> None:
+        """The run regexes of this walk's kind (compiled once per process)."""
+        key = self._key
+        run = _RUNS.get(key)
+        if run is None:
+            run = _RUNS[key] = _run_pattern(*key)
+        self.run = run.match
+        if self.get_scan is not None:
             scan = _GET_RUNS.get(key)
             if scan is None:
                 scan = _GET_RUNS[key] = _get_pattern(*key)
-            self.gets, self.get_scan = set(), scan.findall  # (b"" too: the end of each run)
+            self.get_scan = scan.findall  # (b"" too: the end of each run)
 
     def clean_at(self, pos: int) -> bool:
         """Whether everything before ``pos`` is walked, with nothing pending or found."""
@@ -242,6 +264,8 @@ class OpWalker:
                 if seen < start:  # the reader never skips bytes it was not given
                     self._hazard(seen, "a read past bytes the C unpickler was not given")
                     return
+                if self.run is _NO_RUN and start + len(view) > RUN_REGEX_FROM:
+                    self._compile_runs()
                 with view[seen - start:] as rest:
                     if not self.tail:
                         self._walk_data(rest, len(rest))

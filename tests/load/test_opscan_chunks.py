@@ -114,3 +114,52 @@ def test_incomplete_opcode_joined_across_a_large_view() -> None:
     walker.feed(memoryview(bytearray(data[len(body) + 1:])), len(body) + 1)
     assert walker.hazard == len(body) and "memo index" in walker.why
     assert _whole(data) == _outcome(walker)
+
+
+def _stepped(data: bytes, cuts: list[int], regex_from: int, **kind: Any) -> tuple[Any, ...]:
+    """A walk of ``data`` in ``cuts`` whose run regexes start at ``regex_from`` bytes (none
+    compiled before it in this process): its outcome, where it stopped, and its GETs."""
+    from hpinspect.load import opscan
+
+    saved = opscan.RUN_REGEX_FROM, dict(opscan._RUNS), dict(opscan._GET_RUNS)
+    opscan.RUN_REGEX_FROM = regex_from
+    opscan._RUNS.clear()
+    opscan._GET_RUNS.clear()
+    try:
+        walker = OpWalker(MAX_MEMO, lambda: BUDGET, **kind)
+        start = 0
+        for end in [*cuts, len(data)]:
+            if end > start:
+                walker.feed(data[start:end], start)
+                start = end
+        compiled = walker.run is not opscan._NO_RUN
+        gets = None if walker.gets is None else walker.gets - {b""}  # (the regex's run ends)
+        return _outcome(walker), walker.fed, walker.tail, gets, compiled
+    finally:
+        opscan.RUN_REGEX_FROM = saved[0]
+        opscan._RUNS.clear()
+        opscan._RUNS.update(saved[1])
+        opscan._GET_RUNS.clear()
+        opscan._GET_RUNS.update(saved[2])
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=_cases(), switch=st.sampled_from([1, 100, 4096]),
+       kind=st.sampled_from(["plain", "strict", "whole"]))
+def test_python_steps_walk_like_the_run_regexes(case: tuple[bytes, list[int]], switch: int,
+                                                kind: str) -> None:
+    """A small file's walk steps every opcode in Python (no regex compiled: 2.3 ms each); a
+    larger one switches to the run regexes part way. Either way, and for the plain, strict
+    and whole-stream walks (whose GETs are collected), the walk finds the same hazard with the
+    same reason, stops at the same place and collects the same GETs as with the regexes from
+    the first byte."""
+    from hpinspect.load.opscan import WHOLE_STREAM
+
+    data, cuts = case
+    options: dict[str, Any] = {"plain": {}, "strict": {"strict": True},
+                               "whole": {"strict": True, "refuse": WHOLE_STREAM}}[kind]
+    regex = _stepped(data, cuts, 0, **options)
+    python = _stepped(data, cuts, 1 << 40, **options)
+    mixed = _stepped(data, cuts, switch, **options)
+    assert regex[4] and not python[4]
+    assert python[:4] == regex[:4] == mixed[:4]
