@@ -19,7 +19,7 @@ from hpinspect.classify import lightgbm as lgb_family
 from hpinspect.classify import xgboost as xgb_family
 from hpinspect.decode import DecodeError, catboost_cbm, lightgbm_text, ubjson
 from hpinspect.errors import CorruptFileError
-from hpinspect.load.boosters import sniff
+from hpinspect.load.sniff import booster_format
 
 xgb = pytest.importorskip("xgboost")
 lgb = pytest.importorskip("lightgbm")
@@ -106,7 +106,7 @@ def test_broken_native_file_is_refused(tmp_path: Path, real: dict[str, bytes]) -
         inspect_file(path)
 
 
-def test_sniff_by_content(real: dict[str, bytes]) -> None:
-    assert sniff(real["cbm"][:4096]) == "catboost-cbm"
-    assert sniff(real["lgb"][:4096]) == "lightgbm-text"
-    assert sniff(pickle.dumps({"a": 1})) is None
+def test_booster_format_is_sniffed_by_content(real: dict[str, bytes]) -> None:
+    assert booster_format(real["cbm"][:4096]) == "catboost-cbm"
+    assert booster_format(real["lgb"][:4096]) == "lightgbm-text"
+    assert booster_format(pickle.dumps({"a": 1})) is None
