@@ -29,46 +29,66 @@ refuses more (:data:`WHOLE_STREAM`) and collects the memo indices of every GET
 
 from __future__ import annotations
 
-import pickletools
 import re
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from hpinspect.errors import LimitExceededError
 
-# Opcode kinds, derived from pickletools' argument descriptors (CPython's own table).
+OPCODE_TABLE = (
+    "INT:49:line BININT:4a:4 BININT1:4b:1 BININT2:4d:2 LONG:4c:line LONG1:8a:n1 LONG4:8b:n4 "
+    "STRING:53:line BINSTRING:54:n4 SHORT_BINSTRING:55:n1 BINBYTES:42:n4 SHORT_BINBYTES:43:n1 "
+    "BINBYTES8:8e:n8 BYTEARRAY8:96:n8 NEXT_BUFFER:97:0 READONLY_BUFFER:98:0 NONE:4e:0 "
+    "NEWTRUE:88:0 NEWFALSE:89:0 UNICODE:56:line SHORT_BINUNICODE:8c:n1 BINUNICODE:58:n4 "
+    "BINUNICODE8:8d:n8 FLOAT:46:line BINFLOAT:47:8 EMPTY_LIST:5d:0 APPEND:61:0 APPENDS:65:0 "
+    "LIST:6c:0 EMPTY_TUPLE:29:0 TUPLE:74:0 TUPLE1:85:0 TUPLE2:86:0 TUPLE3:87:0 EMPTY_DICT:7d:0 "
+    "DICT:64:0 SETITEM:73:0 SETITEMS:75:0 EMPTY_SET:8f:0 ADDITEMS:90:0 FROZENSET:91:0 POP:30:0 "
+    "DUP:32:0 MARK:28:0 POP_MARK:31:0 GET:67:line BINGET:68:1 LONG_BINGET:6a:4 PUT:70:line "
+    "BINPUT:71:1 LONG_BINPUT:72:4 MEMOIZE:94:0 EXT1:82:1 EXT2:83:2 EXT4:84:4 GLOBAL:63:lines "
+    "STACK_GLOBAL:93:0 REDUCE:52:0 BUILD:62:0 INST:69:lines OBJ:6f:0 NEWOBJ:81:0 NEWOBJ_EX:92:0 "
+    "PROTO:80:1 STOP:2e:0 FRAME:95:8 PERSID:50:line BINPERSID:51:0")
+"""Every opcode of CPython's pickle module: ``NAME:code:argument``, the code in hex and the
+argument a fixed width in bytes, ``line``/``lines`` (one or two newline-ended lines) or
+``nW`` (a W-byte count, then that many bytes). Written out, not built from
+:mod:`pickletools` when this module loads (importing it is about 1.5 ms of every run); a
+test checks it against pickletools' own table."""
+
+# Opcode kinds (from OPCODE_TABLE's arguments).
 _UNKNOWN, _FIXED, _COUNTED, _LINES, _STOP, _MEMO4, _PUT = range(7)
-_COUNT_WIDTH = {pickletools.TAKEN_FROM_ARGUMENT1: 1, pickletools.TAKEN_FROM_ARGUMENT4: 4,
-                pickletools.TAKEN_FROM_ARGUMENT4U: 4, pickletools.TAKEN_FROM_ARGUMENT8U: 8}
+
+
+def _opcodes() -> list[tuple[str, int, str]]:
+    out = []
+    for entry in OPCODE_TABLE.split():
+        name, code, arg = entry.split(":")
+        out.append((name, int(code, 16), arg))
+    return out
 
 
 def _tables() -> tuple[list[int], list[int]]:
     kind = [_UNKNOWN] * 256
     width = [0] * 256
-    for op in pickletools.opcodes:
-        code = ord(op.code)
-        n = op.arg.n if op.arg is not None else 0
-        if op.name == "STOP":
+    for name, code, arg in _opcodes():
+        if name == "STOP":
             kind[code] = _STOP
-        elif op.name == "LONG_BINPUT":
+        elif name == "LONG_BINPUT":
             kind[code], width[code] = _MEMO4, 5
-        elif op.name == "PUT":
+        elif name == "PUT":
             kind[code], width[code] = _PUT, 1
-        elif op.name == "FRAME":
-            kind[code], width[code] = _COUNTED, n  # its length is checked; content: opcodes
-        elif n >= 0:
-            kind[code], width[code] = _FIXED, 1 + n
-        elif n == pickletools.UP_TO_NEWLINE:
-            two = op.arg is not None and op.arg.name.endswith("_pair")
-            kind[code], width[code] = _LINES, 2 if two else 1
+        elif name == "FRAME":
+            kind[code], width[code] = _COUNTED, 8  # its length is checked; content: opcodes
+        elif arg.isdigit():
+            kind[code], width[code] = _FIXED, 1 + int(arg)
+        elif arg.startswith("line"):
+            kind[code], width[code] = _LINES, 2 if arg == "lines" else 1
         else:
-            kind[code], width[code] = _COUNTED, _COUNT_WIDTH[n]
+            kind[code], width[code] = _COUNTED, int(arg[1:])
     return kind, width
 
 
 KIND, WIDTH = _tables()
-NAMES = {ord(op.code): op.name for op in pickletools.opcodes}
-CODES = {op.name: ord(op.code) for op in pickletools.opcodes}
+NAMES = {code: name for name, code, _arg in _opcodes()}
+CODES = {name: code for name, code, _arg in _opcodes()}
 FRAME = CODES["FRAME"]
 SIGNED_COUNT = frozenset({CODES["LONG4"]})
 """LONG4's count is signed in the C reader (negative: an error); every other is unsigned."""
