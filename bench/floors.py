@@ -1,7 +1,8 @@
 """Benchmark hpinspect against the physical floors of each file, in one interleaved run (issue 16).
 
-For every workload file the script runs, in turn and ``--repeat`` times (the order rotates each
-round so no side always goes first), each as its own child process:
+For every workload file the script runs, in turn and ``--repeat`` times (small files
+:data:`SMALL_ROUNDS` times as often; the order rotates each round so no side always goes
+first), each as its own child process:
 
 * ``hpinspect``: ``python -m hpinspect --format json FILE`` in the default environment;
 * ``hpinspect-1t``: the same with every BLAS/OpenMP pool variable set to 1 (the thread-pool
@@ -374,6 +375,11 @@ def sides(w: Workload, peers_python: str | None, others: dict[str, str],
     return out
 
 
+SMALL_ROUNDS = 3
+"""Small files (and ``--help``) run this many times ``--repeat`` rounds: a run is about 0.15 s,
+the ratios are differences of about 10 ms, and one run on a shared 2-core machine varies by
+30 ms or more; medians of three times the rounds cost seconds and hold still."""
+
 CWD_KEY = "_FLOORS_CWD"
 """Pseudo variable: the working directory of a side (``python -m`` imports from there first)."""
 PEER_TIMEOUT = 120.0
@@ -412,7 +418,7 @@ def bench_workload(w: Workload, repeat: int, peers_python: str | None,
     timeouts = {n: PEER_TIMEOUT if n in PEERS else None for n in names}
     for name in names:  # untimed warm-up of each side (page cache, .pyc files)
         run_side(*plan[name], timeout=timeouts[name])
-    for i in range(repeat):
+    for i in range(repeat * (SMALL_ROUNDS if w.kind == "small" else 1)):
         rotated = names[i % len(names):] + names[: i % len(names)]
         for name in rotated:
             row.runs.setdefault(name, []).append(run_side(*plan[name], timeout=timeouts[name]))
@@ -462,8 +468,8 @@ def targets(row: Row) -> list[str]:
 
 def print_report(rows: list[Row], repeat: int) -> None:
     print(f"Machine: {bench.machine()}")
-    print(f"Median of {repeat} interleaved runs (order rotated each round); seconds and peak "
-          "MiB (ru_maxrss) per child.\n")
+    print(f"Median of {repeat} interleaved runs ({repeat * SMALL_ROUNDS} for small files and "
+          "--help; the order rotated each round); seconds and peak MiB (ru_maxrss) per child.\n")
     all_sides = list(dict.fromkeys(s for r in rows for s in r.runs))
     print("| workload | MB | " + " | ".join(all_sides) + " |")
     print("|---|---:|" + "---:|" * len(all_sides))
@@ -572,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     for w in chosen + scaled:
         print(f"benchmarking {w.name} ...", file=sys.stderr, flush=True)
         rows.append(bench_workload(w, args.repeat, args.peers_python, others))
-    help_line = help_ratio(max(args.repeat, 5))
+    help_line = help_ratio(max(args.repeat, 5) * SMALL_ROUNDS)
     load_end = os.getloadavg()
     print_report([r for r in rows if not r.workload.kind.startswith("scale")], args.repeat)
     print(help_line)
