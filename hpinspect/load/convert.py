@@ -402,6 +402,8 @@ def convert(root: Any, session: Session, *, shortcut: bool = True) -> Any:
 
 def _hook_dicts(stub: Stub) -> list[dict[Any, Any]]:
     state = stub.state
+    if type(state) is dict and not stub.dict_items and "__dict__" not in state:
+        return [state] if state else []  # (the common case: a plain state dict alone)
     parts = [state] if isinstance(state, dict) else [
         p for p in state if isinstance(p, dict)] if isinstance(state, tuple) else []
     more = [v for v in (p.get("__dict__") for p in parts) if isinstance(v, dict)]
