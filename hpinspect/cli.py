@@ -138,11 +138,13 @@ def make_limits(max_bytes: int | None, max_opcodes: int | None,
 def load_reports(paths: list[Path], limits: Limits, overrides: Overrides | None,
                  expand_members: bool = False) -> tuple[list[Report], int]:
     """Inspect every file; errors are printed as one line each. Returns (reports, worst code)."""
-    from hpinspect import inspect_file
+    from hpinspect import collector, inspect_file
 
     reports: list[Report] = []
     worst = EXIT_OK
-    for path in paths:
+    for index, path in enumerate(paths):
+        if index:
+            collector.between_files()
         try:
             with _progress_for(path) or contextlib.nullcontext() as progress:
                 report = inspect_file(path, limits=limits, overrides=overrides,
