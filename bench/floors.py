@@ -27,7 +27,7 @@ Usage::
 
     python bench/floors.py --quick            # small, forest200, zlib forest, dict-heavy files
     python bench/floors.py                    # + the 1 GB forest, 1M vocabulary, torch 1 GB
-    python bench/floors.py --only vocab200k --repeat 7
+    python bench/floors.py --only vocab200k --repeat 11   # rounds (default 7)
     python bench/floors.py --peers-python /path/to/venv/bin/python
     python bench/floors.py --other engine-before=/tmp/old-checkout   # another hpinspect tree
     python bench/floors.py --scaling          # ms per tree (50-1,500) and per word (10k-1M)
@@ -542,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the 1 GB files and vocab1M")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these workloads")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--peers-python", help="python of a venv with picklescan/fickling/"
                         "modelscan installed (kept apart: their pins clash with ours)")
     parser.add_argument("--other", action="append", default=[], metavar="NAME=DIR",
