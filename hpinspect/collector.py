@@ -10,9 +10,10 @@ A pause only defers the work: the first collection after it walks every object t
 made, and the next ones walk them again as they age (8-43 ms of a model file's run, a tenth
 of a HistGradientBoosting model's). The command line's own process, which reads one file or
 a few in turn and then ends, turns automatic collection off for good
-(:func:`off_for_program`) and collects once between files (:func:`between_files`), where
-the previous file's reading (its stand-in classes and session refer to each other) becomes
-garbage. ``scan``, which reads many files in one process, keeps the collector.
+(:func:`off_for_program`) and collects the youngest generation between files
+(:func:`between_files`), where the previous file's reading (its stand-in classes and session
+refer to each other) becomes garbage. ``scan``, which reads many files in one process, keeps
+the collector.
 """
 
 from __future__ import annotations
@@ -67,10 +68,13 @@ def off_for_program() -> None:
 
 
 def between_files() -> None:
-    """Before the next file of a command: what the previous file's reading left is freed
-    (a collection, when :func:`off_for_program` turned the automatic ones off)."""
+    """Before the next file of a command: what the previous file's reading left is freed,
+    when :func:`off_for_program` turned the automatic collections off. Only the youngest
+    generation is walked: with nothing collected since, it holds every object the previous
+    file's reading made, and not the reports kept from the files before (a full pass walks
+    those again each time: 300 small files took 8-9 s instead of 2)."""
     if _PROGRAM:
-        gc.collect()
+        gc.collect(0)
 
 
 def after_fork() -> None:

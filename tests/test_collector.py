@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from hpinspect import collector
 
@@ -60,32 +61,40 @@ def test_a_child_forked_during_a_pause_pauses_on_its_own() -> None:
     assert gc.isenabled()
 
 
-# The command line's own process: automatic collection off but for scan, one full collection
-# between files, and the same report as with the collector on.
+# The command line's own process: automatic collection off but for scan, one collection of the
+# youngest generation between files, and the same report as with the collector on.
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 _PROGRAM = """
 import atexit, gc, json, sys
-full = []
-gc.callbacks.append(lambda phase, info: phase == "stop" and info["generation"] == 2 and
-                    full.append(1))
+passes = []
+gc.callbacks.append(lambda phase, info: phase == "start" and passes.append(
+    [info["generation"], gc.isenabled()]))
 atexit.register(lambda: sys.stderr.write(json.dumps({"enabled": gc.isenabled(),
-                                                     "full": len(full)}) + "\\n"))
+                                                     "passes": passes}) + "\\n"))
 from hpinspect.__main__ import run
 sys.argv = ["hpinspect", *sys.argv[1:]]
 run()
 """
 
 
-def _program(*args: str) -> tuple[dict[str, int], str]:
+def _program(*args: str) -> tuple[dict[str, Any], str]:
+    """The collector's state at exit, and the passes made once it was off (the automatic
+    ones before, while Python imports hpinspect, are dropped), with the program's output."""
     out = subprocess.run([sys.executable, "-c", _PROGRAM, *args], capture_output=True,
                          text=True, timeout=120)
-    return json.loads(out.stderr.strip().splitlines()[-1]), out.stdout
+    state = json.loads(out.stderr.strip().splitlines()[-1])
+    passes = state["passes"]
+    off = next((i for i, (_, enabled) in enumerate(passes) if not enabled), len(passes))
+    assert all(enabled for _, enabled in passes[:off])
+    assert not any(enabled for _, enabled in passes[off:])  # none automatic once off
+    state["passes"] = [generation for generation, _ in passes[off:]]
+    return state, out.stdout
 
 
 def test_the_program_reads_a_file_without_automatic_collections() -> None:
     state, stdout = _program("--format", "json", str(SAMPLES / "forest.joblib"))
-    assert state == {"enabled": False, "full": 0}
+    assert state == {"enabled": False, "passes": []}
     from_library = subprocess.run(  # another program: the collector left as it is
         [sys.executable, "-c", "import runpy, sys; sys.argv[0] = 'hpinspect'; "
          "runpy.run_module('hpinspect', run_name='__main__')", "--format", "json",
@@ -93,12 +102,12 @@ def test_the_program_reads_a_file_without_automatic_collections() -> None:
     assert from_library.stdout == stdout and '"estimators_"' in stdout
 
 
-def test_the_program_collects_once_between_files() -> None:
+def test_the_program_collects_the_youngest_generation_between_files() -> None:
     files = [str(SAMPLES / name) for name in ("logreg.joblib", "kmeans.joblib", "gridsearch.pkl")]
     state, _ = _program("--format", "json", *files)
-    assert state == {"enabled": False, "full": len(files) - 1}
+    assert state == {"enabled": False, "passes": [0] * (len(files) - 1)}
     state, _ = _program("diff", "--format", "json", files[0], files[1])
-    assert state == {"enabled": False, "full": 1}
+    assert state == {"enabled": False, "passes": [0]}
 
 
 def test_scan_keeps_the_collector(tmp_path: Path) -> None:
