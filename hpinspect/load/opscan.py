@@ -7,7 +7,7 @@ zeroes it -- ``LONG_BINPUT 2**28`` touches 4 GiB --, and a declared length (``BY
 (``BYTEARRAY8`` of 16 GiB is touched whole on Linux). hpinspect does not let it meet them:
 :class:`GuardedInput` is the file object the C reader is given, and every byte it hands over
 is first walked by :class:`OpWalker` -- opcode by opcode, exactly as the C reader will parse
-them (the argument widths are CPython's, from :mod:`pickletools`). A memo index at or above
+them (the argument widths are CPython's, as :mod:`pickletools` lists them). A memo index at or above
 ``Limits.max_memo``, or a declared length above the bytes left in the file's budget, is a
 *hazard*: the bytes before it are delivered, and the reader's next request for the hazard's
 bytes raises :class:`~hpinspect.errors.LimitExceededError` instead, so everything the reading
@@ -68,7 +68,7 @@ def _opcodes() -> list[tuple[str, int, str]]:
 def _tables() -> tuple[list[int], list[int]]:
     kind = [_UNKNOWN] * 256
     width = [0] * 256
-    for name, code, arg in _opcodes():
+    for name, code, arg in OPCODES:
         if name == "STOP":
             kind[code] = _STOP
         elif name == "LONG_BINPUT":
@@ -86,9 +86,11 @@ def _tables() -> tuple[list[int], list[int]]:
     return kind, width
 
 
+OPCODES = _opcodes()
+"""(name, code, argument) of every opcode, parsed once from :data:`OPCODE_TABLE`."""
 KIND, WIDTH = _tables()
-NAMES = {code: name for name, code, _arg in _opcodes()}
-CODES = {name: code for name, code, _arg in _opcodes()}
+NAMES = {code: name for name, code, _arg in OPCODES}
+CODES = {name: code for name, code, _arg in OPCODES}
 FRAME = CODES["FRAME"]
 SIGNED_COUNT = frozenset({CODES["LONG4"]})
 """LONG4's count is signed in the C reader (negative: an error); every other is unsigned."""

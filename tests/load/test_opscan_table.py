@@ -24,7 +24,7 @@ def _argument(op: pickletools.OpcodeInfo) -> str:
 
 def test_the_table_is_pickletools_table() -> None:
     expected = [(op.name, ord(op.code), _argument(op)) for op in pickletools.opcodes]
-    assert opscan._opcodes() == expected
+    assert expected == opscan.OPCODES
     assert {ord(op.code): op.name for op in pickletools.opcodes} == opscan.NAMES
 
 
